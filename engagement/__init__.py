@@ -1,0 +1,58 @@
+"""engagement: influencer campaign analytics.
+
+Read CSV exports of post metrics, validate every row (rejects are kept with a reason and a
+line number), rank influencers per campaign by engagement rate and publish the result to
+MongoDB; then query it from Python, the CLI, a notebook, a dashboard or a REST API.
+"""
+
+from .errors import (
+    EmptyInputError,
+    EngagementError,
+    InputError,
+    MissingColumnsError,
+    RunInProgressError,
+    StoreError,
+    StoreUnavailableError,
+    UsageError,
+)
+from .pipeline import run_etl
+from .queries import (
+    Page,
+    campaign,
+    campaigns,
+    influencer,
+    rejects,
+    run,
+    runs,
+    top_performers,
+)
+from .report import RunReport, SourceReport
+from .rules import RejectReason
+from .store import Store, connect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EmptyInputError",
+    "EngagementError",
+    "InputError",
+    "MissingColumnsError",
+    "Page",
+    "RejectReason",
+    "RunInProgressError",
+    "RunReport",
+    "SourceReport",
+    "Store",
+    "StoreError",
+    "StoreUnavailableError",
+    "UsageError",
+    "campaign",
+    "campaigns",
+    "connect",
+    "influencer",
+    "rejects",
+    "run",
+    "run_etl",
+    "runs",
+    "top_performers",
+]

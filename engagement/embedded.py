@@ -1,0 +1,166 @@
+"""The embedded store: a SecantusDB server (MongoDB wire protocol) run as its own process.
+
+It listens on 127.0.0.1 only, keeps its data under ``<home>/data`` and records its pid and
+port in ``<home>/server.json``. :func:`ensure_running` starts it on first use; a file lock
+keeps two processes from starting it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StoreUnavailableError
+
+HOST = "127.0.0.1"
+SERVER_ARGS = ("--standalone", "--oplog-max-entries", "1000", "--log-level", "WARNING")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A running embedded server."""
+
+    pid: int
+    port: int
+    storage: str
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/"
+
+
+def _state_file(home: Path) -> Path:
+    return home / "server.json"
+
+
+def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)  # reap it if it is our own exited child
+        if done == pid:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _listening(port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def status(home: Path) -> ServerInfo | None:
+    """The embedded server of ``home`` if it is running and listening, else ``None``."""
+    try:
+        state = json.loads(_state_file(home).read_text())
+        info = ServerInfo(int(state["pid"]), int(state["port"]), str(state["storage"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if _alive(info.pid) and _listening(info.port):
+        return info
+    return None
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / "server.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _server_command(port: int, storage: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "secantus",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--storage-path",
+        str(storage),
+        *SERVER_ARGS,
+    ]
+
+
+def ensure_running(home: Path, port: int = 0, timeout: float = 60.0) -> ServerInfo:
+    """Start the embedded server of ``home`` unless it already runs; return it."""
+    info = status(home)
+    if info:
+        return info
+    with _locked(home):
+        info = status(home)
+        if info:
+            return info
+        if port == 0 or _listening(port):
+            port = free_port()
+        storage = (home / "data").resolve()
+        storage.mkdir(parents=True, exist_ok=True)
+        log_path = home / "server.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                _server_command(port, storage),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not _listening(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    process.kill()
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+                raise StoreUnavailableError(
+                    f"embedded server ({log_path})",
+                    "it did not start: " + (" | ".join(tail) or "no output"),
+                )
+            time.sleep(0.1)
+        info = ServerInfo(process.pid, port, str(storage))
+        _state_file(home).write_text(json.dumps(info.__dict__))
+        return info
+
+
+def stop(home: Path, timeout: float = 30.0) -> ServerInfo | None:
+    """Stop the embedded server of ``home``; returns what was stopped, or ``None``."""
+    with _locked(home):
+        info = status(home)
+        if info is None:
+            _state_file(home).unlink(missing_ok=True)
+            return None
+        os.kill(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(info.pid):
+            if time.monotonic() > deadline:
+                os.kill(info.pid, signal.SIGKILL)
+            time.sleep(0.1)
+        _state_file(home).unlink(missing_ok=True)
+        return info

@@ -1,0 +1,88 @@
+"""Exceptions raised by the engagement library.
+
+Exception tree::
+
+    EngagementError                 base of everything raised on purpose
+    ├── InputError                  a fatal problem with an input file (exit code 2)
+    │   ├── MissingColumnsError     required columns absent from the header
+    │   └── EmptyInputError         the file holds no header at all
+    ├── UsageError                  a bad argument to a library function (exit code 2)
+    ├── StoreError                  the store refused or failed an operation (exit code 3)
+    │   └── StoreUnavailableError   the store cannot be reached in time (exit code 3)
+    └── RunInProgressError          another ETL run holds the publish lock (exit code 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EngagementError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(EngagementError):
+    """An input file cannot be used; nothing is written to the store."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class MissingColumnsError(InputError):
+    """The header lacks one or more required columns."""
+
+    def __init__(self, path: str, missing: Sequence[str], found: Sequence[str]) -> None:
+        self.missing = list(missing)
+        self.found = list(found)
+        super().__init__(
+            path,
+            f"missing required column(s): {', '.join(self.missing)} "
+            f"(header has: {', '.join(self.found) or 'nothing'})",
+        )
+
+
+class EmptyInputError(InputError):
+    """The file is empty or holds only blank lines."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "file is empty (no header line)")
+
+
+class UsageError(EngagementError):
+    """A library function was called with an argument it cannot accept."""
+
+    exit_code = 2
+
+
+class StoreError(EngagementError):
+    """The store failed an operation."""
+
+    exit_code = 3
+
+
+class StoreUnavailableError(StoreError):
+    """The store could not be reached within the configured timeout."""
+
+    def __init__(self, target: str, detail: str) -> None:
+        super().__init__(f"store unreachable at {target}: {detail}")
+        self.target = target
+        self.detail = detail
+
+
+class RunInProgressError(EngagementError):
+    """Another ETL run holds the publish lock on this database."""
+
+    exit_code = 2
+
+    def __init__(self, run_id: str, holder: str) -> None:
+        super().__init__(
+            f"another ETL run ({run_id}, {holder}) is publishing to this database; "
+            "wait for it to finish or pass --wait"
+        )
+        self.run_id = run_id
+        self.holder = holder

@@ -1,0 +1,200 @@
+"""Synthetic exports for benchmarks and tests: realistic posts plus malformed rows of every kind.
+
+Deterministic for a seed. Campaigns share a pool of influencers, each (campaign, influencer)
+pair has many posts around its own engagement rate, and a set fraction of rows is broken in
+one of the ways real exports are: each reject reason, plus blank lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import UsageError
+from .rules import REASONS, RejectReason
+
+HEADER = b"influencerId,campaignId,views,likes,comments,shares\n"
+BATCH_ROWS = 1_000_000
+#: The kinds of broken rows, in turn: every reject reason and a blank line.
+KINDS: tuple[str, ...] = (*(r.value for r in REASONS), "blank_line")
+
+
+@dataclass
+class GenerateReport:
+    """What :func:`generate` wrote: lines after the header, broken ones by kind."""
+
+    path: str
+    lines: int
+    pairs: int
+    campaigns: int
+    malformed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+
+    @property
+    def rows(self) -> int:
+        """Records an ETL reads: every line but the blank ones."""
+        return self.lines - self.malformed["blank_line"]
+
+    @property
+    def expected_rejects(self) -> int:
+        return sum(n for kind, n in self.malformed.items() if kind != "blank_line")
+
+
+def _broken(kind: str, rng: np.random.Generator, good: list[str]) -> bytes:
+    """A broken row of ``kind`` made from the fields of a good one."""
+    inf, camp, views, likes, comments, shares = good
+    if kind == RejectReason.UNDECODABLE:
+        return (
+            f"{inf}".encode()
+            + b"\xff\xfe,"
+            + f"{camp},{views},{likes},{comments},{shares}".encode()
+        )
+    choices: dict[str, list[str]] = {
+        RejectReason.WRONG_FIELD_COUNT: [
+            f"{inf},{camp},{views},{likes},{comments}",
+            f"{inf},{camp},{views},{likes},{comments},{shares},extra",
+            f"{inf};{camp};{views};{likes};{comments};{shares}",
+        ],
+        RejectReason.MISSING_VALUE: [
+            f",{camp},{views},{likes},{comments},{shares}",
+            f"{inf},,{views},{likes},{comments},{shares}",
+            f"{inf},{camp},{views},{likes},{comments},",
+            f"{inf},{camp},  ,{likes},{comments},{shares}",
+        ],
+        RejectReason.INVALID_NUMBER: [
+            f"{inf},{camp},NaN,{likes},{comments},{shares}",
+            f"{inf},{camp},{views},a lot,{comments},{shares}",
+            f"{inf},{camp},{views},{likes},many,{shares}",
+            f"{inf},{camp},{views},{likes},{comments},1e3",
+            f"{inf},{camp},{views}.5,{likes},{comments},{shares}",
+            f"{inf},{camp},inf,{likes},{comments},{shares}",
+        ],
+        RejectReason.OUT_OF_RANGE: [
+            f"{inf},{camp},99999999999999999999,{likes},{comments},{shares}",
+            f"{inf},{camp},{views},-10000000000000000,{comments},{shares}",
+        ],
+        RejectReason.NEGATIVE_VALUE: [
+            f"{inf},{camp},-{views},{likes},{comments},{shares}",
+            f"{inf},{camp},{views},{likes},-{comments},{shares}",
+        ],
+        RejectReason.ZERO_VIEWS: [
+            f"{inf},{camp},0,0,0,0",
+            f"{inf},{camp},0,{likes},{comments},{shares}",
+        ],
+        RejectReason.INTERACTIONS_EXCEED_VIEWS: [
+            f"{inf},{camp},{views},{int(views) + 1},{comments},{shares}",
+        ],
+        "blank_line": ["", "   "],
+    }
+    options = choices[kind]
+    return options[int(rng.integers(len(options)))].encode()
+
+
+def _batch(
+    rng: np.random.Generator,
+    n: int,
+    campaigns: int,
+    per_campaign: int,
+    pool: int,
+    pair_rate: npt.NDArray[np.float64],
+) -> list[pa.Array]:
+    pair = rng.integers(0, campaigns * per_campaign, size=n)
+    campaign = pair // per_campaign
+    influencer = (campaign * (per_campaign // 2) + pair % per_campaign) % pool
+    views = np.maximum(1, rng.lognormal(mean=9.5, sigma=1.1, size=n)).astype(np.int64)
+    rate = np.clip(pair_rate[pair] * rng.lognormal(0.0, 0.25, size=n), 0.0, 1.0)
+    interactions = np.minimum(views, np.round(views * rate)).astype(np.int64)
+    likes = np.round(interactions * rng.uniform(0.6, 0.8, size=n)).astype(np.int64)
+    comments = np.round((interactions - likes) * rng.uniform(0.3, 0.7, size=n)).astype(np.int64)
+    shares = interactions - likes - comments
+
+    def text(prefix: str, values: npt.NDArray[np.int64]) -> pa.Array:
+        numbers = pc.cast(pa.array(values), pa.string())
+        return pc.binary_join_element_wise(prefix, numbers, "") if prefix else numbers
+
+    return [
+        text("influencer_", influencer + 1),
+        text("campaign_", campaign + 1),
+        text("", views),
+        text("", likes),
+        text("", comments),
+        text("", shares),
+    ]
+
+
+def generate(
+    path: str | os.PathLike[str],
+    rows: int,
+    *,
+    campaigns: int | None = None,
+    influencers_per_campaign: int = 200,
+    malformed: float = 0.005,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> GenerateReport:
+    """Write a synthetic export of ``rows`` data rows (gzip-compressed if ``path`` ends .gz).
+
+    A fraction ``malformed`` of the rows is broken, cycling through :data:`KINDS`.
+    """
+    if rows < 0:
+        raise UsageError(f"rows must be zero or more, not {rows}")
+    if not 0.0 <= malformed <= 1.0:
+        raise UsageError(f"malformed must be between 0 and 1, not {malformed}")
+    if influencers_per_campaign < 1:
+        raise UsageError("influencers_per_campaign must be at least 1")
+    campaigns = campaigns if campaigns is not None else max(1, rows // 10_000)
+    if campaigns < 1:
+        raise UsageError(f"campaigns must be at least 1, not {campaigns}")
+    pool = max(influencers_per_campaign, campaigns * influencers_per_campaign // 2)
+    rng = np.random.default_rng(seed)
+    pair_rate = rng.uniform(0.005, 0.12, size=campaigns * influencers_per_campaign)
+    name = os.fspath(path)
+    report = GenerateReport(name, rows, campaigns * influencers_per_campaign, campaigns)
+    opener: Callable[[], BinaryIO] = (
+        (lambda: gzip.open(name, "wb", compresslevel=5))  # type: ignore[return-value]
+        if name.endswith(".gz")
+        else (lambda: open(name, "wb"))
+    )
+    kind_index = 0
+    with opener() as out:
+        out.write(HEADER)
+        for start in range(0, rows, BATCH_ROWS):
+            n = min(BATCH_ROWS, rows - start)
+            batch_rng = np.random.default_rng([seed, start])
+            fields = _batch(batch_rng, n, campaigns, influencers_per_campaign, pool, pair_rate)
+            lines = pc.cast(pc.binary_join_element_wise(*fields, ","), pa.binary())
+            bad = np.flatnonzero(batch_rng.random(n) < malformed)
+            if len(bad):
+                good = [pc.take(f, pa.array(bad)).to_pylist() for f in fields]
+                replacements = []
+                for j in range(len(bad)):
+                    kind = KINDS[kind_index % len(KINDS)]
+                    kind_index += 1
+                    report.malformed[kind] += 1
+                    replacements.append(_broken(kind, batch_rng, [g[j] for g in good]))
+                mask = np.zeros(n, dtype=np.bool_)
+                mask[bad] = True
+                lines = pc.replace_with_mask(
+                    lines, pa.array(mask), pa.array(replacements, pa.binary())
+                )
+            out.write(_joined(lines))
+            if progress:
+                progress(start + n, rows)
+    return report
+
+
+def _joined(lines: pa.Array) -> bytes:
+    """The values of a binary array, each followed by a newline."""
+    terminated = pc.binary_join_element_wise(lines, pa.scalar(b"", pa.binary()), b"\n")
+    offsets = np.frombuffer(terminated.buffers()[1], dtype=np.int32)[
+        terminated.offset : terminated.offset + len(terminated) + 1
+    ]
+    data = terminated.buffers()[2]
+    return data.to_pybytes()[int(offsets[0]) : int(offsets[-1])]

@@ -1,0 +1,82 @@
+"""The run ledger: one document per ETL run in ``runs``, kept in step with the run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .publish import cleanup
+from .report import RunReport
+from .store import Store
+
+ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
+
+
+def _fields(report: RunReport) -> dict[str, Any]:
+    data = report.to_dict()
+    del data["runId"]
+    data["startedAt"] = report.started_at
+    data["finishedAt"] = report.finished_at
+    return data
+
+
+def start(store: Store, report: RunReport) -> None:
+    """Record a new run as ``running``."""
+    report.status = "running"
+    store.runs.insert_one({"_id": report.run_id, **_fields(report)})
+
+
+def update(store: Store, report: RunReport) -> None:
+    """Record the counts so far of a running run."""
+    store.runs.update_one({"_id": report.run_id}, {"$set": _fields(report)})
+
+
+def succeed(store: Store, report: RunReport) -> None:
+    report.status = "succeeded"
+    report.finished_at = datetime.now(UTC)
+    update(store, report)
+
+
+def fail(store: Store, report: RunReport, error: str) -> None:
+    """Record a failed run and remove what it wrote (its rejects and unpublished dataset)."""
+    report.status = "failed"
+    report.error = error
+    report.finished_at = datetime.now(UTC)
+    update(store, report)
+    _remove_output(store, report.run_id)
+
+
+def _remove_output(store: Store, run_id: str) -> None:
+    current = store.current()
+    if current and run_id in (current.get("runId"), current.get("previousRunId")):
+        return
+    store.rejects.delete_many({"runId": run_id})
+    for name in store.dataset_collections().get(run_id, []):
+        store.db.drop_collection(name)
+
+
+def reconcile(store: Store, current: dict[str, Any] | None) -> list[str]:
+    """Settle runs left ``running`` by a process that is gone; call with the lock held.
+
+    A run that already flipped the pointer is ``succeeded``; any other is ``abandoned``
+    and its partial output removed. Returns the ids of the runs settled.
+    """
+    settled = []
+    now = datetime.now(UTC)
+    published = current.get("runId") if current else None
+    for doc in store.runs.find({"status": "running"}, {"_id": 1}):
+        run_id = doc["_id"]
+        if run_id == published:
+            store.runs.update_one(
+                {"_id": run_id}, {"$set": {"status": "succeeded", "finishedAt": now}}
+            )
+        else:
+            store.runs.update_one(
+                {"_id": run_id},
+                {"$set": {"status": "abandoned", "error": ABANDONED, "finishedAt": now}},
+            )
+            _remove_output(store, run_id)
+        settled.append(run_id)
+    keep = {published, current.get("previousRunId") if current else None}
+    cleanup(store, {run for run in keep if run})
+    return settled

@@ -1,0 +1,235 @@
+"""Queries of the published dataset and the run ledger.
+
+One function per question; the API, the dashboard, the notebook and the CLI all call these.
+They return plain JSON-ready dicts with the API's camelCase names, ``None`` for "no such
+thing"; engagement rates are rounded to ``decimals`` places (``None``: full precision).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pymongo import ASCENDING, DESCENDING
+
+from .errors import UsageError
+from .report import run_json
+from .rules import REASONS
+from .store import Document, Store, translate_errors
+
+PERFORMER_FIELDS = (
+    "campaignId",
+    "influencerId",
+    "engagementRate",
+    "rank",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
+CAMPAIGN_FIELDS = (
+    "campaignId",
+    "influencers",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "engagementRate",
+    "medianEngagementRate",
+    "topInfluencerId",
+    "topEngagementRate",
+)
+REJECT_FIELDS = ("runId", "source", "line", "reason", "reasons", "raw")
+_RATES = ("engagementRate", "medianEngagementRate", "topEngagementRate")
+
+
+@dataclass
+class Page:
+    """A page of a longer list: ``items`` from ``offset``, and the ``total`` length."""
+
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.items)
+
+
+def _shape(doc: Document, fields: tuple[str, ...], decimals: int | None) -> dict[str, Any]:
+    out = {name: doc.get(name) for name in fields}
+    if decimals is not None:
+        for name in _RATES:
+            if isinstance(out.get(name), float):
+                out[name] = round(out[name], decimals)
+    return out
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise UsageError(f"limit must be a positive integer, not {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise UsageError(f"offset must be a non-negative integer, not {offset!r}")
+
+
+def _check_id(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be a string, not {type(value).__name__}")
+    return value
+
+
+def published_run(store: Store) -> str | None:
+    """The id of the run whose dataset is published, or ``None`` before the first."""
+    current = store.current()
+    return str(current["runId"]) if current else None
+
+
+def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
+    # Read the pointer, then the summary; if a publish slipped in between and dropped the
+    # dataset we read from, the pointer has moved: read again.
+    for _ in range(2):
+        run_id = published_run(store)
+        if run_id is None:
+            return None
+        summary = store.campaigns(run_id).find_one({"campaignId": campaign_id})
+        if summary is not None:
+            return run_id, summary
+        if published_run(store) == run_id:
+            return None
+    return None
+
+
+@translate_errors
+def top_performers(
+    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
+) -> Page | None:
+    """The influencers of a campaign by rank (engagement rate descending), a page at a time.
+
+    ``None`` when the campaign is not in the published dataset. Served by an index range
+    scan over the precomputed ranks.
+    """
+    campaign_id = _check_id("campaignId", campaign_id)
+    _check_page(limit, offset)
+    found = _summary(store, campaign_id)
+    if found is None:
+        return None
+    run_id, summary = found
+    cursor = (
+        store.performers(run_id)
+        .find(
+            {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}},
+            {"_id": 0},
+        )
+        .sort("rank", ASCENDING)
+    )
+    items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
+    return Page(items, int(summary["influencers"]), limit, offset)
+
+
+@translate_errors
+def campaigns(store: Store, *, decimals: int | None = 2) -> list[dict[str, Any]]:
+    """Every campaign of the published dataset with its summary, by campaignId."""
+    run_id = published_run(store)
+    if run_id is None:
+        return []
+    cursor = store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", ASCENDING)
+    return [_shape(doc, CAMPAIGN_FIELDS, decimals) for doc in cursor]
+
+
+@translate_errors
+def campaign(store: Store, campaign_id: str, *, decimals: int | None = 2) -> dict[str, Any] | None:
+    """One campaign's summary, or ``None`` if it is not in the published dataset."""
+    found = _summary(store, _check_id("campaignId", campaign_id))
+    return _shape(found[1], CAMPAIGN_FIELDS, decimals) if found else None
+
+
+@translate_errors
+def influencer(
+    store: Store, influencer_id: str, *, decimals: int | None = 2
+) -> dict[str, Any] | None:
+    """An influencer's results in every campaign, or ``None`` if absent from the dataset."""
+    influencer_id = _check_id("influencerId", influencer_id)
+    run_id = published_run(store)
+    if run_id is None:
+        return None
+    cursor = (
+        store.performers(run_id)
+        .find({"influencerId": influencer_id}, {"_id": 0})
+        .sort("campaignId", ASCENDING)
+    )
+    rows = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
+    if not rows:
+        return None
+    totals = {name: sum(int(row[name]) for row in rows) for name in PERFORMER_FIELDS[4:]}
+    interactions = totals["likes"] + totals["comments"] + totals["shares"]
+    rate = interactions / totals["views"] * 100.0
+    return {
+        "influencerId": influencer_id,
+        "campaigns": rows,
+        **totals,
+        "engagementRate": round(rate, decimals) if decimals is not None else rate,
+    }
+
+
+@translate_errors
+def runs(store: Store, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Runs of the ledger, newest first."""
+    _check_page(limit, offset)
+    cursor = store.runs.find().sort("startedAt", DESCENDING).skip(offset).limit(limit)
+    return [run_json(doc) for doc in cursor]
+
+
+@translate_errors
+def run(store: Store, run_id: str) -> dict[str, Any] | None:
+    """One run of the ledger, or ``None``."""
+    doc = store.runs.find_one({"_id": _check_id("runId", run_id)})
+    return run_json(doc) if doc else None
+
+
+@translate_errors
+def latest_run_id(store: Store) -> str | None:
+    doc = store.runs.find_one({}, {"_id": 1}, sort=[("startedAt", DESCENDING)])
+    return str(doc["_id"]) if doc else None
+
+
+@translate_errors
+def rejects(
+    store: Store,
+    run_id: str | None = None,
+    *,
+    reason: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page | None:
+    """The quarantined records of a run (the latest by default), by file and line.
+
+    ``None`` when the run does not exist.
+    """
+    _check_page(limit, offset)
+    if reason is not None and reason not in {r.value for r in REASONS}:
+        codes = ", ".join(r.value for r in REASONS)
+        raise UsageError(f"unknown reject reason {reason!r}; use one of: {codes}")
+    if run_id is None:
+        run_id = latest_run_id(store)
+        if run_id is None:
+            return None
+    elif store.runs.find_one({"_id": _check_id("runId", run_id)}, {"_id": 1}) is None:
+        return None
+    query: dict[str, Any] = {"runId": run_id}
+    if reason is not None:
+        query["reason"] = reason
+    cursor = (
+        store.rejects.find(query, {"_id": 0})
+        .sort([("sourceIndex", ASCENDING), ("line", ASCENDING)])
+        .skip(offset)
+        .limit(limit)
+    )
+    items = [{name: doc.get(name) for name in REJECT_FIELDS} for doc in cursor]
+    return Page(items, store.rejects.count_documents(query), limit, offset)

@@ -1,0 +1,450 @@
+"""Stream a CSV export as blocks of whole records, each with its physical line number.
+
+Blocks without quotes, stray carriage returns, control characters or invalid UTF-8 (nearly
+all of a real export) are parsed by pyarrow's CSV reader in C++; the rest go through the
+plain-Python reference parser of :mod:`engagement.records`. Both give the same records.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from .errors import EmptyInputError, InputError, MissingColumnsError
+from .records import Lines, Record, decode_line, decode_lines, parse_lines
+from .rules import REQUIRED_COLUMNS
+
+BOM = b"\xef\xbb\xbf"
+GZIP_MAGIC = b"\x1f\x8b"
+_SLOW_BYTES = re.compile(rb'["\x00-\x08\x0b\x0c\x0e-\x1f]')
+_HEADER_READ = 1 << 16
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header record of a file."""
+
+    names: tuple[str, ...]
+    positions: dict[str, int]  # required column -> field index
+    line: int  # physical line number of the header
+    lines: int  # physical lines it spans
+
+    @property
+    def width(self) -> int:
+        return len(self.names)
+
+
+@dataclass
+class RecordBlock:
+    """The records of one block of lines.
+
+    ``fields`` holds one string array per header column for the records with the right
+    number of fields, ``lines`` their line numbers. ``raw`` is their raw text where the
+    fields alone cannot rebuild it (null, or no array at all: join the fields with commas).
+    ``ragged`` lists the records with a wrong field count as ``(line, raw, undecodable)``.
+    """
+
+    lines: npt.NDArray[np.int64]
+    fields: list[pa.Array]
+    raw: pa.Array | None = None
+    undecodable: npt.NDArray[np.bool_] | None = None
+    ragged: list[tuple[int, str, bool]] = field(default_factory=list)
+    blank_lines: int = 0
+    plain_ascii: bool = False  # no character that needs Python's str.strip()
+
+    @property
+    def records(self) -> int:
+        return len(self.lines) + len(self.ragged)
+
+
+def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
+    """Open ``path`` for reading, transparently gunzipping; returns (stream, raw file)."""
+    name = os.fspath(path)
+    try:
+        raw: BinaryIO = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot be read ({exc.strerror or exc})") from None
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def parse_header(path: str, lines: Lines, eof: bool) -> tuple[Header, int]:
+    """Find the header among the first lines; returns it and the blank lines before it."""
+    parsed = parse_lines(lines, 1, eof=eof, single=True)
+    while parsed.records == [] and parsed.consumed < len(lines):
+        parsed = parse_lines(lines, 1, eof=eof, start=parsed.consumed, single=True)
+    if not parsed.records:
+        raise EmptyInputError(path)
+    first = parsed.records[0]
+    if first.undecodable:
+        raise InputError(path, f"header on line {first.line} is not valid UTF-8")
+    names = tuple(name.strip() for name in first.fields)
+    missing = [col for col in REQUIRED_COLUMNS if col not in names]
+    if missing:
+        raise MissingColumnsError(path, missing, names)
+    duplicated = sorted({col for col in REQUIRED_COLUMNS if names.count(col) > 1})
+    if duplicated:
+        raise InputError(path, f"column(s) appear more than once: {', '.join(duplicated)}")
+    positions = {col: names.index(col) for col in REQUIRED_COLUMNS}
+    span = first.raw.count("\n") + 1
+    return Header(names, positions, first.line, span), first.line - 1
+
+
+class CsvSource:
+    """One input file: its header and its records, block by block.
+
+    Opening reads the header, so fatal input errors (missing file, empty file, missing
+    columns) surface before anything else happens. Use as a context manager.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self.name = os.path.basename(self.path)
+        self._stream, self._raw = open_input(self.path)
+        self.size = os.fstat(self._raw.fileno()).st_size
+        try:
+            self.header, self.leading_blank_lines = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stream.close()
+        self._raw.close()
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file (compressed, for gzip) consumed so far."""
+        try:
+            return self._raw.tell()
+        except ValueError:  # closed
+            return self.size
+
+    def _read(self, n: int) -> bytes:
+        try:
+            return self._stream.read(n)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(self.path, f"cannot be read ({exc})") from None
+
+    def _read_header(self) -> tuple[Header, int]:
+        buf = self._read(_HEADER_READ)
+        if buf.startswith(BOM):
+            buf = buf[len(BOM) :]
+        while True:
+            more = self._read(_HEADER_READ)
+            eof = not more
+            buf += more
+            lines = buf.split(b"\n")
+            if not eof:
+                lines.pop()  # possibly incomplete
+            decoded = decode_lines(lines)
+            parsed = parse_lines(decoded, 1, eof=eof)
+            if parsed.records or eof:
+                header, blank = parse_header(self.path, decoded, eof)
+                consumed = header.line - 1 + header.lines
+                offset = sum(len(line) + 1 for line in lines[:consumed])
+                self._pending = buf[offset:]
+                self._next_line = consumed + 1
+                return header, blank
+
+    def blocks(self, chunk_rows: int = 500_000) -> Iterator[RecordBlock]:
+        """Yield the records after the header in blocks of about ``chunk_rows`` lines."""
+        pending = self._pending
+        self._pending = b""
+        line = self._next_line
+        bytes_per_line = 64.0
+        eof = False
+        while not eof:
+            chunk = self._read(max(1 << 16, int(chunk_rows * bytes_per_line)))
+            eof = not chunk
+            buf = pending + chunk if pending else chunk
+            cut = len(buf) if eof else buf.rfind(b"\n") + 1
+            if cut == 0:
+                pending = buf
+                continue
+            block, pending = buf[:cut], buf[cut:]
+            if not block:
+                continue
+            records, used_bytes, used_lines = parse_block(block, line, self.header, eof=eof)
+            if used_bytes < len(block):
+                pending = block[used_bytes:] + pending
+                if eof:  # cannot happen: at EOF every line is consumed
+                    raise AssertionError("unconsumed input at end of file")
+            line += used_lines
+            if used_lines:
+                bytes_per_line = max(8.0, used_bytes / used_lines)
+            yield records
+
+
+def _fast_eligible(block: bytes) -> tuple[bool, bool]:
+    """(can pyarrow parse the whole block exactly, is it plain ASCII); cheap C scans."""
+    if _SLOW_BYTES.search(block):
+        return False, False
+    carriage = block.count(b"\r")
+    if carriage and carriage != block.count(b"\r\n"):
+        return False, False
+    if block.isascii():
+        return True, True
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False, False
+    return True, False
+
+
+class _BlockLines(Sequence[tuple[str, bool]]):
+    """The physical lines of a block, decoded on demand."""
+
+    def __init__(self, block: bytes, starts: npt.NDArray[np.int64]) -> None:
+        self.block = block
+        self.starts = starts  # start offset of each line, then len(block) + 1
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Byte range of line ``i`` without its ``\\n``."""
+        return int(self.starts[i]), int(self.starts[i + 1]) - 1
+
+    def __getitem__(self, i: int) -> tuple[str, bool]:  # type: ignore[override]
+        start, end = self.span(i)
+        return decode_line(self.block[start:end])
+
+
+def _line_starts(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+    ends = np.flatnonzero(data == 10)
+    n = len(data)
+    if len(ends) == 0 or ends[-1] != n - 1:
+        ends = np.append(ends, n)  # last line without a newline
+    return np.concatenate(([0], ends + 1)).astype(np.int64)
+
+
+def _odd_lines(
+    block: bytes, data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Lines the fast path cannot take: quotes, control bytes, stray CR, invalid UTF-8."""
+    odd = (data == 34) | ((data < 32) & (data != 9) & (data != 10) & (data != 13))
+    carriage = np.flatnonzero(data == 13)
+    stray = carriage[
+        (carriage + 1 >= len(data)) | (data[np.minimum(carriage + 1, len(data) - 1)] != 10)
+    ]
+    positions = np.concatenate((np.flatnonzero(odd), stray))
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        high = np.unique(np.searchsorted(starts, np.flatnonzero(data >= 0x80), side="right") - 1)
+        for i in high.tolist():
+            start, end = int(starts[i]), int(starts[i + 1]) - 1
+            if decode_line(block[start:end])[1]:
+                positions = np.append(positions, start)
+    return np.unique(np.searchsorted(starts, positions, side="right") - 1).astype(np.int64)
+
+
+def parse_block(
+    block: bytes, first_line: int, header: Header, *, eof: bool
+) -> tuple[RecordBlock, int, int]:
+    """Parse a block of whole lines; returns the records, bytes used and lines used.
+
+    Lines the fast path cannot take go through the Python parser; the rest, with those
+    lines blanked out, through pyarrow. A quoted record still open at the end of a block
+    (not at end of file) is left for the next block.
+    """
+    fast, plain = _fast_eligible(block)
+    if fast:
+        return _parse_fast(block, first_line, header, plain)
+    data = np.frombuffer(block, dtype=np.uint8)
+    starts = _line_starts(data)
+    lines = _BlockLines(block, starts)
+    odd = _odd_lines(block, data, starts)
+    if len(odd) * 10 > len(lines):
+        return _parse_slow(block, first_line, header, eof)
+
+    slow: list[Record] = []
+    taken: list[tuple[int, int]] = []  # line ranges the Python parser consumed
+    blank = 0
+    used_lines = len(lines)
+    cursor = 0
+    for i in odd.tolist():
+        if i < cursor:
+            continue
+        parsed = parse_lines(lines, first_line, eof=eof, start=i, single=True)
+        if parsed.consumed == 0:  # an open quoted record: stop the block before it
+            used_lines = i
+            break
+        slow.extend(parsed.records)
+        blank += parsed.blank_lines
+        taken.append((i, i + parsed.consumed))
+        cursor = i + parsed.consumed
+
+    used_bytes = int(starts[used_lines]) if used_lines < len(lines) else len(block)
+    patched = bytearray(block[:used_bytes])
+    for a, b in taken:
+        start, end = int(starts[a]), int(starts[b]) - 1
+        patched[start:end] = b" " * (end - start)
+    quick, _, _ = _parse_fast(bytes(patched), first_line, header, plain=False, skip=taken)
+    quick.blank_lines += blank
+    return _merge(quick, slow, header.width), used_bytes, used_lines
+
+
+def _merge(quick: RecordBlock, slow: list[Record], width: int) -> RecordBlock:
+    """Add records of the Python parser to those of pyarrow."""
+    good = [r for r in slow if len(r.fields) == width]
+    quick.ragged.extend((r.line, r.raw, r.undecodable) for r in slow if len(r.fields) != width)
+    if not good:
+        return quick
+    n = len(quick.lines)
+    quick.fields = [
+        pa.concat_arrays([col, pa.array([r.fields[i] for r in good], type=pa.string())])
+        for i, col in enumerate(quick.fields)
+    ]
+    quick.lines = np.concatenate((quick.lines, np.array([r.line for r in good], dtype=np.int64)))
+    quick.raw = pa.array([None] * n + [r.raw for r in good], type=pa.string())
+    quick.undecodable = np.concatenate(
+        (np.zeros(n, dtype=np.bool_), np.array([r.undecodable for r in good], dtype=np.bool_))
+    )
+    quick.plain_ascii = False
+    return quick
+
+
+def _parse_fast(
+    block: bytes,
+    first_line: int,
+    header: Header,
+    plain: bool,
+    skip: Sequence[tuple[int, int]] = (),
+) -> tuple[RecordBlock, int, int]:
+    """Parse with pyarrow; lines in the ``skip`` ranges (block-relative) are left out."""
+    names = [f"f{i}" for i in range(header.width)]
+    invalid: list[tuple[int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(block),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            quote_char=False,
+            double_quote=False,
+            escape_char=False,
+            newlines_in_values=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    total = table.num_rows + len(invalid)
+    skipped = np.zeros(total, dtype=np.bool_)
+    for a, b in skip:
+        skipped[a:b] = True
+    keep = np.ones(total, dtype=np.bool_)
+    ragged: list[tuple[int, str, bool]] = []
+    blank = 0
+    for number, text in invalid:
+        keep[number - 1] = False
+        if skipped[number - 1]:
+            continue
+        if text.strip():
+            ragged.append((first_line + number - 1, text, False))
+        else:
+            blank += 1
+    offsets = np.flatnonzero(keep).astype(np.int64)
+    fields = [table.column(i).combine_chunks() for i in range(header.width)]
+    rows = ~skipped[offsets]
+    empty = _empty_line_rows(block, offsets, fields)
+    if empty is not None:
+        blank += int((empty & rows).sum())
+        rows &= ~empty
+    if not rows.all():
+        mask = pa.array(rows)
+        fields = [col.filter(mask) for col in fields]
+        offsets = offsets[rows]
+    return (
+        RecordBlock(
+            first_line + offsets, fields, ragged=ragged, blank_lines=blank, plain_ascii=plain
+        ),
+        len(block),
+        total,
+    )
+
+
+def _empty_line_rows(
+    block: bytes, offsets: npt.NDArray[np.int64], fields: list[pa.Array]
+) -> npt.NDArray[np.bool_] | None:
+    """Rows that pyarrow made from empty lines (all fields empty and the line empty)."""
+    has_empty = block.startswith((b"\n", b"\r\n")) or b"\n\n" in block or b"\n\r\n" in block
+    if not has_empty or not fields:
+        return None
+    all_empty = np.ones(len(offsets), dtype=np.bool_)
+    for col in fields:
+        all_empty &= np.asarray(pc.equal(pc.binary_length(col), 0))
+    candidates = np.flatnonzero(all_empty)
+    if len(candidates) == 0:
+        return None
+    starts = _line_starts(np.frombuffer(block, dtype=np.uint8))
+    result = np.zeros(len(offsets), dtype=np.bool_)
+    for row in candidates.tolist():
+        start, end = int(starts[offsets[row]]), int(starts[offsets[row] + 1]) - 1
+        result[row] = block[start:end] in (b"", b"\r")
+    return result
+
+
+def _parse_slow(
+    block: bytes, first_line: int, header: Header, eof: bool
+) -> tuple[RecordBlock, int, int]:
+    """Parse a whole block with the Python parser."""
+    pieces = block.split(b"\n")
+    if block.endswith(b"\n"):
+        pieces.pop()
+    try:
+        lines: Lines = [(text, False) for text in block.decode("utf-8").split("\n")[: len(pieces)]]
+    except UnicodeDecodeError:
+        lines = decode_lines(pieces)
+    parsed = parse_lines(lines, first_line, eof=eof)
+    width = header.width
+    good = [r for r in parsed.records if len(r.fields) == width]
+    ragged = [(r.line, r.raw, r.undecodable) for r in parsed.records if len(r.fields) != width]
+    fields = [pa.array([r.fields[i] for r in good], type=pa.string()) for i in range(width)]
+    used_bytes = min(len(block), sum(len(piece) + 1 for piece in pieces[: parsed.consumed]))
+    return (
+        RecordBlock(
+            lines=np.fromiter((r.line for r in good), dtype=np.int64, count=len(good)),
+            fields=fields,
+            raw=pa.array([r.raw for r in good], type=pa.string()),
+            undecodable=np.fromiter((r.undecodable for r in good), dtype=np.bool_, count=len(good)),
+            ragged=ragged,
+            blank_lines=parsed.blank_lines,
+        ),
+        used_bytes,
+        parsed.consumed,
+    )

@@ -1,0 +1,60 @@
+"""The data rules: required columns, reject reasons and their order, metric bounds."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+ID_COLUMNS: tuple[str, ...] = ("influencerId", "campaignId")
+METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
+REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
+
+#: A metric's absolute value may not exceed this.
+MAX_ABS_VALUE = 10**15
+
+#: An integer literal: optional sign, digits, optionally "." followed by zeros only.
+INTEGER_LITERAL = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
+
+
+class RejectReason(StrEnum):
+    """Why a record was rejected. Members are in priority order: the first that applies is
+    the record's primary reason. Values are stable codes stored with every reject."""
+
+    UNDECODABLE = "undecodable"
+    WRONG_FIELD_COUNT = "wrong_field_count"
+    MISSING_VALUE = "missing_value"
+    INVALID_NUMBER = "invalid_number"
+    OUT_OF_RANGE = "out_of_range"
+    NEGATIVE_VALUE = "negative_value"
+    ZERO_VIEWS = "zero_views"
+    INTERACTIONS_EXCEED_VIEWS = "interactions_exceed_views"
+
+
+REASONS: tuple[RejectReason, ...] = tuple(RejectReason)
+
+
+def parse_metric(text: str) -> int | RejectReason:
+    """Parse one metric value by the rules, the plain-Python way.
+
+    Returns the integer, or the reason it is not acceptable as a number
+    (``missing_value``, ``invalid_number`` or ``out_of_range``). Sign checks are
+    the caller's: ``-5`` parses to ``-5``.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return RejectReason.MISSING_VALUE
+    match = INTEGER_LITERAL.fullmatch(stripped)
+    if match is None:
+        return RejectReason.INVALID_NUMBER
+    digits = match.group(2).lstrip("0") or "0"
+    if len(digits) > len(str(MAX_ABS_VALUE)):
+        return RejectReason.OUT_OF_RANGE
+    value = int(digits)
+    if value > MAX_ABS_VALUE:
+        return RejectReason.OUT_OF_RANGE
+    return -value if match.group(1) == "-" else value
+
+
+def engagement_rate(views: int, likes: int, comments: int, shares: int) -> float:
+    """``(likes + comments + shares) / views * 100`` in float64, as the library stores it."""
+    return float(likes + comments + shares) / float(views) * 100.0

@@ -1,0 +1,36 @@
+"""Settings read from the environment by the front ends (CLI, API, notebooks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration, from ``ENGAGEMENT_*`` environment variables. Build it when needed."""
+
+    model_config = SettingsConfigDict(env_prefix="ENGAGEMENT_", extra="ignore")
+
+    mongodb_uri: SecretStr | None = Field(
+        default=None, description="MongoDB URI; unset means the embedded server."
+    )
+    db: str = Field(default="engagement", description="Database name.")
+    home: Path = Field(
+        default=Path(".engagement"),
+        description="Directory of the embedded server's data, log and state.",
+    )
+    embedded_port: int = Field(
+        default=27217, description="Preferred port of the embedded server (0: any free port)."
+    )
+    timeout: float = Field(
+        default=2.0, gt=0, description="Seconds to wait for the store before giving up."
+    )
+    chunk_size: int = Field(default=500_000, gt=0, description="Rows per ETL chunk.")
+    api_key: SecretStr | None = Field(
+        default=None, description="When set, the API requires this value in X-API-Key."
+    )
+
+    def uri(self) -> str | None:
+        return self.mongodb_uri.get_secret_value() if self.mongodb_uri else None

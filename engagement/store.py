@@ -1,0 +1,200 @@
+"""The store: MongoDB through pymongo, any server, or the embedded one.
+
+Collections of a database:
+
+``runs``
+    the run ledger, one document per ETL run (``_id`` is the run id).
+``rejects``
+    quarantined records of every run, indexed by run and reason.
+``state``
+    ``{_id: "current"}`` points at the run whose dataset is published; ``{_id: "etl"}`` is
+    the publish lock.
+``performers_<runId>`` / ``campaigns_<runId>``
+    one dataset per publishing run: ranked performers and campaign summaries. Readers
+    follow the ``current`` pointer, so a dataset becomes visible all at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import (
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+from . import embedded
+from .errors import StoreError, StoreUnavailableError
+
+Document = dict[str, Any]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PERFORMERS_PREFIX = "performers_"
+CAMPAIGNS_PREFIX = "campaigns_"
+CURRENT = "current"
+_CREDENTIALS = re.compile(r"(mongodb(?:\+srv)?://)[^@/]*@")
+
+
+def redact(uri: str) -> str:
+    """``uri`` without its user name and password."""
+    return _CREDENTIALS.sub(r"\1***@", uri)
+
+
+class Store:
+    """A database of the engagement store, reached through one pymongo client."""
+
+    def __init__(self, client: MongoClient[Document], database: str, target: str) -> None:
+        self.client = client
+        self.db: Database[Document] = client[database]
+        self.target = target
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.target!r}, database={self.db.name!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    @property
+    def runs(self) -> Collection[Document]:
+        return self.db["runs"]
+
+    @property
+    def rejects(self) -> Collection[Document]:
+        return self.db["rejects"]
+
+    @property
+    def state(self) -> Collection[Document]:
+        return self.db["state"]
+
+    def performers(self, run_id: str) -> Collection[Document]:
+        return self.db[PERFORMERS_PREFIX + run_id]
+
+    def campaigns(self, run_id: str) -> Collection[Document]:
+        return self.db[CAMPAIGNS_PREFIX + run_id]
+
+    def current(self) -> Document | None:
+        """The pointer to the published dataset, or ``None`` before the first publish."""
+        return self.state.find_one({"_id": CURRENT})
+
+    def dataset_collections(self) -> dict[str, list[str]]:
+        """Run id -> names of the dataset collections that exist for it."""
+        found: dict[str, list[str]] = {}
+        for name in self.db.list_collection_names():
+            for prefix in (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX):
+                if name.startswith(prefix):
+                    found.setdefault(name[len(prefix) :], []).append(name)
+        return found
+
+    def ensure_indexes(self) -> None:
+        """Create the indexes of the shared collections (idempotent)."""
+        self.runs.create_index([("startedAt", DESCENDING)])
+        self.runs.create_index([("status", ASCENDING)])
+        self.rejects.create_indexes(
+            [
+                IndexModel([("runId", ASCENDING), ("sourceIndex", ASCENDING), ("line", ASCENDING)]),
+                IndexModel(
+                    [
+                        ("runId", ASCENDING),
+                        ("reason", ASCENDING),
+                        ("sourceIndex", ASCENDING),
+                        ("line", ASCENDING),
+                    ]
+                ),
+            ]
+        )
+
+
+def dataset_indexes() -> list[IndexModel]:
+    """Indexes of a ``performers_<runId>`` collection."""
+    return [
+        IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True),
+        IndexModel([("campaignId", ASCENDING), ("influencerId", ASCENDING)], unique=True),
+        IndexModel([("influencerId", ASCENDING), ("campaignId", ASCENDING)]),
+    ]
+
+
+def translate_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn pymongo errors into :class:`StoreUnavailableError` / :class:`StoreError`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PyMongoError as exc:
+            store = next((a for a in args if isinstance(a, Store)), kwargs.get("store"))
+            target = store.target if isinstance(store, Store) else "the store"
+            raise store_error(exc, target) from exc
+
+    return wrapper
+
+
+def store_error(exc: PyMongoError, target: str) -> StoreError:
+    """The library error for a pymongo error."""
+    if isinstance(exc, ConnectionFailure | ServerSelectionTimeoutError):
+        detail = str(exc).split(",")[0].split(" (configured timeouts")[0]
+        return StoreUnavailableError(target, detail or type(exc).__name__)
+    if isinstance(exc, OperationFailure):
+        return StoreError(f"store at {target} refused the operation: {exc.details or exc}")
+    return StoreError(f"store at {target} failed: {exc}")
+
+
+def connect(
+    uri: str | None = None,
+    *,
+    database: str | None = None,
+    timeout: float | None = None,
+    home: str | Path | None = None,
+) -> Store:
+    """Connect to the store and check that it answers.
+
+    Arguments left out come from the environment (:class:`engagement.settings.Settings`:
+    ``ENGAGEMENT_MONGODB_URI``, ``ENGAGEMENT_DB``, ``ENGAGEMENT_TIMEOUT``,
+    ``ENGAGEMENT_HOME``). With no URI at all, the embedded server is started if needed.
+    Raises :class:`StoreUnavailableError` within ``timeout`` seconds when it cannot connect.
+    """
+    from .settings import Settings
+
+    settings = Settings()
+    uri = uri or settings.uri()
+    database = database or settings.db
+    timeout = timeout or settings.timeout
+    if uri is None:
+        info = embedded.ensure_running(
+            Path(home) if home else settings.home, settings.embedded_port
+        )
+        uri = info.uri
+    target = redact(uri)
+    millis = int(timeout * 1000)
+    try:
+        client: MongoClient[Document] = MongoClient(
+            uri,
+            serverSelectionTimeoutMS=millis,
+            connectTimeoutMS=millis,
+            tz_aware=True,
+            appname="engagement",
+        )
+    except PyMongoError as exc:
+        raise StoreError(f"invalid store URI {target}: {exc}") from exc
+    store = Store(client, database, target)
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        client.close()
+        raise store_error(exc, target) from exc
+    return store
