@@ -131,7 +131,8 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     position = np.arange(n, dtype=np.int64)
     first = np.maximum.accumulate(np.where(starts, position, 0))
     table = table.append_column("rank", pa.array(position - first + 1))
-    return table.select(PERFORMER_COLUMNS).to_pandas()
+    frame: pd.DataFrame = table.select(PERFORMER_COLUMNS).to_pandas()
+    return frame
 
 
 def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import click
 from . import embedded, queries
 from .errors import EngagementError, UsageError
 from .format import format_report, table
-from .pipeline import ENGINES, MODES, Progress, run_etl
+from .pipeline import ENGINES, MODES, Progress, check_inputs, run_etl
 from .rules import REASONS
 from .settings import Settings
 from .store import Store, connect
@@ -135,6 +135,7 @@ def etl(
 ) -> None:
     """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset."""
     chunk = chunk_size or Settings().chunk_size
+    check_inputs(paths)  # bad input is exit 2 even when the store is down
     show = sys.stderr.isatty() if progress is None else progress
     with opened(mongodb_uri, database) as store, progress_bar(show) as bar:
         report = run_etl(

@@ -157,13 +157,13 @@ def generate(
     pair_rate = rng.uniform(0.005, 0.12, size=campaigns * influencers_per_campaign)
     name = os.fspath(path)
     report = GenerateReport(name, rows, campaigns * influencers_per_campaign, campaigns)
-    opener: Callable[[], BinaryIO] = (
-        (lambda: gzip.open(name, "wb", compresslevel=5))  # type: ignore[return-value]
+    out: BinaryIO = (
+        gzip.open(name, "wb", compresslevel=5)  # type: ignore[assignment]
         if name.endswith(".gz")
-        else (lambda: open(name, "wb"))
+        else open(name, "wb")  # noqa: SIM115
     )
     kind_index = 0
-    with opener() as out:
+    with out:
         out.write(HEADER)
         for start in range(0, rows, BATCH_ROWS):
             n = min(BATCH_ROWS, rows - start)
@@ -196,5 +196,5 @@ def _joined(lines: pa.Array) -> bytes:
     offsets = np.frombuffer(terminated.buffers()[1], dtype=np.int32)[
         terminated.offset : terminated.offset + len(terminated) + 1
     ]
-    data = terminated.buffers()[2]
-    return data.to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+    data: bytes = terminated.buffers()[2].to_pybytes()
+    return data[int(offsets[0]) : int(offsets[-1])]

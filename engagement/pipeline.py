@@ -60,6 +60,12 @@ def _check_arguments(
         raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
 
 
+def check_inputs(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
+    for path in paths:
+        CsvSource(path).close()
+
+
 def run_etl(
     paths: Sequence[str | os.PathLike[str]],
     *,

@@ -67,8 +67,9 @@ def _shape(doc: Document, fields: tuple[str, ...], decimals: int | None) -> dict
     out = {name: doc.get(name) for name in fields}
     if decimals is not None:
         for name in _RATES:
-            if isinstance(out.get(name), float):
-                out[name] = round(out[name], decimals)
+            value = out.get(name)
+            if isinstance(value, float):
+                out[name] = round(value, decimals)
     return out
 
 

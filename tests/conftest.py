@@ -37,9 +37,21 @@ class MongoServer:
         self.storage.mkdir(parents=True, exist_ok=True)
         log = open(self.storage.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--host", HOST, "--port", str(self.port),
-             "--storage-path", str(self.storage), *SERVER_ARGS],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.storage),
+                *SERVER_ARGS,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         import socket

@@ -1,0 +1,55 @@
+# engagement: `make run` and `make test` are all a fresh machine needs (Python 3.11+ and make).
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	&& { command -v $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/influencers_data_realistic_malformed.csv
+CAMPAIGN ?= campaign_6
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format db-start db-stop db-status clean
+
+help: ## Show the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11+ not found (set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Load the sample into the embedded store and show the top performers
+	$(BIN)/engagement etl $(SAMPLE)
+	$(BIN)/engagement top $(CAMPAIGN) --limit 10
+
+test: $(STAMP) lint ## Run the linters and the whole test suite
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+db-start: $(STAMP) ## Start the embedded store
+	$(BIN)/engagement db start
+
+db-stop: $(STAMP) ## Stop the embedded store
+	$(BIN)/engagement db stop
+
+db-status: $(STAMP) ## Is the embedded store running?
+	$(BIN)/engagement db status
+
+clean: ## Stop the embedded store, remove the venv, caches and store data
+	-test -x $(BIN)/engagement && $(BIN)/engagement db stop
+	rm -rf $(VENV) .engagement .pytest_cache .mypy_cache .ruff_cache .hypothesis reports

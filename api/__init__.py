@@ -1,0 +1,1 @@
+"""The REST API over the engagement library (FastAPI); see DESIGN.md "REST"."""

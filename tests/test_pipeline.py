@@ -1,0 +1,286 @@
+"""The ETL run end to end against a real MongoDB-protocol server."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import engagement
+from engagement import queries
+from engagement.errors import (
+    EmptyInputError,
+    InputError,
+    MissingColumnsError,
+    RunInProgressError,
+    StoreUnavailableError,
+    UsageError,
+)
+from engagement.lock import PublishLock
+from engagement.store import Store
+
+from .conftest import CASES, SAMPLE
+
+
+def dataset(store: Store) -> list[dict[str, Any]]:
+    """Every performer of the published dataset, full precision, in a stable order."""
+    out = []
+    for campaign in queries.campaigns(store):
+        page = queries.top_performers(store, campaign["campaignId"], limit=10**6, decimals=None)
+        assert page is not None
+        out.extend(page.items)
+    return out
+
+
+def reference_ranking(path: Path, campaign: str) -> list[tuple[str, float]]:
+    """The ranking of a campaign computed the plain way (the sample has plain integers)."""
+    rows = []
+    with open(path, newline="") as handle:
+        for rec in csv.DictReader(handle):
+            try:
+                views, likes, comments, shares = (
+                    int(rec[k]) for k in ("views", "likes", "comments", "shares")
+                )
+            except ValueError:
+                continue
+            inf, camp = rec["influencerId"].strip(), rec["campaignId"].strip()
+            if not inf or not camp or min(views, likes, comments, shares) < 0 or views == 0:
+                continue
+            if likes + comments + shares > views:
+                continue
+            rows.append((camp, inf, views, likes + comments + shares))
+    frame = pd.DataFrame(rows, columns=["c", "i", "v", "x"]).groupby(["c", "i"]).sum()
+    frame["rate"] = frame["x"] / frame["v"] * 100
+    part = frame.loc[campaign].reset_index().sort_values(["rate", "i"], ascending=[False, True])
+    return list(zip(part["i"], part["rate"], strict=True))
+
+
+def test_sample_file(store: Store) -> None:
+    report = engagement.run_etl([SAMPLE], store=store)
+    assert (report.status, report.rows_read, report.accepted, report.rejected) == (
+        "succeeded",
+        10_010,
+        10_000,
+        10,
+    )
+    assert report.rejects_by_reason == {
+        "undecodable": 0,
+        "wrong_field_count": 0,
+        "missing_value": 3,
+        "invalid_number": 4,
+        "out_of_range": 0,
+        "negative_value": 1,
+        "zero_views": 1,
+        "interactions_exceed_views": 1,
+    }
+    assert report.campaigns == 10 and report.performers == 10_000
+
+    page = queries.rejects(store, report.run_id, limit=100)
+    assert page is not None and page.total == 10
+    assert [(r["line"], r["reason"]) for r in page.items] == [
+        (10002, "missing_value"),
+        (10003, "missing_value"),
+        (10004, "invalid_number"),
+        (10005, "invalid_number"),
+        (10006, "invalid_number"),
+        (10007, "invalid_number"),
+        (10008, "negative_value"),
+        (10009, "zero_views"),
+        (10010, "interactions_exceed_views"),
+        (10011, "missing_value"),
+    ]
+    assert page.items[6]["raw"] == "influencer_m6,campaign_5,-100,50,10,5"
+    assert page.items[6]["reasons"] == ["negative_value", "interactions_exceed_views"]
+    assert {r["source"] for r in page.items} == {SAMPLE.name}
+
+    expected = reference_ranking(SAMPLE, "campaign_6")
+    top = queries.top_performers(store, "campaign_6", limit=len(expected), decimals=None)
+    assert top is not None and top.total == len(expected) == 989
+    assert [(r["influencerId"], r["engagementRate"]) for r in top.items] == [
+        (i, pytest.approx(rate, rel=1e-12)) for i, rate in expected
+    ]
+    assert [r["rank"] for r in top.items] == list(range(1, 990))
+    seed_shape = queries.top_performers(store, "campaign_6", limit=3)
+    assert seed_shape is not None
+    assert [r["engagementRate"] for r in seed_shape.items] == [
+        round(rate, 2) for _, rate in expected[:3]
+    ]
+
+
+def test_several_files_and_gzip(store: Store, tmp_path: Path) -> None:
+    gz = tmp_path / "part_b.csv.gz"
+    gz.write_bytes(gzip.compress((CASES / "part_b.csv").read_bytes()))
+    report = engagement.run_etl([CASES / "part_a.csv", gz], store=store)
+    assert [(s.name, s.rows_read, s.accepted, s.rejected) for s in report.sources] == [
+        ("part_a.csv", 4, 3, 1),
+        ("part_b.csv.gz", 3, 2, 1),
+    ]
+    assert report.rows_read == report.accepted + report.rejected == 7
+    page = queries.rejects(store, report.run_id)
+    assert page is not None
+    assert [(r["source"], r["line"], r["reason"]) for r in page.items] == [
+        ("part_a.csv", 5, "missing_value"),
+        ("part_b.csv.gz", 4, "invalid_number"),
+    ]
+    assert page.items[1]["raw"] == "summer,bob,1,1,1,NaN,broken"
+    spring = queries.top_performers(store, "spring", decimals=None)
+    assert spring is not None
+    # alice: (50+10+5 + 100+10+5) / 2000 = 9 %; dave 3 %; bob 100/2000 = 5 %
+    assert [(r["influencerId"], r["posts"], r["engagementRate"]) for r in spring.items] == [
+        ("alice", 2, pytest.approx(9.0)),
+        ("bob", 1, pytest.approx(5.0)),
+        ("dave", 1, pytest.approx(3.0)),
+    ]
+
+
+def test_same_input_twice_gives_the_same_dataset(store: Store) -> None:
+    first = engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
+    before = dataset(store)
+    second = engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
+    assert second.run_id != first.run_id
+    assert dataset(store) == before
+    assert store.current()["runId"] == second.run_id  # type: ignore[index]
+    third = engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
+    assert dataset(store) == before
+    # only the published dataset and the one before it are kept
+    assert set(store.dataset_collections()) == {second.run_id, third.run_id}
+
+
+def test_append_skips_known_sources_and_replace_resets(store: Store, tmp_path: Path) -> None:
+    a, b = CASES / "part_a.csv", CASES / "part_b.csv"
+    engagement.run_etl([a], store=store)
+    only_a = dataset(store)
+    appended = engagement.run_etl([b], store=store, mode="append")
+    assert appended.accepted == 2 and appended.skipped_sources == []
+    both = dataset(store)
+    engagement.run_etl([a, b], store=store)
+    assert dataset(store) == both  # append gives what one run over both files gives
+
+    copy = tmp_path / "renamed_a.csv"
+    shutil.copy(a, copy)
+    again = engagement.run_etl([copy, b], store=store, mode="append")
+    assert [(s.name, s.reason) for s in again.skipped_sources] == [
+        ("renamed_a.csv", "already in the current dataset"),
+        ("part_b.csv", "already in the current dataset"),
+    ]
+    assert again.rows_read == 0 and again.status == "succeeded"
+    assert dataset(store) == both
+    assert again.to_dict()["performers"] == len(both)
+
+    engagement.run_etl([a], store=store, mode="replace")
+    assert dataset(store) == only_a
+
+
+def test_duplicate_file_in_one_run_is_counted_once(store: Store, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.csv"
+    shutil.copy(CASES / "part_a.csv", copy)
+    report = engagement.run_etl([CASES / "part_a.csv", copy], store=store)
+    assert report.rows_read == 4
+    assert [s.name for s in report.skipped_sources] == ["copy.csv"]
+    assert report.skipped_sources[0].reason == "same content as an earlier file of this run"
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        ("does_not_exist.csv", InputError, "no such file"),
+        ("missing_column.csv", MissingColumnsError, "missing required column(s): comments, shares"),
+        ("empty.csv", EmptyInputError, "file is empty"),
+        ("blank_only.csv", EmptyInputError, "file is empty"),
+    ],
+)
+def test_fatal_input_errors_write_nothing(
+    store: Store, name: str, error: type[Exception], message: str
+) -> None:
+    engagement.run_etl([CASES / "part_a.csv"], store=store)
+    before = (dataset(store), store.runs.count_documents({}), store.rejects.count_documents({}))
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        engagement.run_etl([CASES / "part_b.csv", CASES / name], store=store)
+    after = (dataset(store), store.runs.count_documents({}), store.rejects.count_documents({}))
+    assert after == before
+
+
+def test_corrupt_gzip_fails_the_run_and_keeps_the_dataset(store: Store, tmp_path: Path) -> None:
+    engagement.run_etl([CASES / "part_a.csv"], store=store)
+    before = dataset(store)
+    rows = "".join(f"i{k},c{k % 3},100,1,1,1\n" for k in range(20_000))
+    data = gzip.compress(("influencerId,campaignId,views,likes,comments,shares\n" + rows).encode())
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="cannot be read"):
+        engagement.run_etl([broken], store=store, chunk_size=1000)
+    assert dataset(store) == before
+    failed = queries.runs(store, limit=1)[0]
+    assert failed["status"] == "failed" and "cannot be read" in failed["error"]
+    assert store.rejects.count_documents({"runId": failed["runId"]}) == 0
+    assert failed["runId"] not in store.dataset_collections()
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(store: Store) -> None:
+    with PublishLock(store, "someone-else"):
+        with pytest.raises(RunInProgressError, match="someone-else"):
+            engagement.run_etl([CASES / "part_a.csv"], store=store)
+    report = engagement.run_etl([CASES / "part_a.csv"], store=store)
+    assert report.status == "succeeded"
+
+
+def test_bad_arguments(store: Store) -> None:
+    with pytest.raises(UsageError, match="mode must be one of"):
+        engagement.run_etl([CASES / "part_a.csv"], store=store, mode="merge")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="chunk_size"):
+        engagement.run_etl([CASES / "part_a.csv"], store=store, chunk_size=0)
+    with pytest.raises(UsageError, match="list of files"):
+        engagement.run_etl(str(CASES / "part_a.csv"), store=store)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="limit"):
+        queries.top_performers(store, "x", limit=0)
+
+
+def test_unreachable_store_fails_fast() -> None:
+    from engagement.embedded import free_port
+
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="store unreachable at mongodb://127.0.0.1"):
+        engagement.connect(f"mongodb://127.0.0.1:{free_port()}/", timeout=1.0)
+    assert time.monotonic() - started < 5
+
+
+def test_queries_on_an_empty_store(store: Store) -> None:
+    assert queries.campaigns(store) == []
+    assert queries.top_performers(store, "campaign_6") is None
+    assert queries.campaign(store, "campaign_6") is None
+    assert queries.influencer(store, "x") is None
+    assert queries.runs(store) == []
+    assert queries.rejects(store) is None
+
+
+def test_query_values_are_literals(store: Store) -> None:
+    engagement.run_etl([CASES / "part_a.csv"], store=store)
+    with pytest.raises(UsageError):
+        queries.top_performers(store, {"$ne": None})  # type: ignore[arg-type]
+    assert queries.top_performers(store, '{"$ne": null}') is None
+    assert queries.campaign(store, "$where") is None
+
+
+def test_influencer_and_campaign_queries(store: Store) -> None:
+    engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
+    alice = queries.influencer(store, "alice", decimals=None)
+    assert alice is not None
+    assert [(c["campaignId"], c["rank"]) for c in alice["campaigns"]] == [
+        ("spring", 1),
+        ("summer", 1),
+    ]
+    assert alice["views"] == 2500 and alice["posts"] == 3
+    assert alice["engagementRate"] == pytest.approx((180 + 50) / 2500 * 100)
+    spring = queries.campaign(store, "spring")
+    assert spring is not None
+    assert (spring["influencers"], spring["views"], spring["topInfluencerId"]) == (3, 5000, "alice")
+    assert spring["engagementRate"] == round((180 + 100 + 30) / 5000 * 100, 2)
+    page = queries.top_performers(store, "spring", limit=2, offset=1)
+    assert page is not None and [r["rank"] for r in page.items] == [2, 3]
+    assert page.total == 3 and not page.has_more

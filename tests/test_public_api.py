@@ -1,0 +1,49 @@
+"""The public API is what ``engagement.__all__`` says, and all of it is importable."""
+
+from __future__ import annotations
+
+import engagement
+
+
+def test_all_names_exist_and_are_documented() -> None:
+    assert sorted(engagement.__all__) == engagement.__all__
+    for name in engagement.__all__:
+        obj = getattr(engagement, name)
+        assert obj.__doc__, f"{name} has no docstring"
+
+
+def test_public_api() -> None:
+    assert set(engagement.__all__) == {
+        "EmptyInputError",
+        "EngagementError",
+        "InputError",
+        "MissingColumnsError",
+        "Page",
+        "RejectReason",
+        "RunInProgressError",
+        "RunReport",
+        "SourceReport",
+        "Store",
+        "StoreError",
+        "StoreUnavailableError",
+        "UsageError",
+        "campaign",
+        "campaigns",
+        "connect",
+        "influencer",
+        "rejects",
+        "run",
+        "run_etl",
+        "runs",
+        "top_performers",
+    }
+    assert [r.value for r in engagement.RejectReason] == [
+        "undecodable",
+        "wrong_field_count",
+        "missing_value",
+        "invalid_number",
+        "out_of_range",
+        "negative_value",
+        "zero_views",
+        "interactions_exceed_views",
+    ]
