@@ -192,3 +192,41 @@ def test_generate(
     assert report["blankLines"] == summary["malformed"]["blank_line"]
     by_reason = {k: v for k, v in summary["malformed"].items() if k != "blank_line"}
     assert report["rejectsByReason"] == by_reason
+
+
+def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -> None:
+    import os
+    import pty
+    import threading
+
+    from engagement.generate import generate
+
+    big = tmp_path / "big.csv"
+    generate(big, 200_000, seed=1)
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    process = subprocess.Popen(
+        [engagement_exe(), "etl", str(big), "--chunk-size", "20000"],
+        env=store_env, stdout=subprocess.PIPE, stderr=slave,
+    )
+    os.close(slave)
+    out, _ = process.communicate(timeout=300)
+    reader.join(timeout=10)
+    os.close(master)
+    assert process.returncode == 0
+    assert b"succeeded" in out
+    text = seen.decode(errors="replace")
+    assert "reading" in text and "publishing" in text and "%" in text
