@@ -203,7 +203,12 @@ def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -
 
     big = tmp_path / "big.csv"
     generate(big, 200_000, seed=1)
+    import fcntl
+    import struct
+    import termios
+
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     seen = bytearray()
 
     def drain() -> None:
