@@ -88,9 +88,11 @@ def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
 
 def parse_header(path: str, lines: Lines, eof: bool) -> tuple[Header, int]:
     """Find the header among the first lines; returns it and the blank lines before it."""
+    start = 0
     parsed = parse_lines(lines, 1, eof=eof, single=True)
-    while parsed.records == [] and parsed.consumed < len(lines):
-        parsed = parse_lines(lines, 1, eof=eof, start=parsed.consumed, single=True)
+    while not parsed.records and parsed.consumed and start + parsed.consumed < len(lines):
+        start += parsed.consumed  # ``consumed`` counts from ``start``, not from line 0
+        parsed = parse_lines(lines, 1, eof=eof, start=start, single=True)
     if not parsed.records:
         raise EmptyInputError(path)
     first = parsed.records[0]
@@ -152,6 +154,11 @@ class CsvSource:
 
     def _read_header(self) -> tuple[Header, int]:
         buf = self._read(_HEADER_READ)
+        while 0 < len(buf) < len(BOM) and BOM.startswith(buf):  # a short read cut the BOM
+            more = self._read(_HEADER_READ)
+            if not more:
+                break
+            buf += more
         if buf.startswith(BOM):
             buf = buf[len(BOM) :]
         while True:
@@ -300,11 +307,15 @@ def parse_block(
         taken.append((i, i + parsed.consumed))
         cursor = i + parsed.consumed
 
+    if used_lines == 0:  # the block starts with an open quoted record: nothing to parse yet
+        empty = [pa.array([], type=pa.string()) for _ in range(header.width)]
+        return RecordBlock(np.zeros(0, dtype=np.int64), empty), 0, 0
     used_bytes = int(starts[used_lines]) if used_lines < len(lines) else len(block)
     patched = bytearray(block[:used_bytes])
     for a, b in taken:
-        start, end = int(starts[a]), int(starts[b]) - 1
-        patched[start:end] = b" " * (end - start)
+        for k in range(a, b):  # line by line: a multi-line record must keep its newlines
+            start, end = int(starts[k]), int(starts[k + 1]) - 1
+            patched[start:end] = b" " * (end - start)
     quick, _, _ = _parse_fast(bytes(patched), first_line, header, plain=False, skip=taken)
     quick.blank_lines += blank
     return _merge(quick, slow, header.width), used_bytes, used_lines

@@ -47,7 +47,7 @@ class Validated:
 
     @property
     def rows(self) -> int:
-        return self.accepted.num_rows + len(self.rejects)
+        return int(self.accepted.num_rows) + len(self.rejects)
 
 
 def strip_values(values: pa.Array, plain_ascii: bool) -> pa.Array:
@@ -100,22 +100,25 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         empty = np.asarray(pc.equal(pc.binary_length(ids[name]), 0), dtype=np.bool_)
         bits |= np.where(empty, _BIT[RejectReason.MISSING_VALUE], 0)
 
+    # A reason applies whenever the values it looks at are numbers: a negative likes is
+    # negative_value (and a views of 0 zero_views) even if another metric is not a number.
     metrics: dict[str, npt.NDArray[np.int64]] = {}
-    number_ok = np.ones(n, dtype=np.bool_)
+    parsed_ok: dict[str, npt.NDArray[np.bool_]] = {}
     for name in METRIC_COLUMNS:
         stripped = strip_values(block.fields[header.positions[name]], block.plain_ascii)
         values, value_bits = _parse_metric_column(stripped)
         metrics[name] = values
         bits |= value_bits
-        number_ok &= value_bits == 0
+        parsed_ok[name] = value_bits == 0
+    number_ok = np.logical_and.reduce([parsed_ok[name] for name in METRIC_COLUMNS])
 
     negative = np.zeros(n, dtype=np.bool_)
     for name in METRIC_COLUMNS:
-        negative |= number_ok & (metrics[name] < 0)
+        negative |= parsed_ok[name] & (metrics[name] < 0)
     views = metrics["views"]
     interactions = metrics["likes"] + metrics["comments"] + metrics["shares"]
     bits |= np.where(negative, _BIT[RejectReason.NEGATIVE_VALUE], 0)
-    bits |= np.where(number_ok & (views == 0), _BIT[RejectReason.ZERO_VIEWS], 0)
+    bits |= np.where(parsed_ok["views"] & (views == 0), _BIT[RejectReason.ZERO_VIEWS], 0)
     bits |= np.where(
         number_ok & (interactions > views), _BIT[RejectReason.INTERACTIONS_EXCEED_VIEWS], 0
     )

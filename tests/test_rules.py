@@ -1,0 +1,175 @@
+"""engagement.rules: reason codes and their order, required columns, parse_metric."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engagement.rules import (
+    ID_COLUMNS,
+    MAX_ABS_VALUE,
+    METRIC_COLUMNS,
+    REASONS,
+    REQUIRED_COLUMNS,
+    RejectReason,
+    engagement_rate,
+    parse_metric,
+)
+
+R = RejectReason
+
+
+def test_reason_codes_and_priority_order() -> None:
+    assert [r.value for r in RejectReason] == [
+        "undecodable",
+        "wrong_field_count",
+        "missing_value",
+        "invalid_number",
+        "out_of_range",
+        "negative_value",
+        "zero_views",
+        "interactions_exceed_views",
+    ]
+    assert REASONS == tuple(RejectReason)
+    assert R("zero_views") is R.ZERO_VIEWS
+    assert R.MISSING_VALUE == "missing_value"  # a StrEnum: compares and serializes as its code
+
+
+def test_columns() -> None:
+    assert ID_COLUMNS == ("influencerId", "campaignId")
+    assert METRIC_COLUMNS == ("views", "likes", "comments", "shares")
+    assert REQUIRED_COLUMNS == ID_COLUMNS + METRIC_COLUMNS
+    assert MAX_ABS_VALUE == 10**15
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("42", 42),
+        (" 42 ", 42),
+        ("\t42\r", 42),
+        ("\xa042\u3000", 42),  # str.strip() whitespace, not only ASCII
+        ("+5", 5),
+        ("-5", -5),
+        ("007", 7),
+        ("-007", -7),
+        ("1500.0", 1500),
+        ("1500.00", 1500),
+        ("1500.", 1500),  # "." followed by zero zeros: accepted
+        ("-0", 0),
+        ("+0", 0),
+        ("-0.000", 0),
+        ("0.0", 0),
+        (str(10**15), 10**15),
+        (f"-{10**15}", -(10**15)),
+        (f"+{10**15}.000", 10**15),
+        ("0" * 40 + "1", 1),  # leading zeros do not count towards the range
+        ("0" * 30 + str(10**15), 10**15),
+        (str(999_999_999_999_999), 999_999_999_999_999),
+    ],
+)
+def test_parse_metric_integers(text: str, expected: int) -> None:
+    value = parse_metric(text)
+    assert value == expected
+    assert type(value) is int
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NaN",
+        "nan",
+        "inf",
+        "-inf",
+        "Infinity",
+        "a lot",
+        "many",
+        "1,234",
+        "1e3",
+        "1E3",
+        "12.5",
+        "1500.01",
+        "1.50",
+        ".0",
+        ".",
+        "+",
+        "-",
+        "+-5",
+        "--5",
+        "0x10",
+        "1_000",  # int() would take it; the rule does not
+        "1 000",
+        "١٢",  # Arabic-Indic digits: int() would take them; the rule says [0-9]
+        "１２",  # fullwidth digits
+        "5\u200b",  # a zero-width space is not whitespace
+        "5 5",
+        "5-",
+        "1.0e3",
+        "\x00",
+        "true",
+    ],
+)
+def test_parse_metric_invalid(text: str) -> None:
+    assert parse_metric(text) is R.INVALID_NUMBER
+
+
+@pytest.mark.parametrize("text", ["", " ", "   ", "\t", "\xa0", "\u3000 \r"])
+def test_parse_metric_missing(text: str) -> None:
+    assert parse_metric(text) is R.MISSING_VALUE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        str(10**15 + 1),
+        f"-{10**15 + 1}",
+        f"{10**15 + 1}.0",
+        str(10**16),
+        "9" * 16,
+        "1" * 30,
+        "-" + "9" * 30,
+        "123456789012345678901234567890",
+        "9" * 5000,
+    ],
+)
+def test_parse_metric_out_of_range(text: str) -> None:
+    assert parse_metric(text) is R.OUT_OF_RANGE
+
+
+def _oracle(text: str) -> int | RejectReason:
+    """The rule, written independently of the library."""
+    s = text.strip()
+    if s == "":
+        return R.MISSING_VALUE
+    if not re.fullmatch(r"[+-]?[0-9]+(\.0*)?", s, flags=re.ASCII):
+        return R.INVALID_NUMBER
+    value = int(s.split(".")[0])  # int() takes the sign and leading zeros
+    return R.OUT_OF_RANGE if abs(value) > MAX_ABS_VALUE else value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.sampled_from(list("0123456789+-.e ,\t\xa0x")), max_size=22),
+        st.integers(-(10**17), 10**17).map(str),
+        st.builds(
+            lambda n, zeros, pad: f"{pad}{n}{'.' + '0' * zeros if zeros >= 0 else ''}{pad}",
+            st.integers(-(10**16), 10**16),
+            st.integers(-1, 3),
+            st.sampled_from(["", " ", "\t", "\xa0"]),
+        ),
+        st.text(max_size=8),
+    )
+)
+def test_parse_metric_matches_the_rule(text: str) -> None:
+    assert parse_metric(text) == _oracle(text)
+
+
+def test_engagement_rate() -> None:
+    assert engagement_rate(16795, 213, 48, 14) == (213 + 48 + 14) / 16795 * 100
+    assert engagement_rate(200, 1, 2, 3) == 3.0
+    assert isinstance(engagement_rate(1, 0, 0, 0), float)
