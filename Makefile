@@ -8,9 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := data/influencers_data_realistic_malformed.csv
 CAMPAIGN ?= campaign_6
+API_PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format db-start db-stop db-status clean
+.PHONY: help install run serve test lint format db-start db-stop db-status clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -25,9 +26,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Load the sample into the embedded store and show the top performers
+run: $(STAMP) ## Load the sample into the embedded store, show the top performers, serve the API
 	$(BIN)/engagement etl $(SAMPLE)
 	$(BIN)/engagement top $(CAMPAIGN) --limit 10
+	@echo "API: http://127.0.0.1:$(API_PORT)/top-performers?campaignId=$(CAMPAIGN)&limit=3 (Ctrl-C stops)"
+	$(BIN)/engagement serve --port $(API_PORT)
+
+serve: $(STAMP) ## Serve the REST API on the configured store
+	$(BIN)/engagement serve --port $(API_PORT)
 
 test: $(STAMP) lint ## Run the linters and the whole test suite
 	$(BIN)/pytest

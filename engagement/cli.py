@@ -279,6 +279,26 @@ def rejects_command(
         click.echo(table(page.items, ["source", "line", "reason", "raw"]))
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@store_options
+def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
+    """Serve the REST API (OpenAPI docs at /docs) on the configured store."""
+    import uvicorn
+
+    from api.main import create_app
+
+    overrides: dict[str, Any] = {}
+    if mongodb_uri:
+        overrides["mongodb_uri"] = mongodb_uri
+    if database:
+        overrides["db"] = database
+    app = create_app(Settings(**overrides))
+    click.echo(f"serving the API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 @cli.command("generate")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 @click.option(

@@ -43,6 +43,8 @@ CAMPAIGN_FIELDS = (
     "topEngagementRate",
 )
 REJECT_FIELDS = ("runId", "source", "line", "reason", "reasons", "raw")
+#: Largest offset a query accepts (far beyond any dataset; keeps values within BSON int64).
+MAX_OFFSET = 10**12
 _RATES = ("engagementRate", "medianEngagementRate", "topEngagementRate")
 
 
@@ -76,8 +78,10 @@ def _shape(doc: Document, fields: tuple[str, ...], decimals: int | None) -> dict
 def _check_page(limit: int, offset: int) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise UsageError(f"limit must be a positive integer, not {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise UsageError(f"offset must be a non-negative integer, not {offset!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise UsageError(f"offset must be an integer from 0 to {MAX_OFFSET}, not {offset!r}")
+    if limit > MAX_OFFSET:
+        raise UsageError(f"limit must be at most {MAX_OFFSET}, not {limit!r}")
 
 
 def _check_id(name: str, value: object) -> str:
@@ -86,6 +90,7 @@ def _check_id(name: str, value: object) -> str:
     return value
 
 
+@translate_errors
 def published_run(store: Store) -> str | None:
     """The id of the run whose dataset is published, or ``None`` before the first."""
     current = store.current()

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     timeout: float = Field(
         default=2.0, gt=0, description="Seconds to wait for the store before giving up."
     )
+    api_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds the API waits for the store before answering 503.",
+    )
     chunk_size: int = Field(default=500_000, gt=0, description="Rows per ETL chunk.")
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."

@@ -160,13 +160,16 @@ def connect(
     database: str | None = None,
     timeout: float | None = None,
     home: str | Path | None = None,
+    check: bool = True,
 ) -> Store:
-    """Connect to the store and check that it answers.
+    """Connect to the store and (with ``check``) make sure that it answers.
 
     Arguments left out come from the environment (:class:`engagement.settings.Settings`:
     ``ENGAGEMENT_MONGODB_URI``, ``ENGAGEMENT_DB``, ``ENGAGEMENT_TIMEOUT``,
     ``ENGAGEMENT_HOME``). With no URI at all, the embedded server is started if needed.
     Raises :class:`StoreUnavailableError` within ``timeout`` seconds when it cannot connect.
+    Without ``check``, the client connects in the background and every operation waits at
+    most ``timeout`` seconds for the store (what a long-running server wants).
     """
     from .settings import Settings
 
@@ -192,6 +195,8 @@ def connect(
     except PyMongoError as exc:
         raise StoreError(f"invalid store URI {target}: {exc}") from exc
     store = Store(client, database, target)
+    if not check:
+        return store
     try:
         client.admin.command("ping")
     except PyMongoError as exc:

@@ -109,3 +109,40 @@ def store_env(
 def engagement_exe() -> str:
     exe = Path(sys.executable).parent / "engagement"
     return str(exe) if exe.exists() else shutil.which("engagement") or "engagement"
+
+
+class ApiServer:
+    """``engagement serve`` in a subprocess on a free port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.process = subprocess.Popen(
+            [engagement_exe(), "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(self.url + "/openapi.json", timeout=1)
+                return
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    out = self.process.stdout.read() if self.process.stdout else b""
+                    raise RuntimeError(
+                        f"API did not start: {out.decode(errors='replace')}"
+                    ) from None
+                time.sleep(0.1)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out.decode(errors="replace") if out else ""

@@ -225,7 +225,9 @@ def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -
     reader.start()
     process = subprocess.Popen(
         [engagement_exe(), "etl", str(big), "--chunk-size", "20000"],
-        env=store_env, stdout=subprocess.PIPE, stderr=slave,
+        env=store_env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
     )
     os.close(slave)
     out, _ = process.communicate(timeout=300)

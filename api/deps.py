@@ -1,0 +1,77 @@
+"""Dependencies: the store, the API key check, paging headers."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Response, Security
+from fastapi.security import APIKeyHeader
+
+from engagement import Page, Store, connect
+from engagement.settings import Settings
+
+
+class StoreProvider:
+    """One store client for the app's lifetime, made on first use.
+
+    The client reconnects by itself, so the API answers 503 while the store is down and
+    recovers without a restart when it is back.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Store:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = connect(
+                        self.settings.uri(),
+                        database=self.settings.db,
+                        timeout=self.settings.api_timeout,
+                        home=self.settings.home,
+                        check=False,
+                    )
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def get_store(request: Request) -> Store:
+    provider: StoreProvider = request.app.state.stores
+    return provider.get()
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def require_api_key(
+    request: Request, key: Annotated[str | None, Security(api_key_header)] = None
+) -> None:
+    """When ``ENGAGEMENT_API_KEY`` is set, the request must carry it in ``X-API-Key``."""
+    expected: str | None = request.app.state.api_key
+    if expected is None:
+        return
+    if key is None or not hmac.compare_digest(key.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="missing or invalid X-API-Key header",
+            headers={"WWW-Authenticate": "APIKey"},
+        )
+
+
+def paging_headers(request: Request, response: Response, page: Page) -> None:
+    """``X-Total-Count``, and an RFC 8288 ``Link: <...>; rel="next"`` while more follow."""
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.has_more:
+        nxt = request.url.include_query_params(offset=page.offset + page.limit)
+        response.headers["Link"] = f'<{nxt}>; rel="next"'

@@ -1,0 +1,40 @@
+"""The FastAPI application: ``uvicorn api.main:create_app --factory`` or ``engagement serve``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from engagement import __version__
+from engagement.settings import Settings
+
+from . import problems
+from .deps import StoreProvider, require_api_key
+from .routes import campaigns, health, influencers, performers, runs
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.stores.close()
+
+    app = FastAPI(
+        title="engagement",
+        version=__version__,
+        summary="Influencer campaign analytics: top performers by engagement rate.",
+        lifespan=lifespan,
+    )
+    app.state.stores = StoreProvider(settings)
+    app.state.api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    problems.install(app)
+    secured = [Depends(require_api_key)] if app.state.api_key else []
+    for module in (performers, campaigns, influencers, runs):
+        app.include_router(module.router, dependencies=secured)
+    app.include_router(health.router)
+    problems.document(app, unsecured={"/health"}, keyed=bool(secured))
+    return app

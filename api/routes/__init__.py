@@ -1,0 +1,1 @@
+"""Routes: HTTP only; every answer comes from an engagement query function."""
