@@ -112,6 +112,11 @@ def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
     return None
 
 
+def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """The filter of a top-N page: a range of precomputed ranks (an index range scan)."""
+    return {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}}
+
+
 @translate_errors
 def top_performers(
     store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
@@ -129,10 +134,7 @@ def top_performers(
     run_id, summary = found
     cursor = (
         store.performers(run_id)
-        .find(
-            {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}},
-            {"_id": 0},
-        )
+        .find(rank_range(campaign_id, limit, offset), {"_id": 0})
         .sort("rank", ASCENDING)
     )
     items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]

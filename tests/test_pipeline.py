@@ -284,3 +284,25 @@ def test_influencer_and_campaign_queries(store: Store) -> None:
     page = queries.top_performers(store, "spring", limit=2, offset=1)
     assert page is not None and [r["rank"] for r in page.items] == [2, 3]
     assert page.total == 3 and not page.has_more
+
+
+def test_top_n_is_an_index_range_scan(store: Store) -> None:
+    engagement.run_etl([SAMPLE], store=store)
+    run_id = queries.published_run(store)
+    assert run_id is not None
+    plan = (
+        store.performers(run_id)
+        .find(queries.rank_range("campaign_6", 5, 20), {"_id": 0})
+        .sort("rank", 1)
+        .explain()
+    )
+    stage = plan["queryPlanner"]["winningPlan"]
+    stages = []
+    while stage:
+        stages.append(stage)
+        stage = stage.get("inputStage")
+    scan = stages[-1]
+    assert scan["stage"] == "IXSCAN" and scan["indexName"] == "campaignId_1_rank_1"
+    stats = plan["executionStats"]
+    # five keys and five documents read, out of the campaign's 989
+    assert (stats["nReturned"], stats["totalKeysExamined"], stats["totalDocsExamined"]) == (5, 5, 5)
