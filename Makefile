@@ -11,7 +11,7 @@ CAMPAIGN ?= campaign_6
 API_PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test lint format db-start db-stop db-status clean
+.PHONY: help install run report serve test lint format db-start db-stop db-status clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -26,11 +26,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Load the sample into the embedded store, show the top performers, serve the API
-	$(BIN)/engagement etl $(SAMPLE)
+run: $(STAMP) ## Load the sample through the report notebook, show the top performers, serve the API
+	$(BIN)/engagement report --input $(SAMPLE)
 	$(BIN)/engagement top $(CAMPAIGN) --limit 10
 	@echo "API: http://127.0.0.1:$(API_PORT)/top-performers?campaignId=$(CAMPAIGN)&limit=3 (Ctrl-C stops)"
 	$(BIN)/engagement serve --port $(API_PORT)
+
+report: $(STAMP) ## Run the ETL of the sample through the notebook: reports/<runId>.ipynb + .html
+	$(BIN)/engagement report --input $(SAMPLE)
 
 serve: $(STAMP) ## Serve the REST API on the configured store
 	$(BIN)/engagement serve --port $(API_PORT)

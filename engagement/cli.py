@@ -280,6 +280,80 @@ def rejects_command(
 
 
 @cli.command()
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="An input file (.csv or .csv.gz); repeat for several.",
+)
+@click.option(
+    "--output-dir", type=click.Path(file_okay=False), default="reports", show_default=True
+)
+@click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Lines per chunk [default: 500000].",
+)
+@click.option(
+    "--campaign",
+    "campaigns",
+    multiple=True,
+    help="A campaign to show; repeat for several [default: the three largest].",
+)
+@click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True)
+@store_options
+@json_option
+def report(
+    inputs: tuple[str, ...],
+    output_dir: str,
+    mode: str,
+    chunk_size: int | None,
+    campaigns: tuple[str, ...],
+    top_n: int,
+    mongodb_uri: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Run the ETL through the report notebook (papermill): writes OUTPUT_DIR/<runId>.ipynb
+    and a self-contained OUTPUT_DIR/<runId>.html."""
+    import os
+
+    from .notebook import execute_report
+
+    if mongodb_uri:  # the kernel reads it from the environment; it is never saved
+        os.environ["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    files = execute_report(
+        inputs,
+        output_dir=output_dir,
+        mode=mode,
+        chunk_size=chunk_size or Settings().chunk_size,
+        database=database,
+        campaigns=campaigns,
+        top_n=top_n,
+        progress=sys.stderr.isatty(),
+    )
+    with opened(mongodb_uri, database) as store:
+        run = queries.run(store, files.run_id)
+    if as_json:
+        emit_json(
+            {
+                "runId": files.run_id,
+                "notebook": str(files.notebook),
+                "html": str(files.html),
+                "run": run,
+            }
+        )
+        return
+    if run:
+        click.echo(format_report(run))
+    click.echo(f"report: {files.html} (notebook: {files.notebook})")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @store_options

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from .validate import validate
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
 ENGINES: tuple[str, ...] = ("pandas",)
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 #: progress(stage, done, total): stage is "read" (bytes) or "publish" (documents).
 Progress = Callable[[str, int, int], None]
@@ -75,6 +77,7 @@ def run_etl(
     engine: str = "pandas",
     progress: Progress | None = None,
     wait: float = 0.0,
+    run_id: str | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -93,6 +96,8 @@ def run_etl(
         Called as ``progress(stage, done, total)`` while reading and publishing.
     wait
         Seconds to wait for another run's publish lock before giving up.
+    run_id
+        The new run's id (letters, digits, ``T``, ``-``, ``_``); a fresh one by default.
 
     Raises
     ------
@@ -104,6 +109,8 @@ def run_etl(
         Another run holds the publish lock.
     """
     _check_arguments(paths, mode, chunk_size, engine)
+    if run_id is not None and not RUN_ID.fullmatch(run_id):
+        raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
     sources: list[CsvSource] = []
     try:
         for path in paths:
@@ -112,7 +119,9 @@ def run_etl(
         own_store = store is None
         active = store or connect()
         try:
-            return _run(active, sources, hashes, mode, chunk_size, progress, wait)
+            return _run(
+                active, run_id or new_run_id(), sources, hashes, mode, chunk_size, progress, wait
+            )
         finally:
             if own_store:
                 active.close()
@@ -124,6 +133,7 @@ def run_etl(
 @translate_errors
 def _run(
     store: Store,
+    run_id: str,
     sources: list[CsvSource],
     hashes: list[str],
     mode: str,
@@ -131,8 +141,9 @@ def _run(
     progress: Progress | None,
     wait: float,
 ) -> RunReport:
-    run_id = new_run_id()
     store.ensure_indexes()
+    if store.runs.find_one({"_id": run_id}, {"_id": 1}) is not None:
+        raise UsageError(f"run {run_id!r} already exists")
     with PublishLock(store, run_id, wait=wait):
         current = store.current()
         ledger.reconcile(store, current)

@@ -142,6 +142,22 @@ def top_performers(
 
 
 @translate_errors
+def rates(store: Store, campaign_ids: list[str] | None = None) -> pd.DataFrame:
+    """Engagement rates (full precision) of the published dataset's pairs, for charts:
+    columns ``campaignId, influencerId, rank, engagementRate``."""
+    columns = ["campaignId", "influencerId", "rank", "engagementRate"]
+    run_id = published_run(store)
+    if run_id is None:
+        return pd.DataFrame(columns=columns)
+    query: dict[str, Any] = {}
+    if campaign_ids is not None:
+        query["campaignId"] = {"$in": [_check_id("campaignId", c) for c in campaign_ids]}
+    cursor = store.performers(run_id).find(query, {"_id": 0, **dict.fromkeys(columns, 1)})
+    frame = pd.DataFrame(list(cursor), columns=columns)
+    return frame.sort_values(["campaignId", "rank"], ignore_index=True)
+
+
+@translate_errors
 def campaigns(store: Store, *, decimals: int | None = 2) -> list[dict[str, Any]]:
     """Every campaign of the published dataset with its summary, by campaignId."""
     run_id = published_run(store)

@@ -1,0 +1,132 @@
+"""Run the ETL through the report notebook with papermill; keep the notebook and an HTML copy.
+
+``execute_report`` is the one entry point: parameterize, execute, write
+``<output_dir>/<runId>.ipynb`` and ``<output_dir>/<runId>.html`` (code hidden, charts
+embedded), and raise :class:`ReportError` if the notebook failed (its output, with
+papermill's error banner, is written all the same).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EngagementError, UsageError
+from .pipeline import MODES, new_run_id
+
+#: The report notebook of a source checkout (or of the installed project tree).
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "etl.ipynb"
+
+_EXIT_CODES = {
+    "InputError": 2,
+    "MissingColumnsError": 2,
+    "EmptyInputError": 2,
+    "UsageError": 2,
+    "RunInProgressError": 2,
+    "StoreError": 3,
+    "StoreUnavailableError": 3,
+}
+
+
+class ReportError(EngagementError):
+    """The notebook failed; ``notebook`` is the executed copy with the error in it."""
+
+    def __init__(self, ename: str, evalue: str, notebook: Path) -> None:
+        super().__init__(f"{ename}: {evalue} (see {notebook})")
+        self.ename = ename
+        self.evalue = evalue
+        self.notebook = notebook
+        self.exit_code = _EXIT_CODES.get(ename, 1)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What a report run wrote."""
+
+    run_id: str
+    notebook: Path
+    html: Path
+
+
+def _kernel_manager_class() -> type:
+    """A kernel manager on IPC sockets: no TCP ports, no unencrypted-TCP warning."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
+
+
+def write_html(notebook: Path) -> Path:
+    """A self-contained HTML copy of an executed notebook, without the code."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_filename(str(notebook))
+    html = notebook.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def execute_report(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    output_dir: str | os.PathLike[str] = "reports",
+    mode: str = "replace",
+    chunk_size: int = 500_000,
+    database: str | None = None,
+    campaigns: Sequence[str] = (),
+    top_n: int = 10,
+    notebook: str | os.PathLike[str] = NOTEBOOK,
+    progress: bool = False,
+) -> ReportFiles:
+    """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
+
+    The store comes from the environment (``ENGAGEMENT_MONGODB_URI``), so that no
+    credentials end up in the saved notebook.
+    """
+    import papermill
+
+    if not inputs:
+        raise UsageError("no input files given")
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    source = Path(notebook)
+    if not source.is_file():
+        raise UsageError(f"report notebook not found: {source}")
+    run_id = new_run_id()
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{run_id}.ipynb"
+    parameters = {
+        "input_paths": [os.path.abspath(p) for p in inputs],
+        "mode": mode,
+        "chunk_size": chunk_size,
+        "database": database,
+        "campaigns": list(campaigns),
+        "top_n": top_n,
+        "run_id": run_id,
+    }
+    failure: ReportError | None = None
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=os.getcwd(),
+            kernel_manager_class=_kernel_manager_class(),
+        )
+    except papermill.PapermillExecutionError as exc:
+        failure = ReportError(exc.ename, exc.evalue, output)
+    html = write_html(output)
+    if failure is not None:
+        raise failure
+    return ReportFiles(run_id, output, html)

@@ -1,0 +1,168 @@
+"""Tables and charts of a run and of the published dataset, for the report notebook.
+
+Every function takes plain data (a run's JSON, a DataFrame) or a store and returns a pandas
+DataFrame or a matplotlib Figure; nothing here prints or displays. Figures are built without
+pyplot, so they show once in a notebook and never open a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from . import queries
+from .rules import REASONS
+from .store import Store
+
+_BLUE = "#3b6ea8"
+_RED = "#c0504d"
+
+
+def summary_table(run: dict[str, Any]) -> pd.DataFrame:
+    """The run's counts: one ``value`` per ``metric`` (the index)."""
+    rows = [
+        ("run", run["runId"]),
+        ("status", run["status"]),
+        ("mode", run["mode"]),
+        ("files", ", ".join(s["name"] for s in run["sources"]) or "-"),
+        ("rows read", run["rowsRead"]),
+        ("accepted", run["accepted"]),
+        ("rejected", run["rejected"]),
+        ("blank lines", run["blankLines"]),
+        ("skipped files", ", ".join(s["name"] for s in run["skippedSources"]) or "-"),
+        ("performers (campaign, influencer pairs)", run["performers"]),
+        ("campaigns", run["campaigns"]),
+        ("seconds", run["seconds"]),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
+
+
+def rejects_by_reason(run: dict[str, Any]) -> pd.DataFrame:
+    """Rejected rows per primary reason, every reason listed, with its share of rows read."""
+    counts = run["rejectsByReason"]
+    total = run["rowsRead"] or 1
+    frame = pd.DataFrame(
+        {
+            "reason": [r.value for r in REASONS],
+            "rejected": [int(counts.get(r.value, 0)) for r in REASONS],
+        }
+    )
+    frame["share of rows (%)"] = (frame["rejected"] / total * 100).round(3)
+    return frame
+
+
+def rejects_chart(table: pd.DataFrame) -> Figure:
+    """A horizontal bar per reject reason (from :func:`rejects_by_reason`)."""
+    figure = Figure(figsize=(7, 3.2), layout="constrained")
+    axes = figure.subplots()
+    ordered = table.iloc[::-1]
+    axes.barh(ordered["reason"], ordered["rejected"], color=_RED)
+    axes.set_xlabel("rejected rows")
+    axes.set_title("Rejected rows by reason")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for y, value in enumerate(ordered["rejected"]):
+        if value:
+            axes.annotate(
+                f"{value:,}",
+                (value, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+    return figure
+
+
+def reject_examples(store: Store, run_id: str, per_reason: int = 3) -> pd.DataFrame:
+    """A few rejected rows of each reason, with their file and line numbers."""
+    rows: list[dict[str, Any]] = []
+    for reason in REASONS:
+        page = queries.rejects(store, run_id, reason=reason.value, limit=per_reason)
+        if page is not None:
+            rows.extend(page.items)
+    columns = ["reason", "source", "line", "reasons", "raw"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)[columns]
+    frame["reasons"] = frame["reasons"].map(", ".join)
+    return frame
+
+
+def rate_histogram(rates: pd.DataFrame, bins: int = 40) -> Figure:
+    """Distribution of engagement rates over all (campaign, influencer) pairs."""
+    figure = Figure(figsize=(7, 3.2), layout="constrained")
+    axes = figure.subplots()
+    axes.hist(rates["engagementRate"], bins=bins, color=_BLUE)
+    axes.set_xlabel("engagement rate (%)")
+    axes.set_ylabel("influencers")
+    axes.set_title(f"Engagement rates of {len(rates):,} campaign-influencer pairs")
+    return figure
+
+
+def campaign_boxplot(
+    rates: pd.DataFrame, campaigns: Sequence[str] | None = None, most: int = 20
+) -> Figure:
+    """One box of influencer engagement rates per campaign (the ``most`` largest if many)."""
+    chosen = (
+        list(campaigns)
+        if campaigns
+        else (
+            rates["campaignId"]
+            .value_counts()
+            .sort_index()
+            .nlargest(most)
+            .index.sort_values()
+            .tolist()
+        )
+    )
+    data = [rates.loc[rates["campaignId"] == c, "engagementRate"].to_numpy() for c in chosen]
+    figure = Figure(figsize=(max(6.0, 0.5 * len(chosen) + 2), 3.6), layout="constrained")
+    axes = figure.subplots()
+    axes.boxplot(data, tick_labels=chosen, showfliers=False)
+    axes.set_ylabel("engagement rate (%)")
+    axes.set_title("Engagement rate by campaign")
+    axes.tick_params(axis="x", rotation=45)
+    return figure
+
+
+def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> list[str]:
+    """The campaigns asked for that exist, or the ``default`` largest campaigns."""
+    summaries = queries.campaigns(store)
+    known = {c["campaignId"] for c in summaries}
+    if wanted:
+        return [c for c in wanted if c in known]
+    largest = sorted(summaries, key=lambda c: (-c["influencers"], c["campaignId"]))
+    return [c["campaignId"] for c in largest[:default]]
+
+
+def top_table(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
+    """The campaign's top ``n`` performers, one row per rank."""
+    page = queries.top_performers(store, campaign_id, limit=n)
+    columns = [
+        "rank",
+        "influencerId",
+        "engagementRate",
+        "posts",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+    ]
+    if page is None or not page.items:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(page.items)[columns].set_index("rank")
+
+
+def top_chart(table: pd.DataFrame, campaign_id: str) -> Figure:
+    """The engagement rates of a campaign's top performers (from :func:`top_table`)."""
+    figure = Figure(figsize=(7, 0.3 * len(table) + 1.2), layout="constrained")
+    axes = figure.subplots()
+    ordered = table.iloc[::-1]
+    axes.barh(ordered["influencerId"], ordered["engagementRate"], color=_BLUE)
+    axes.set_xlabel("engagement rate (%)")
+    axes.set_title(f"Top {len(table)} of {campaign_id}")
+    return figure

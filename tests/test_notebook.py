@@ -1,0 +1,189 @@
+"""The report notebook, executed by papermill against the test store."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import pytest
+
+from engagement import queries
+from engagement.notebook import NOTEBOOK, ReportError, execute_report
+from engagement.store import Store
+
+from .conftest import CASES, ROOT, SAMPLE, engagement_exe
+
+
+def outputs(notebook: Any, kind: str) -> list[Any]:
+    return [
+        out["data"][kind]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if kind in out.get("data", {})
+    ]
+
+
+def injected(notebook: Any) -> str:
+    cells = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    return str(cells[0].source)
+
+
+def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            engagement_exe(),
+            "report",
+            "--input",
+            str(SAMPLE),
+            "--output-dir",
+            str(tmp_path),
+            "--campaign",
+            "campaign_6",
+            "--campaign",
+            "campaign_2",
+            "--top",
+            "5",
+            "--json",
+        ],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    files = json.loads(result.stdout)
+    run_id = files["runId"]
+    assert files["notebook"] == str(tmp_path / f"{run_id}.ipynb")
+    assert files["run"] == queries.run(store, run_id)
+
+    notebook = nbformat.read(files["notebook"], as_version=4)
+    params = injected(notebook)
+    assert f'input_paths = ["{SAMPLE}"]' in params and f'run_id = "{run_id}"' in params
+    assert 'campaigns = ["campaign_6", "campaign_2"]' in params and "top_n = 5" in params
+    assert "mongodb" not in params.lower()  # the store URI never lands in the report
+
+    library = queries.run(store, run_id)
+    assert library is not None and library["accepted"] == 10_000 and library["rejected"] == 10
+    summary = outputs(notebook, "text/plain")[0]
+    for label, key in (
+        ("rows read", "rowsRead"),
+        ("accepted", "accepted"),
+        ("rejected", "rejected"),
+        ("campaigns", "campaigns"),
+    ):
+        line = next(x for x in summary.splitlines() if f" {label} " in f" {x} ")
+        assert line.split()[-1] == str(library[key]), line
+    assert len(outputs(notebook, "image/png")) == 2 + 1 + 2  # rejects, histogram+box, 2 tops
+    markdown = outputs(notebook, "text/markdown")
+    assert markdown == ["### campaign_6", "### campaign_2"]
+    top6 = queries.top_performers(store, "campaign_6", limit=5)
+    assert top6 is not None
+    assert all(r["influencerId"] in json.dumps(notebook.cells[-1].outputs) for r in top6.items)
+
+    html = Path(files["html"]).read_text()
+    assert Path(files["html"]) == tmp_path / f"{run_id}.html"
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 5
+    assert "10010" in html and "10000" in html and run_id in html
+    assert "engagement.run_etl(" not in html  # code hidden
+
+
+def test_hostile_input_through_papermill(
+    store_env: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_bytes(
+        b"\xef\xbb\xbf campaignId , influencerId ,views,likes,comments,shares,extra\r\n"
+        b'c1,"quoted, name",100,5,5,0,x\r\n'
+        b"\r\n"
+        b"c1,bad\xff\xfe,100,1,1,1,\r\n"
+        b'c1,"multi\nline",200,10,0,0,\r\n'
+        b"c1,ok,1500.0,15,0,0,\r\n"
+        b"c1,short,1\r\n"
+        b"c2,neg,-5,1,1,1,\r\n"
+    )
+    out = tmp_path / "hostile.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+        parameters={
+            "input_paths": [str(hostile)],
+            "database": store.db.name,
+            "run_id": "hostile-1",
+        },
+    )
+    run = queries.run(store, "hostile-1")
+    assert run is not None
+    assert (run["rowsRead"], run["accepted"], run["rejected"], run["blankLines"]) == (6, 3, 3, 1)
+    page = queries.rejects(store, "hostile-1")
+    assert page is not None
+    assert [(r["line"], r["reason"]) for r in page.items] == [
+        (4, "undecodable"),
+        (8, "wrong_field_count"),
+        (9, "negative_value"),
+    ]
+    notebook = nbformat.read(out, as_version=4)
+    summary = outputs(notebook, "text/plain")[0]
+    assert "hostile-1" in summary and "hostile.csv" in summary
+    examples = [o for o in outputs(notebook, "text/plain") if "wrong_field_count" in o]
+    assert examples and "c1,short,1" in examples[-1]
+    assert len(outputs(notebook, "image/png")) >= 3
+
+
+@pytest.mark.parametrize(
+    ("name", "ename", "message"),
+    [
+        ("missing.csv", "InputError", "no such file"),
+        ("missing_column.csv", "MissingColumnsError", "missing required column(s): comments"),
+    ],
+)
+def test_a_failing_run_writes_the_error_notebook(
+    store_env: dict[str, str], tmp_path: Path, name: str, ename: str, message: str
+) -> None:
+    path = CASES / name
+    result = subprocess.run(
+        [engagement_exe(), "report", "--input", str(path), "--output-dir", str(tmp_path)],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {ename}: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1
+    written = sorted(tmp_path.glob("*.ipynb"))
+    assert len(written) == 1 and written[0].with_suffix(".html").exists()
+    notebook = nbformat.read(written[0], as_version=4)
+    banner = notebook.cells[0]
+    assert "An Exception was encountered" in str(banner.source)
+    assert any(out.get("ename") == ename for c in notebook.cells for out in c.get("outputs", []))
+
+
+def test_execute_report_raises_with_the_notebook(store_env: dict[str, str], tmp_path: Path) -> None:
+    with pytest.raises(ReportError) as caught:
+        execute_report([CASES / "empty.csv"], output_dir=tmp_path)
+    assert caught.value.ename == "EmptyInputError" and caught.value.exit_code == 2
+    assert caught.value.notebook.exists()
+
+
+def test_notebooks_are_stored_without_outputs() -> None:
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path
+    parameters = nbformat.read(NOTEBOOK, as_version=4).cells[1]
+    assert parameters.metadata["tags"] == ["parameters"]
+    for name in ("input_paths", "mode", "chunk_size", "mongodb_uri", "database", "campaigns"):
+        assert f"{name} = " in parameters.source
