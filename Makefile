@@ -9,9 +9,11 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/influencers_data_realistic_malformed.csv
 CAMPAIGN ?= campaign_6
 API_PORT ?= 8000
+DASHBOARD_PORT ?= 8866
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run report serve test lint format db-start db-stop db-status clean
+.PHONY: help install run report serve dashboard screenshots browser test lint format db-start db-stop db-status clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -26,11 +28,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Load the sample through the report notebook, show the top performers, serve the API
+run: $(STAMP) ## Load the sample through the report notebook, then serve the API and the dashboard
 	$(BIN)/engagement report --input $(SAMPLE)
 	$(BIN)/engagement top $(CAMPAIGN) --limit 10
-	@echo "API: http://127.0.0.1:$(API_PORT)/top-performers?campaignId=$(CAMPAIGN)&limit=3 (Ctrl-C stops)"
+	@echo "API:       http://127.0.0.1:$(API_PORT)/top-performers?campaignId=$(CAMPAIGN)&limit=3"
+	@echo "dashboard: http://127.0.0.1:$(DASHBOARD_PORT)/   (Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/engagement dashboard --port $(DASHBOARD_PORT) & \
 	$(BIN)/engagement serve --port $(API_PORT)
+
+dashboard: $(STAMP) ## Serve the Voila dashboard on the configured store
+	$(BIN)/engagement dashboard --port $(DASHBOARD_PORT)
+
+screenshots: $(STAMP) browser ## Refresh docs/dashboard.png from the browser test
+	mkdir -p docs
+	ENGAGEMENT_SCREENSHOT=docs/dashboard.png $(BIN)/pytest -q tests/test_dashboard_browser.py -k renders
+
+browser: ## Install Debian's Chromium for the browser tests, when missing
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 report: $(STAMP) ## Run the ETL of the sample through the notebook: reports/<runId>.ipynb + .html
 	$(BIN)/engagement report --input $(SAMPLE)
@@ -38,7 +54,7 @@ report: $(STAMP) ## Run the ETL of the sample through the notebook: reports/<run
 serve: $(STAMP) ## Serve the REST API on the configured store
 	$(BIN)/engagement serve --port $(API_PORT)
 
-test: $(STAMP) lint ## Run the linters and the whole test suite
+test: $(STAMP) browser lint ## Run the linters and the whole test suite (browser tests included)
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy

@@ -373,6 +373,27 @@ def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
+@store_options
+def dashboard(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
+    """Serve the analysts' dashboard (Voila) on the configured store."""
+    import os
+
+    from .voila import voila_command
+
+    env = dict(os.environ)
+    if mongodb_uri:
+        env["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    if database:
+        env["ENGAGEMENT_DB"] = database
+    command = voila_command(host, port)
+    click.echo(f"serving the dashboard on http://{host}:{port}", err=True)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # Voila takes this process: signals reach it
+
+
 @cli.command("generate")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 @click.option(

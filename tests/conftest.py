@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -111,38 +112,91 @@ def engagement_exe() -> str:
     return str(exe) if exe.exists() else shutil.which("engagement") or "engagement"
 
 
-class ApiServer:
-    """``engagement serve`` in a subprocess on a free port."""
+class ServerProcess:
+    """A server command in its own process group, its output in a log file."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], ready: str) -> None:
+        import tempfile
+
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [engagement_exe(), "serve", "--port", str(self.port)],
+            [*command, "--port", str(self.port)],
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         import httpx
 
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.get(self.url + "/openapi.json", timeout=1)
+                httpx.get(self.url + ready, timeout=2)
                 return
             except httpx.TransportError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    out = self.process.stdout.read() if self.process.stdout else b""
-                    raise RuntimeError(
-                        f"API did not start: {out.decode(errors='replace')}"
-                    ) from None
+                    self.stop()
+                    raise RuntimeError(f"{command} did not start: {self.output()}") from None
                 time.sleep(0.1)
 
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
     def stop(self) -> str:
-        self.process.terminate()
-        try:
-            out, _ = self.process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, _ = self.process.communicate()
-        return out.decode(errors="replace") if out else ""
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # kernels left behind, if any
+        self.log.close()
+        return self.output()
+
+
+class ApiServer(ServerProcess):
+    """``engagement serve`` on a free port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__([engagement_exe(), "serve"], env, "/openapi.json")
+
+
+class VoilaServer(ServerProcess):
+    """``engagement dashboard`` (Voila) on a free port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__([engagement_exe(), "dashboard"], env, "/voila/static/")
+        self.url += "/"
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium; installed with apt when missing (as root), else a clear failure."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=False,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        found = shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium")
+    return found
