@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from . import ledger
 from .aggregate import Aggregator, summarize_campaigns
-from .errors import EngagementError, UsageError
+from .errors import EngagementError, InputError, UsageError
 from .lock import PublishLock
 from .publish import cleanup, dataset_frame, flip, write_dataset
 from .reader import CsvSource
@@ -62,9 +62,28 @@ def _check_arguments(
         raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
 
 
+def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Input paths with each directory replaced by its ``.csv`` and ``.csv.gz`` files, sorted."""
+    files: list[str] = []
+    for path in paths:
+        name = os.fspath(path)
+        if os.path.isdir(name):
+            found = sorted(
+                os.path.join(name, entry)
+                for entry in os.listdir(name)
+                if entry.endswith((".csv", ".csv.gz")) and os.path.isfile(os.path.join(name, entry))
+            )
+            if not found:
+                raise InputError(name, "directory holds no .csv or .csv.gz files")
+            files.extend(found)
+        else:
+            files.append(name)
+    return files
+
+
 def check_inputs(paths: Sequence[str | os.PathLike[str]]) -> None:
     """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
-    for path in paths:
+    for path in expand_inputs(paths):
         CsvSource(path).close()
 
 
@@ -84,7 +103,8 @@ def run_etl(
     Parameters
     ----------
     paths
-        Input files (CSV, or gzip-compressed CSV).
+        Input files (CSV, or gzip-compressed CSV); a directory stands for its ``.csv`` and
+        ``.csv.gz`` files.
     store
         Where to publish; by default :func:`engagement.connect` with the environment.
     mode
@@ -113,7 +133,7 @@ def run_etl(
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
     sources: list[CsvSource] = []
     try:
-        for path in paths:
+        for path in expand_inputs(paths):
             sources.append(CsvSource(path))
         hashes = [sha256_of(source.path) for source in sources]
         own_store = store is None

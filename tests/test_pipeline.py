@@ -306,3 +306,16 @@ def test_top_n_is_an_index_range_scan(store: Store) -> None:
     stats = plan["executionStats"]
     # five keys and five documents read, out of the campaign's 989
     assert (stats["nReturned"], stats["totalKeysExamined"], stats["totalDocsExamined"]) == (5, 5, 5)
+
+
+def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> None:
+    shutil.copy(CASES / "part_a.csv", tmp_path / "b_first.csv")
+    (tmp_path / "a_second.csv.gz").write_bytes(gzip.compress((CASES / "part_b.csv").read_bytes()))
+    (tmp_path / "notes.txt").write_text("not an export")
+    report = engagement.run_etl([tmp_path], store=store)
+    assert [s.name for s in report.sources] == ["a_second.csv.gz", "b_first.csv"]
+    assert report.rows_read == 7
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    with pytest.raises(InputError, match="directory holds no .csv or .csv.gz files"):
+        engagement.run_etl([empty], store=store)
