@@ -54,7 +54,7 @@ def _check_overflow(table: pa.Table) -> None:
 class Aggregator:
     """Running per-pair sums of accepted rows."""
 
-    def __init__(self, fold_rows: int = 2_000_000) -> None:
+    def __init__(self, fold_rows: int = 400_000) -> None:
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows

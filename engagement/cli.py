@@ -105,7 +105,7 @@ def cli() -> None:
     "--chunk-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Lines per chunk [default: 500000].",
+    help="Lines per chunk [default: 200000].",
 )
 @click.option("--engine", type=click.Choice(ENGINES), default="pandas", show_default=True)
 @click.option(
@@ -296,7 +296,7 @@ def rejects_command(
     "--chunk-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Lines per chunk [default: 500000].",
+    help="Lines per chunk [default: 200000].",
 )
 @click.option(
     "--campaign",

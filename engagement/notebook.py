@@ -79,7 +79,7 @@ def execute_report(
     *,
     output_dir: str | os.PathLike[str] = "reports",
     mode: str = "replace",
-    chunk_size: int = 500_000,
+    chunk_size: int = 200_000,
     database: str | None = None,
     campaigns: Sequence[str] = (),
     top_n: int = 10,

@@ -19,6 +19,7 @@ from . import ledger
 from .aggregate import Aggregator, summarize_campaigns
 from .errors import EngagementError, InputError, UsageError
 from .lock import PublishLock
+from .prefetch import prefetch
 from .publish import cleanup, dataset_frame, flip, write_dataset
 from .reader import CsvSource
 from .report import RunReport, SkippedSource, SourceReport
@@ -92,7 +93,7 @@ def run_etl(
     *,
     store: Store | None = None,
     mode: Mode = "replace",
-    chunk_size: int = 500_000,
+    chunk_size: int = 200_000,
     engine: str = "pandas",
     progress: Progress | None = None,
     wait: float = 0.0,
@@ -269,7 +270,7 @@ def _load_source(
     on_bytes: Callable[[int], None],
 ) -> None:
     entry.blank_lines += source.leading_blank_lines
-    for block in source.blocks(chunk_size):
+    for block in prefetch(source.blocks(chunk_size)):
         checked = validate(block, source.header)
         if checked.rows != block.records:  # every record is accepted or rejected
             raise EngagementError(

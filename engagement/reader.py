@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -27,7 +26,6 @@ from .rules import REQUIRED_COLUMNS
 
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
-_SLOW_BYTES = re.compile(rb'["\x00-\x08\x0b\x0c\x0e-\x1f]')
 _HEADER_READ = 1 << 16
 
 
@@ -178,7 +176,7 @@ class CsvSource:
                 self._next_line = consumed + 1
                 return header, blank
 
-    def blocks(self, chunk_rows: int = 500_000) -> Iterator[RecordBlock]:
+    def blocks(self, chunk_rows: int = 200_000) -> Iterator[RecordBlock]:
         """Yield the records after the header in blocks of about ``chunk_rows`` lines."""
         pending = self._pending
         self._pending = b""
@@ -207,20 +205,42 @@ class CsvSource:
             yield records
 
 
-def _fast_eligible(block: bytes) -> tuple[bool, bool]:
-    """(can pyarrow parse the whole block exactly, is it plain ASCII); cheap C scans."""
-    if _SLOW_BYTES.search(block):
-        return False, False
+_CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What a few C-speed scans of a block tell about it."""
+
+    plain: bool  # pure ASCII
+    decodable: bool  # valid UTF-8
+    quotes: bool
+    controls: bool  # control bytes other than tab, CR and LF
+    stray_cr: bool  # a CR not followed by LF
+
+    @property
+    def fast(self) -> bool:
+        """Can pyarrow (no quoting, LF/CRLF lines) parse the whole block exactly?"""
+        return self.decodable and not (self.quotes or self.controls or self.stray_cr)
+
+
+def _scan(block: bytes) -> _Scan:
     carriage = block.count(b"\r")
-    if carriage and carriage != block.count(b"\r\n"):
-        return False, False
-    if block.isascii():
-        return True, True
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
-        return False, False
-    return True, False
+    plain = block.isascii()
+    decodable = plain
+    if not plain:
+        try:
+            block.decode("utf-8")
+            decodable = True
+        except UnicodeDecodeError:
+            decodable = False
+    return _Scan(
+        plain=plain,
+        decodable=decodable,
+        quotes=b'"' in block,
+        controls=len(block.translate(None, _CONTROL)) != len(block),
+        stray_cr=bool(carriage) and carriage != block.count(b"\r\n"),
+    )
 
 
 class _BlockLines(Sequence[tuple[str, bool]]):
@@ -251,23 +271,30 @@ def _line_starts(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
 
 
 def _odd_lines(
-    block: bytes, data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64]
+    block: bytes, data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], scan: _Scan
 ) -> npt.NDArray[np.int64]:
     """Lines the fast path cannot take: quotes, control bytes, stray CR, invalid UTF-8."""
-    odd = (data == 34) | ((data < 32) & (data != 9) & (data != 10) & (data != 13))
-    carriage = np.flatnonzero(data == 13)
-    stray = carriage[
-        (carriage + 1 >= len(data)) | (data[np.minimum(carriage + 1, len(data) - 1)] != 10)
-    ]
-    positions = np.concatenate((np.flatnonzero(odd), stray))
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
+    found: list[npt.NDArray[np.int64]] = []
+    if scan.quotes:
+        found.append(np.flatnonzero(data == 34))
+    if scan.controls:
+        control = (data < 32) & (data != 9) & (data != 10) & (data != 13)
+        found.append(np.flatnonzero(control))
+    if scan.stray_cr:
+        carriage = np.flatnonzero(data == 13)
+        after = np.minimum(carriage + 1, len(data) - 1)
+        found.append(carriage[(carriage + 1 >= len(data)) | (data[after] != 10)])
+    if not scan.decodable:
         high = np.unique(np.searchsorted(starts, np.flatnonzero(data >= 0x80), side="right") - 1)
-        for i in high.tolist():
-            start, end = int(starts[i]), int(starts[i + 1]) - 1
-            if decode_line(block[start:end])[1]:
-                positions = np.append(positions, start)
+        bad = [
+            int(starts[i])
+            for i in high.tolist()
+            if decode_line(block[int(starts[i]) : int(starts[i + 1]) - 1])[1]
+        ]
+        found.append(np.array(bad, dtype=np.int64))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    positions = np.concatenate(found)
     return np.unique(np.searchsorted(starts, positions, side="right") - 1).astype(np.int64)
 
 
@@ -280,13 +307,13 @@ def parse_block(
     lines blanked out, through pyarrow. A quoted record still open at the end of a block
     (not at end of file) is left for the next block.
     """
-    fast, plain = _fast_eligible(block)
-    if fast:
-        return _parse_fast(block, first_line, header, plain)
+    scan = _scan(block)
     data = np.frombuffer(block, dtype=np.uint8)
     starts = _line_starts(data)
+    if scan.fast:
+        return _parse_fast(block, first_line, header, scan.plain, starts=starts)
     lines = _BlockLines(block, starts)
-    odd = _odd_lines(block, data, starts)
+    odd = _odd_lines(block, data, starts, scan)
     if len(odd) * 10 > len(lines):
         return _parse_slow(block, first_line, header, eof)
 
@@ -316,28 +343,36 @@ def parse_block(
         for k in range(a, b):  # line by line: a multi-line record must keep its newlines
             start, end = int(starts[k]), int(starts[k + 1]) - 1
             patched[start:end] = b" " * (end - start)
-    quick, _, _ = _parse_fast(bytes(patched), first_line, header, plain=False, skip=taken)
+    quick, _, _ = _parse_fast(
+        bytes(patched), first_line, header, plain=patched.isascii(), skip=taken, starts=starts
+    )
     quick.blank_lines += blank
     return _merge(quick, slow, header.width), used_bytes, used_lines
 
 
+def _stripped_columns(records: list[Record], width: int) -> list[pa.Array]:
+    """The fields of Python-parsed records, stripped as Python's ``str.strip()`` does."""
+    return [
+        pa.array([r.fields[i].strip() for r in records], type=pa.string()) for i in range(width)
+    ]
+
+
 def _merge(quick: RecordBlock, slow: list[Record], width: int) -> RecordBlock:
-    """Add records of the Python parser to those of pyarrow."""
+    """Add records of the Python parser (fields stripped already) to those of pyarrow."""
     good = [r for r in slow if len(r.fields) == width]
     quick.ragged.extend((r.line, r.raw, r.undecodable) for r in slow if len(r.fields) != width)
     if not good:
         return quick
     n = len(quick.lines)
     quick.fields = [
-        pa.concat_arrays([col, pa.array([r.fields[i] for r in good], type=pa.string())])
-        for i, col in enumerate(quick.fields)
+        pa.concat_arrays([col, extra])
+        for col, extra in zip(quick.fields, _stripped_columns(good, width), strict=True)
     ]
     quick.lines = np.concatenate((quick.lines, np.array([r.line for r in good], dtype=np.int64)))
     quick.raw = pa.array([None] * n + [r.raw for r in good], type=pa.string())
     quick.undecodable = np.concatenate(
         (np.zeros(n, dtype=np.bool_), np.array([r.undecodable for r in good], dtype=np.bool_))
     )
-    quick.plain_ascii = False
     return quick
 
 
@@ -347,8 +382,12 @@ def _parse_fast(
     header: Header,
     plain: bool,
     skip: Sequence[tuple[int, int]] = (),
+    starts: npt.NDArray[np.int64] | None = None,
 ) -> tuple[RecordBlock, int, int]:
-    """Parse with pyarrow; lines in the ``skip`` ranges (block-relative) are left out."""
+    """Parse with pyarrow; lines in the ``skip`` ranges (block-relative) are left out.
+
+    ``starts`` (the offsets of the block's lines) saves finding them again.
+    """
     names = [f"f{i}" for i in range(header.width)]
     invalid: list[tuple[int, str]] = []
 
@@ -358,7 +397,9 @@ def _parse_fast(
 
     table = pacsv.read_csv(
         io.BytesIO(block),
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+        read_options=pacsv.ReadOptions(
+            column_names=names, use_threads=False, block_size=max(1 << 20, len(block) + 1)
+        ),
         parse_options=pacsv.ParseOptions(
             quote_char=False,
             double_quote=False,
@@ -390,9 +431,9 @@ def _parse_fast(
         else:
             blank += 1
     offsets = np.flatnonzero(keep).astype(np.int64)
-    fields = [table.column(i).combine_chunks() for i in range(header.width)]
+    fields = [_single_chunk(table.column(i)) for i in range(header.width)]
     rows = ~skipped[offsets]
-    empty = _empty_line_rows(block, offsets, fields)
+    empty = _empty_line_rows(block, offsets, fields, starts)
     if empty is not None:
         blank += int((empty & rows).sum())
         rows &= ~empty
@@ -409,8 +450,15 @@ def _parse_fast(
     )
 
 
+def _single_chunk(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _empty_line_rows(
-    block: bytes, offsets: npt.NDArray[np.int64], fields: list[pa.Array]
+    block: bytes,
+    offsets: npt.NDArray[np.int64],
+    fields: list[pa.Array],
+    starts: npt.NDArray[np.int64] | None,
 ) -> npt.NDArray[np.bool_] | None:
     """Rows that pyarrow made from empty lines (all fields empty and the line empty)."""
     has_empty = block.startswith((b"\n", b"\r\n")) or b"\n\n" in block or b"\n\r\n" in block
@@ -422,7 +470,8 @@ def _empty_line_rows(
     candidates = np.flatnonzero(all_empty)
     if len(candidates) == 0:
         return None
-    starts = _line_starts(np.frombuffer(block, dtype=np.uint8))
+    if starts is None:
+        starts = _line_starts(np.frombuffer(block, dtype=np.uint8))
     result = np.zeros(len(offsets), dtype=np.bool_)
     for row in candidates.tolist():
         start, end = int(starts[offsets[row]]), int(starts[offsets[row] + 1]) - 1
@@ -445,7 +494,7 @@ def _parse_slow(
     width = header.width
     good = [r for r in parsed.records if len(r.fields) == width]
     ragged = [(r.line, r.raw, r.undecodable) for r in parsed.records if len(r.fields) != width]
-    fields = [pa.array([r.fields[i] for r in good], type=pa.string()) for i in range(width)]
+    fields = _stripped_columns(good, width)
     used_bytes = min(len(block), sum(len(piece) + 1 for piece in pieces[: parsed.consumed]))
     return (
         RecordBlock(
@@ -455,6 +504,7 @@ def _parse_slow(
             undecodable=np.fromiter((r.undecodable for r in good), dtype=np.bool_, count=len(good)),
             ragged=ragged,
             blank_lines=parsed.blank_lines,
+            plain_ascii=True,  # stripped by Python already
         ),
         used_bytes,
         parsed.consumed,

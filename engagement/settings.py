@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds the API waits for the store before answering 503.",
     )
-    chunk_size: int = Field(default=500_000, gt=0, description="Rows per ETL chunk.")
+    chunk_size: int = Field(default=200_000, gt=0, description="Rows per ETL chunk.")
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )

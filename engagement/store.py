@@ -121,11 +121,11 @@ class Store:
 
 
 def dataset_indexes() -> list[IndexModel]:
-    """Indexes of a ``performers_<runId>`` collection."""
+    """Indexes of a ``performers_<runId>`` collection: the top-N range scan, and one
+    (campaign, influencer) pair per document, which also serves influencer lookups."""
     return [
         IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True),
-        IndexModel([("campaignId", ASCENDING), ("influencerId", ASCENDING)], unique=True),
-        IndexModel([("influencerId", ASCENDING), ("campaignId", ASCENDING)]),
+        IndexModel([("influencerId", ASCENDING), ("campaignId", ASCENDING)], unique=True),
     ]
 
 

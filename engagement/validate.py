@@ -19,7 +19,7 @@ from .rules import ID_COLUMNS, METRIC_COLUMNS, REASONS, RejectReason, parse_metr
 
 # Characters Python's str.strip() removes that pyarrow's ASCII trim keeps.
 _ODD_EDGE = r"^[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]|[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]$"
-_SIMPLE_NUMBER = r"^[0-9]{1,15}$"
+_SIMPLE_DIGITS = 15  # up to 15 plain digits is always a valid, in-range number
 _BIT = {reason: 1 << i for i, reason in enumerate(REASONS)}
 
 ACCEPTED_SCHEMA = pa.schema(
@@ -67,7 +67,9 @@ def _parse_metric_column(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(values, bits): the parsed integers and the reason bits each value raises."""
     n = len(stripped)
-    simple = pc.match_substring_regex(stripped, _SIMPLE_NUMBER)
+    simple = pc.and_(
+        pc.ascii_is_decimal(stripped), pc.less_equal(pc.binary_length(stripped), _SIMPLE_DIGITS)
+    )
     values = np.array(pc.cast(pc.if_else(simple, stripped, "0"), pa.int64()), dtype=np.int64)
     bits = np.zeros(n, dtype=np.int64)
     others = np.flatnonzero(~np.asarray(simple, dtype=np.bool_))
