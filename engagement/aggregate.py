@@ -51,6 +51,12 @@ def _check_overflow(table: pa.Table) -> None:
             raise EngagementError(f"the sum of {column} for one pair exceeds {_INT64_MAX}")
 
 
+def partial_sums(accepted: pa.Table) -> pa.Table:
+    """Accepted rows (``campaignId, influencerId`` and the metrics) summed per pair."""
+    ones = pa.array(np.ones(accepted.num_rows, dtype=np.int64))
+    return _sum_by_pair(accepted.append_column("posts", ones))
+
+
 class Aggregator:
     """Running per-pair sums of accepted rows."""
 
@@ -61,10 +67,13 @@ class Aggregator:
 
     def add_rows(self, accepted: pa.Table) -> None:
         """Add accepted rows (``campaignId, influencerId`` and the four metrics)."""
-        if accepted.num_rows == 0:
-            return
-        ones = pa.array(np.ones(accepted.num_rows, dtype=np.int64))
-        self._add(_sum_by_pair(accepted.append_column("posts", ones)))
+        if accepted.num_rows:
+            self._add(partial_sums(accepted))
+
+    def add_partial(self, sums: pa.Table) -> None:
+        """Add per-pair partial sums (from :func:`partial_sums`)."""
+        if sums.num_rows:
+            self._add(sums)
 
     def add_sums(self, sums: pd.DataFrame) -> None:
         """Add pairs that are already summed (``posts`` and the metrics), e.g. a dataset."""

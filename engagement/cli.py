@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 import click
 
 from . import embedded, queries
+from .engines import ENGINES
 from .errors import EngagementError, UsageError
 from .format import format_report, table
-from .pipeline import ENGINES, MODES, Progress, check_inputs, run_etl
+from .pipeline import MODES, Progress, check_inputs, run_etl
 from .rules import REASONS
 from .settings import Settings
 from .store import Store, connect
@@ -107,7 +108,18 @@ def cli() -> None:
     default=None,
     help="Lines per chunk [default: 200000].",
 )
-@click.option("--engine", type=click.Choice(ENGINES), default="pandas", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="pandas",
+    show_default=True,
+    help="Where blocks are validated: this process, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler (tcp://host:port) for --engine dask [default: a local cluster].",
+)
 @click.option(
     "--wait",
     type=click.FloatRange(min=0),
@@ -127,6 +139,7 @@ def etl(
     mode: str,
     chunk_size: int | None,
     engine: str,
+    scheduler: str | None,
     wait: float,
     progress: bool | None,
     mongodb_uri: str | None,
@@ -144,6 +157,7 @@ def etl(
             mode=mode,  # type: ignore[arg-type]
             chunk_size=chunk,
             engine=engine,
+            scheduler=scheduler,
             progress=bar,
             wait=wait,
         )

@@ -17,18 +17,16 @@ from typing import Any, Literal
 
 from . import ledger
 from .aggregate import Aggregator, summarize_campaigns
-from .errors import EngagementError, InputError, UsageError
+from .engines import ENGINES, DaskEngine, PandasEngine, make_engine
+from .errors import InputError, UsageError
 from .lock import PublishLock
-from .prefetch import prefetch
 from .publish import cleanup, dataset_frame, flip, write_dataset
 from .reader import CsvSource
 from .report import RunReport, SkippedSource, SourceReport
 from .store import Store, connect, translate_errors
-from .validate import validate
 
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
-ENGINES: tuple[str, ...] = ("pandas",)
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 #: progress(stage, done, total): stage is "read" (bytes) or "publish" (documents).
@@ -98,6 +96,7 @@ def run_etl(
     progress: Progress | None = None,
     wait: float = 0.0,
     run_id: str | None = None,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -113,6 +112,10 @@ def run_etl(
         the current dataset; a file whose sha256 is already in it is skipped and reported.
     chunk_size
         Lines per block; memory follows it.
+    engine
+        ``"pandas"`` validates and reduces blocks in this process; ``"dask"`` on a Dask
+        cluster: the scheduler at ``scheduler`` (``tcp://host:port``), or a local cluster.
+        Both give the same dataset, rejects and report.
     progress
         Called as ``progress(stage, done, total)`` while reading and publishing.
     wait
@@ -140,9 +143,18 @@ def run_etl(
         own_store = store is None
         active = store or connect()
         try:
-            return _run(
-                active, run_id or new_run_id(), sources, hashes, mode, chunk_size, progress, wait
-            )
+            with make_engine(engine, scheduler) as workers:
+                return _run(
+                    active,
+                    run_id or new_run_id(),
+                    sources,
+                    hashes,
+                    mode,
+                    chunk_size,
+                    workers,
+                    progress,
+                    wait,
+                )
         finally:
             if own_store:
                 active.close()
@@ -159,6 +171,7 @@ def _run(
     hashes: list[str],
     mode: str,
     chunk_size: int,
+    engine: PandasEngine | DaskEngine,
     progress: Progress | None,
     wait: float,
 ) -> RunReport:
@@ -172,7 +185,7 @@ def _run(
         started = time.perf_counter()
         ledger.start(store, report)
         try:
-            _load_and_publish(store, report, sources, hashes, current, chunk_size, progress)
+            _load_and_publish(store, report, sources, hashes, current, chunk_size, engine, progress)
         except BaseException as exc:
             report.seconds = time.perf_counter() - started
             with contextlib.suppress(Exception):
@@ -199,6 +212,7 @@ def _load_and_publish(
     hashes: list[str],
     current: dict[str, Any] | None,
     chunk_size: int,
+    engine: PandasEngine | DaskEngine,
     progress: Progress | None,
 ) -> None:
     published = {s["sha256"] for s in (current or {}).get("sources", [])}
@@ -225,7 +239,15 @@ def _load_and_publish(
                     progress("read", base + n, total_bytes)
 
             _load_source(
-                store, report.run_id, index, source, entry, aggregator, chunk_size, on_bytes
+                store,
+                report.run_id,
+                index,
+                source,
+                entry,
+                aggregator,
+                chunk_size,
+                engine,
+                on_bytes,
             )
             taken.append(
                 {"name": source.name, "sha256": sha, "size": source.size, "runId": report.run_id}
@@ -267,28 +289,24 @@ def _load_source(
     entry: SourceReport,
     aggregator: Aggregator,
     chunk_size: int,
+    engine: PandasEngine | DaskEngine,
     on_bytes: Callable[[int], None],
 ) -> None:
     entry.blank_lines += source.leading_blank_lines
-    for block in prefetch(source.blocks(chunk_size)):
-        checked = validate(block, source.header)
-        if checked.rows != block.records:  # every record is accepted or rejected
-            raise EngagementError(
-                f"{source.path}: {block.records} records but {checked.rows} results"
-            )
-        aggregator.add_rows(checked.accepted)
-        if checked.rejects:
+    for result in engine.results(source, chunk_size):
+        aggregator.add_partial(result.sums)
+        if result.rejects:
             store.rejects.insert_many(
                 [
                     {"runId": run_id, "source": source.name, "sourceIndex": index, **row}
-                    for row in checked.rejects
+                    for row in result.rejects
                 ],
                 ordered=False,
             )
-        entry.rows_read += checked.rows
-        entry.accepted += checked.accepted.num_rows
-        entry.rejected += len(checked.rejects)
-        entry.blank_lines += block.blank_lines
-        for reason, count in checked.by_reason.items():
+        entry.rows_read += result.rows
+        entry.accepted += result.accepted
+        entry.rejected += len(result.rejects)
+        entry.blank_lines += result.blank_lines
+        for reason, count in result.by_reason.items():
             entry.rejects_by_reason[reason.value] += count
         on_bytes(source.bytes_read)

@@ -178,6 +178,19 @@ class CsvSource:
 
     def blocks(self, chunk_rows: int = 200_000) -> Iterator[RecordBlock]:
         """Yield the records after the header in blocks of about ``chunk_rows`` lines."""
+        for block in self.raw_blocks(chunk_rows):
+            yield (
+                block.parsed
+                or parse_block(block.data, block.first_line, self.header, eof=block.eof)[0]
+            )
+
+    def raw_blocks(self, chunk_rows: int = 200_000) -> Iterator[RawBlock]:
+        """Yield the bytes after the header in blocks of whole records (about ``chunk_rows``
+        lines each), with the line number each starts at.
+
+        A block without quotes ends at its last newline; one with quotes is parsed to find
+        where its last complete record ends (the parse comes along in ``parsed``).
+        """
         pending = self._pending
         self._pending = b""
         line = self._next_line
@@ -191,18 +204,35 @@ class CsvSource:
             if cut == 0:
                 pending = buf
                 continue
-            block, pending = buf[:cut], buf[cut:]
-            if not block:
+            data, pending = buf[:cut], buf[cut:]
+            if not data:
                 continue
-            records, used_bytes, used_lines = parse_block(block, line, self.header, eof=eof)
-            if used_bytes < len(block):
-                pending = block[used_bytes:] + pending
-                if eof:  # cannot happen: at EOF every line is consumed
-                    raise AssertionError("unconsumed input at end of file")
+            parsed: RecordBlock | None = None
+            if b'"' in data:
+                parsed, used_bytes, used_lines = parse_block(data, line, self.header, eof=eof)
+                if used_bytes < len(data):
+                    if eof:  # cannot happen: at EOF every line is consumed
+                        raise AssertionError("unconsumed input at end of file")
+                    pending = data[used_bytes:] + pending
+                    data = data[:used_bytes]
+            else:
+                used_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            if not data:
+                continue
+            yield RawBlock(data, line, eof and not pending, parsed)
             line += used_lines
-            if used_lines:
-                bytes_per_line = max(8.0, used_bytes / used_lines)
-            yield records
+            bytes_per_line = max(8.0, len(data) / used_lines)
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """Whole records as bytes, the physical line number of the first, and whether the file
+    ends with them; ``parsed`` holds their records when finding the end needed a parse."""
+
+    data: bytes
+    first_line: int
+    eof: bool
+    parsed: RecordBlock | None = None
 
 
 _CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))

@@ -1,0 +1,375 @@
+"""The benchmark suite (``make bench``): engagement against what a user would pick instead.
+
+Every figure is the median of ``--repeat`` runs; every ratio compares runs made in this same
+invocation, on the same file and the same store. Results go to ``bench/results.json`` and a
+Markdown table on stdout (pasted into the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from engagement.embedded import HOST, SERVER_ARGS, free_port  # noqa: E402
+from engagement.generate import generate  # noqa: E402
+from engagement.publish import _records  # noqa: E402
+from engagement.store import connect  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def ensure_file(rows: int) -> Path:
+    path = DATA / f"rows_{rows}.csv"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        log(f"generating {path.name}")
+        generate(
+            path,
+            rows,
+            campaigns=max(1, rows // 10_000),
+            influencers_per_campaign=200,
+            malformed=0.005,
+            seed=7,
+        )
+    return path
+
+
+class Server:
+    """A SecantusDB server with the embedded store's settings, in a temp dir."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="bench-store-")
+        self.port = free_port()
+        self.uri = f"mongodb://{HOST}:{self.port}/"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--storage-path",
+                self.dir,
+                *SERVER_ARGS,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with connect(self.uri, timeout=30):
+            pass
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def peak_rss(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in bytes of the process tree, stdout) of a command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    watched = psutil.Process(process.pid)
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                rss = watched.memory_info().rss + sum(
+                    c.memory_info().rss for c in watched.children(recursive=True)
+                )
+                peak = max(peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    out, err = process.communicate()
+    done.set()
+    thread.join()
+    if process.returncode:
+        raise RuntimeError(f"{command} failed: {err.decode(errors='replace')}")
+    return time.perf_counter() - started, peak, out.decode()
+
+
+def bench_transform(path: Path, repeat: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for tool in ("ours", "polars", "duckdb"):
+        runs = []
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.transform", tool, str(path)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs.append(json.loads(out.stdout))
+        results[tool] = {
+            **runs[-1],
+            "seconds": median([r["seconds"] for r in runs]),
+            "runs": [round(r["seconds"], 3) for r in runs],
+        }
+        log(f"transform {tool}: {results[tool]['seconds']:.2f} s {results[tool]['runs']}")
+    return results
+
+
+def bench_etl(path: Path, server: Server, repeat: int) -> dict[str, Any]:
+    seconds, peaks, report = [], [], {}
+    for k in range(repeat):
+        env = {
+            **os.environ,
+            "ENGAGEMENT_MONGODB_URI": server.uri,
+            "ENGAGEMENT_DB": f"etl_{path.stem}",
+        }
+        took, peak, out = peak_rss(
+            [str(BIN / "engagement"), "etl", str(path), "--no-progress", "--json"], env
+        )
+        report = json.loads(out)
+        seconds.append(took)
+        peaks.append(peak)
+        log(f"etl {path.name} run {k + 1}: {took:.1f} s, peak RSS {peak / 2**20:.0f} MiB")
+    return {
+        "seconds": median(seconds),
+        "peakRss": int(median(peaks)),
+        "runs": seconds,
+        "report": report,
+    }
+
+
+def bench_bare_insert(server: Server, database: str, repeat: int) -> dict[str, Any]:
+    import pandas as pd
+
+    with connect(server.uri, database=database) as store:
+        current = store.current()
+        assert current is not None
+        frame = pd.DataFrame(list(store.performers(current["runId"]).find({}, {"_id": 0})))
+        runs = []
+        for k in range(repeat):
+            target = store.db[f"bare_insert_{k}"]
+            batches = list(_records(frame))
+            started = time.perf_counter()
+            for batch in batches:
+                target.insert_many(batch, ordered=False)
+            runs.append(time.perf_counter() - started)
+            store.db.drop_collection(target.name)
+    log(f"bare insert_many of {len(frame):,} documents: {median(runs):.1f} s")
+    return {"seconds": median(runs), "documents": len(frame), "runs": runs}
+
+
+def bench_seed(path: Path, server: Server) -> dict[str, Any]:
+    from bench.seed_style import seed_style_etl
+
+    with connect(server.uri, database="seed_style") as store:
+        result = seed_style_etl(str(path), store.db["performers"])
+    log(f"seed-style ETL on {path.name}: {result}")
+    return result
+
+
+WRK_SCRIPT = """
+math.randomseed(42)
+request = function()
+  local campaign = math.random(1, %d)
+  local offset = math.random(0, 15) * 10
+  return wrk.format("GET", "/top-performers?campaignId=campaign_" .. campaign ..
+                    "&limit=10&offset=" .. offset)
+end
+"""
+
+
+def wrk(url: str, seconds: int, script: str | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    assert p99 is not None
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "requestsPerSecond": rate,
+        "p99Ms": float(p99.group(1)) * scale,
+        "non2xx": int(errors.group(1)) if errors else 0,
+        "socketErrors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def bench_api(
+    server: Server, database: str, campaigns: int, seconds: int, repeat: int
+) -> dict[str, Any]:
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is needed: apt-get install wrk")
+    port = free_port()
+    env = {**os.environ, "ENGAGEMENT_MONGODB_URI": server.uri, "ENGAGEMENT_DB": database}
+    api = subprocess.Popen(
+        [str(BIN / "engagement"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import httpx
+
+        base = f"http://{HOST}:{port}"
+        for _ in range(300):
+            try:
+                httpx.get(base + "/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(WRK_SCRIPT % campaigns)
+        tops, cheap = [], []
+        for _ in range(repeat):
+            tops.append(wrk(base, seconds, handle.name))
+            cheap.append(wrk(base + "/docs", seconds))
+        top = {k: median([r[k] for r in tops]) for k in ("requestsPerSecond", "p99Ms")}
+        base_rate = {k: median([r[k] for r in cheap]) for k in ("requestsPerSecond", "p99Ms")}
+        top["errors"] = sum(r["non2xx"] for r in tops)
+        log(f"API /top-performers {top}, /docs {base_rate}")
+        return {"topPerformers": top, "docs": base_rate}
+    finally:
+        api.terminate()
+        api.wait(timeout=30)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    t = results["transform"]
+    fastest = min(t["polars"]["seconds"], t["duckdb"]["seconds"])
+    big, small = results["etl"]["big"], results["etl"]["small"]
+    bare = results["bareInsert"]["seconds"]
+    store_budget = t["ours"]["seconds"] + 1.3 * bare
+    seed = results["seed"]
+    accepted_small = small["report"]["accepted"]
+    api = results["api"]
+    ratio_api = api["topPerformers"]["requestsPerSecond"] / api["docs"]["requestsPerSecond"]
+    mib = 2**20
+    rows = [
+        (
+            "1. Transform, 10M rows (read, validate, aggregate, rank)",
+            f"ours {t['ours']['seconds']:.2f} s; Polars {t['polars']['seconds']:.2f} s; "
+            f"DuckDB {t['duckdb']['seconds']:.2f} s",
+            f"{t['ours']['seconds'] / fastest:.2f}x the faster peer",
+            "<= 2.0x",
+            t["ours"]["seconds"] / fastest <= 2.0,
+        ),
+        (
+            "2. Peak RSS of `engagement etl`",
+            f"10M rows {big['peakRss'] / mib:.0f} MiB; 1M rows {small['peakRss'] / mib:.0f} MiB",
+            f"{big['peakRss'] / small['peakRss']:.2f}x",
+            "<= 600 MiB and <= 1.5x",
+            big["peakRss"] <= 600 * mib and big["peakRss"] <= 1.5 * small["peakRss"],
+        ),
+        (
+            "3. End to end into the embedded store, 10M rows",
+            f"{big['seconds']:.1f} s; transform + 1.3 x bare insert_many of the "
+            f"{results['bareInsert']['documents']:,} final documents = {store_budget:.1f} s",
+            f"{big['seconds'] / store_budget:.2f}x the budget",
+            "<= 1.0x",
+            big["seconds"] <= store_budget,
+        ),
+        (
+            "4. Seed-style ETL, 1M rows (the store bounds its time)",
+            f"valid rows lost: ours 0, seed-style {accepted_small - seed['validInserted']:,} of "
+            f"{accepted_small:,} ({seed['droppedChunks']:,} chunks dropped); time: ours "
+            f"{small['seconds']:.1f} s, seed-style {seed['seconds']:.1f} s",
+            f"{small['seconds'] / seed['seconds']:.2f}x its time",
+            "no loss, faster",
+            small["seconds"] < seed["seconds"],
+        ),
+        (
+            "5. API, 32 keep-alive clients, 10M dataset",
+            f"/top-performers {api['topPerformers']['requestsPerSecond']:,.0f} req/s, p99 "
+            f"{api['topPerformers']['p99Ms']:.1f} ms; /docs "
+            f"{api['docs']['requestsPerSecond']:,.0f} req/s",
+            f"{ratio_api:.2f} of /docs",
+            ">= 0.50, p99 < 50 ms",
+            ratio_api >= 0.5 and api["topPerformers"]["p99Ms"] < 50,
+        ),
+    ]
+    lines = [
+        f"Measured {results['date']} on {results['machine']}; medians of {results['repeat']} runs.",
+        "",
+        "| target | measured | ratio | goal | met |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} | {'yes' if e else '**no**'} |" for a, b, c, d, e in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--small-rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--api-seconds", type=int, default=10)
+    args = parser.parse_args()
+    big, small = ensure_file(args.rows), ensure_file(args.small_rows)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "repeat": args.repeat,
+        "rows": args.rows,
+        "smallRows": args.small_rows,
+    }
+    results["transform"] = bench_transform(big, args.repeat)
+    server = Server()
+    try:
+        results["etl"] = {
+            "big": bench_etl(big, server, args.repeat),
+            "small": bench_etl(small, server, args.repeat),
+        }
+        results["bareInsert"] = bench_bare_insert(server, f"etl_{big.stem}", args.repeat)
+        results["seed"] = bench_seed(small, server)
+        results["api"] = bench_api(
+            server, f"etl_{big.stem}", max(1, args.rows // 10_000), args.api_seconds, args.repeat
+        )
+    finally:
+        server.stop()
+    results["table"] = table(results)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(results["table"])
+
+
+if __name__ == "__main__":
+    main()
