@@ -12,6 +12,9 @@ from fastapi.security import APIKeyHeader
 from engagement import Page, Store, connect
 from engagement.settings import Settings
 
+#: How long the API reuses the published-dataset pointer: a new dataset shows within this.
+POINTER_SECONDS = 1.0
+
 
 class StoreProvider:
     """One store client for the app's lifetime, made on first use.
@@ -35,6 +38,7 @@ class StoreProvider:
                         timeout=self.settings.api_timeout,
                         home=self.settings.home,
                         check=False,
+                        cache_seconds=POINTER_SECONDS,
                     )
         return self._store
 

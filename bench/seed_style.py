@@ -12,18 +12,24 @@ from pymongo.collection import Collection
 METRICS = ["views", "likes", "comments", "shares"]
 
 
-def seed_style_etl(path: str, collection: Collection[Any]) -> dict[str, Any]:
+def seed_style_etl(path: str, collection: Collection[Any], lenient: bool = False) -> dict[str, Any]:
+    """The seed's loop. ``lenient`` gives it its best chance: undecodable bytes replaced and
+    ragged lines skipped by the reader, so that only the chunk-dropping loses rows."""
     started = time.perf_counter()
     inserted = valid_inserted = dropped_chunks = 0
-    reader = pd.read_csv(path, chunksize=1000)
+    crashed: str | None = None
+    options: dict[str, Any] = (
+        {"encoding_errors": "replace", "on_bad_lines": "skip"} if lenient else {}
+    )
+    reader = pd.read_csv(path, chunksize=1000, **options)
     while True:
         try:
             chunk = next(reader)
         except StopIteration:
             break
-        except Exception:  # the seed's "skip the whole chunk"; the reader may not recover
-            dropped_chunks += 1
-            continue
+        except Exception as exc:  # raised by the reader itself: the seed's loop ends here
+            crashed = f"{type(exc).__name__}: {str(exc)[:120]}"
+            break
         try:
             chunk = chunk.dropna()
             chunk = chunk[chunk["views"] != 0]
@@ -47,4 +53,5 @@ def seed_style_etl(path: str, collection: Collection[Any]) -> dict[str, Any]:
         "inserted": inserted,
         "validInserted": valid_inserted,
         "droppedChunks": dropped_chunks,
+        "stoppedBy": crashed,
     }

@@ -41,11 +41,15 @@ def write_dataset(
 ) -> None:
     """Write a run's performers and campaign summaries to its own collections."""
     target = store.performers(run_id)
+    if store.sharded:  # spread each dataset over the shards by campaign
+        store.client.admin.command(
+            "shardCollection", f"{store.db.name}.{target.name}", key={"campaignId": 1}
+        )
     for batch in _records(performers):
         target.insert_many(batch, ordered=False)
         if progress:
             progress(len(batch))
-    for index in dataset_indexes():  # one at a time: faster than together on some servers
+    for index in dataset_indexes(store.sharded):  # one at a time: faster on some servers
         target.create_indexes([index])
     summaries = store.campaigns(run_id)
     for batch in _records(campaigns):

@@ -91,24 +91,26 @@ def _check_id(name: str, value: object) -> str:
 
 
 @translate_errors
-def published_run(store: Store) -> str | None:
+def published_run(store: Store, fresh: bool = True) -> str | None:
     """The id of the run whose dataset is published, or ``None`` before the first."""
-    current = store.current()
+    current = store.current(fresh=fresh)
     return str(current["runId"]) if current else None
 
 
 def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
-    # Read the pointer, then the summary; if a publish slipped in between and dropped the
-    # dataset we read from, the pointer has moved: read again.
+    # Read the pointer (maybe cached), then the summary; if it is missing, read the pointer
+    # afresh: a publish may have moved it, and dropped the dataset we read from.
+    run_id = published_run(store, fresh=False)
     for _ in range(2):
-        run_id = published_run(store)
         if run_id is None:
             return None
-        summary = store.campaigns(run_id).find_one({"campaignId": campaign_id})
+        summary = store.campaign_summary(run_id, campaign_id)
         if summary is not None:
             return run_id, summary
-        if published_run(store) == run_id:
+        latest = published_run(store)
+        if latest == run_id:
             return None
+        run_id = latest
     return None
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -53,10 +54,19 @@ def redact(uri: str) -> str:
 class Store:
     """A database of the engagement store, reached through one pymongo client."""
 
-    def __init__(self, client: MongoClient[Document], database: str, target: str) -> None:
+    def __init__(
+        self,
+        client: MongoClient[Document],
+        database: str,
+        target: str,
+        cache_seconds: float = 0.0,
+    ) -> None:
         self.client = client
         self.db: Database[Document] = client[database]
         self.target = target
+        self.cache_seconds = cache_seconds
+        self._pointer: tuple[float, Document | None] | None = None
+        self._summaries: dict[tuple[str, str], Document] = {}
 
     def __enter__(self) -> Store:
         return self
@@ -88,9 +98,35 @@ class Store:
     def campaigns(self, run_id: str) -> Collection[Document]:
         return self.db[CAMPAIGNS_PREFIX + run_id]
 
-    def current(self) -> Document | None:
-        """The pointer to the published dataset, or ``None`` before the first publish."""
-        return self.state.find_one({"_id": CURRENT})
+    @functools.cached_property
+    def sharded(self) -> bool:
+        """Is this a sharded cluster (are we talking to a mongos)?"""
+        return self.client.admin.command("hello").get("msg") == "isdbgrid"
+
+    def current(self, fresh: bool = True) -> Document | None:
+        """The pointer to the published dataset, or ``None`` before the first publish.
+
+        With ``fresh=False`` a pointer read less than ``cache_seconds`` ago may be reused
+        (a long-running server then reads it once a second, not once a request).
+        """
+        now = time.monotonic()
+        if not fresh and self._pointer and now - self._pointer[0] < self.cache_seconds:
+            return self._pointer[1]
+        pointer = self.state.find_one({"_id": CURRENT})
+        self._pointer = (now, pointer)
+        return pointer
+
+    def campaign_summary(self, run_id: str, campaign_id: str) -> Document | None:
+        """A campaign's summary in a dataset (datasets never change: kept once read)."""
+        key = (run_id, campaign_id)
+        found = self._summaries.get(key)
+        if found is None:
+            found = self.campaigns(run_id).find_one({"campaignId": campaign_id})
+            if found is not None and self.cache_seconds > 0:
+                if len(self._summaries) > 100_000:
+                    self._summaries.clear()
+                self._summaries[key] = found
+        return found
 
     def dataset_collections(self) -> dict[str, list[str]]:
         """Run id -> names of the dataset collections that exist for it."""
@@ -120,11 +156,22 @@ class Store:
         )
 
 
-def dataset_indexes() -> list[IndexModel]:
+def dataset_indexes(sharded: bool = False) -> list[IndexModel]:
     """Indexes of a ``performers_<runId>`` collection: the top-N range scan, and one
-    (campaign, influencer) pair per document, which also serves influencer lookups."""
+    (campaign, influencer) pair per document, which also serves influencer lookups.
+
+    On a sharded cluster (shard key ``campaignId``) a unique index must start with the
+    shard key, so the pair index leads with campaignId and influencers get their own.
+    """
+    by_rank = IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True)
+    if sharded:
+        return [
+            by_rank,
+            IndexModel([("campaignId", ASCENDING), ("influencerId", ASCENDING)], unique=True),
+            IndexModel([("influencerId", ASCENDING)]),
+        ]
     return [
-        IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True),
+        by_rank,
         IndexModel([("influencerId", ASCENDING), ("campaignId", ASCENDING)], unique=True),
     ]
 
@@ -161,6 +208,7 @@ def connect(
     timeout: float | None = None,
     home: str | Path | None = None,
     check: bool = True,
+    cache_seconds: float = 0.0,
 ) -> Store:
     """Connect to the store and (with ``check``) make sure that it answers.
 
@@ -170,6 +218,8 @@ def connect(
     Raises :class:`StoreUnavailableError` within ``timeout`` seconds when it cannot connect.
     Without ``check``, the client connects in the background and every operation waits at
     most ``timeout`` seconds for the store (what a long-running server wants).
+    ``cache_seconds`` lets queries reuse the dataset pointer for that long (see
+    :meth:`Store.current`).
     """
     from .settings import Settings
 
@@ -194,7 +244,7 @@ def connect(
         )
     except PyMongoError as exc:
         raise StoreError(f"invalid store URI {target}: {exc}") from exc
-    store = Store(client, database, target)
+    store = Store(client, database, target, cache_seconds)
     if not check:
         return store
     try:

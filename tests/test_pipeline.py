@@ -319,3 +319,15 @@ def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> N
     empty.mkdir()
     with pytest.raises(InputError, match="directory holds no .csv or .csv.gz files"):
         engagement.run_etl([empty], store=store)
+
+
+def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
+    from engagement.store import dataset_indexes
+
+    assert store.sharded is False  # a single server: the two-index layout
+    assert len(dataset_indexes()) == 2
+    for index in dataset_indexes(sharded=True):
+        keys = list(index.document["key"])
+        if index.document.get("unique"):
+            assert keys[0] == "campaignId"  # unique indexes must lead with the shard key
+    assert any(list(i.document["key"]) == ["influencerId"] for i in dataset_indexes(sharded=True))
