@@ -134,13 +134,17 @@ def top_performers(
     if found is None:
         return None
     run_id, summary = found
-    cursor = (
-        store.performers(run_id)
-        .find(rank_range(campaign_id, limit, offset), {"_id": 0})
-        .sort("rank", ASCENDING)
-    )
-    items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
-    return Page(items, int(summary["influencers"]), limit, offset)
+    key = ("top", run_id, campaign_id, limit, offset, decimals)
+    items = store.pages.get(key)
+    if items is None:
+        cursor = (
+            store.performers(run_id)
+            .find(rank_range(campaign_id, limit, offset), {"_id": 0})
+            .sort("rank", ASCENDING)
+        )
+        items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
+        store.remember(key, items)
+    return Page([dict(item) for item in items], int(summary["influencers"]), limit, offset)
 
 
 @translate_errors

@@ -67,6 +67,7 @@ class Store:
         self.cache_seconds = cache_seconds
         self._pointer: tuple[float, Document | None] | None = None
         self._summaries: dict[tuple[str, str], Document] = {}
+        self.pages: dict[tuple[Any, ...], list[Document]] = {}  # query results of datasets
 
     def __enter__(self) -> Store:
         return self
@@ -115,6 +116,13 @@ class Store:
         pointer = self.state.find_one({"_id": CURRENT})
         self._pointer = (now, pointer)
         return pointer
+
+    def remember(self, key: tuple[Any, ...], rows: list[Document]) -> None:
+        """Keep a query result over a dataset (datasets never change) when caching."""
+        if self.cache_seconds > 0:
+            if len(self.pages) >= 20_000:
+                self.pages.clear()
+            self.pages[key] = rows
 
     def campaign_summary(self, run_id: str, campaign_id: str) -> Document | None:
         """A campaign's summary in a dataset (datasets never change: kept once read)."""

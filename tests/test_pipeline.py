@@ -331,3 +331,22 @@ def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
         if index.document.get("unique"):
             assert keys[0] == "campaignId"  # unique indexes must lead with the shard key
     assert any(list(i.document["key"]) == ["influencerId"] for i in dataset_indexes(sharded=True))
+
+
+def test_a_caching_store_sees_a_new_dataset_within_its_ttl(
+    store: Store, mongo_server: Any, tmp_path: Path
+) -> None:
+    engagement.run_etl([CASES / "part_a.csv"], store=store)
+    with engagement.connect(mongo_server.uri, database=store.db.name, cache_seconds=0.5) as cached:
+        first = queries.top_performers(cached, "spring")
+        assert first is not None and [r["influencerId"] for r in first.items] == ["alice", "bob"]
+        assert queries.top_performers(cached, "spring") == first  # served again from memory
+        changed = tmp_path / "changed.csv"
+        changed.write_text(
+            "influencerId,campaignId,views,likes,comments,shares\nzoe,spring,10,5,0,0\n"
+        )
+        engagement.run_etl([changed], store=store)
+        time.sleep(0.6)
+        fresh = queries.top_performers(cached, "spring")
+        assert fresh is not None and [r["influencerId"] for r in fresh.items] == ["zoe"]
+        assert fresh.total == 1
