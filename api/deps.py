@@ -74,8 +74,11 @@ def require_api_key(
 
 
 def paging_headers(request: Request, response: Response, page: Page) -> None:
-    """``X-Total-Count``, and an RFC 8288 ``Link: <...>; rel="next"`` while more follow."""
+    """``X-Total-Count``, ``X-Dataset`` (the run id of the dataset read), and an RFC 8288
+    ``Link: <...>; rel="next"`` while more follow."""
     response.headers["X-Total-Count"] = str(page.total)
+    if page.dataset:
+        response.headers["X-Dataset"] = page.dataset
     if page.has_more:
         nxt = request.url.include_query_params(offset=page.offset + page.limit)
         response.headers["Link"] = f'<{nxt}>; rel="next"'

@@ -10,6 +10,10 @@ from .report import RunReport
 from .store import Store
 
 ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
+ABANDONED_PUBLISHED = (
+    "the run stopped after it published its dataset (its process was killed or lost the"
+    " store); the dataset is complete"
+)
 
 
 def _fields(report: RunReport) -> dict[str, Any]:
@@ -58,25 +62,30 @@ def _remove_output(store: Store, run_id: str) -> None:
 def reconcile(store: Store, current: dict[str, Any] | None) -> list[str]:
     """Settle runs left ``running`` by a process that is gone; call with the lock held.
 
-    A run that already flipped the pointer is ``succeeded``; any other is ``abandoned``
-    and its partial output removed. Returns the ids of the runs settled.
+    Each becomes ``abandoned``: a run is ``succeeded`` only when its own process saw it
+    through. One that had already flipped the pointer keeps its (complete) dataset and is
+    marked ``published``; any other has its partial output removed. Returns the runs settled.
     """
     settled = []
     now = datetime.now(UTC)
     published = current.get("runId") if current else None
+    previous = current.get("previousRunId") if current else None
     for doc in store.runs.find({"status": "running"}, {"_id": 1}):
         run_id = doc["_id"]
-        if run_id == published:
-            store.runs.update_one(
-                {"_id": run_id}, {"$set": {"status": "succeeded", "finishedAt": now}}
-            )
-        else:
-            store.runs.update_one(
-                {"_id": run_id},
-                {"$set": {"status": "abandoned", "error": ABANDONED, "finishedAt": now}},
-            )
+        flipped = run_id in (published, previous)
+        store.runs.update_one(
+            {"_id": run_id},
+            {
+                "$set": {
+                    "status": "abandoned",
+                    "error": ABANDONED_PUBLISHED if flipped else ABANDONED,
+                    "published": flipped,
+                    "finishedAt": now,
+                }
+            },
+        )
+        if not flipped:
             _remove_output(store, run_id)
         settled.append(run_id)
-    keep = {published, current.get("previousRunId") if current else None}
-    cleanup(store, {run for run in keep if run})
+    cleanup(store, {run for run in (published, previous) if run})
     return settled

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from . import ledger
+from . import faults, ledger
 from .aggregate import Aggregator, summarize_campaigns
 from .engines import ENGINES, DaskEngine, PandasEngine, make_engine
 from .errors import InputError, UsageError
@@ -179,11 +179,13 @@ def _run(
     if store.runs.find_one({"_id": run_id}, {"_id": 1}) is not None:
         raise UsageError(f"run {run_id!r} already exists")
     with PublishLock(store, run_id, wait=wait):
+        faults.point("lock")
         current = store.current()
         ledger.reconcile(store, current)
         report = RunReport(run_id=run_id, mode=mode, started_at=datetime.now(UTC))
         started = time.perf_counter()
         ledger.start(store, report)
+        faults.point("start")
         try:
             _load_and_publish(store, report, sources, hashes, current, chunk_size, engine, progress)
         except BaseException as exc:
@@ -192,10 +194,7 @@ def _run(
                 ledger.fail(store, report, _describe(exc))
             raise
         report.seconds = time.perf_counter() - started
-        ledger.succeed(store, report)
-        pointer = store.current()
-        keep = {pointer["runId"], pointer.get("previousRunId")} if pointer else set()
-        cleanup(store, {run for run in keep if run})
+        ledger.succeed(store, report)  # the last step: a run shown succeeded is wholly done
     return report
 
 
@@ -253,6 +252,7 @@ def _load_and_publish(
                 {"name": source.name, "sha256": sha, "size": source.size, "runId": report.run_id}
             )
             ledger.update(store, report)
+            faults.point("source")
         done_bytes += source.size
         if progress:
             progress("read", done_bytes, total_bytes)
@@ -269,6 +269,7 @@ def _load_and_publish(
     campaigns = summarize_campaigns(performers)
     report.performers = len(performers)
     report.campaigns = len(campaigns)
+    faults.point("aggregate")
     written = 0
 
     def on_docs(n: int) -> None:
@@ -278,7 +279,12 @@ def _load_and_publish(
             progress("publish", written, len(performers))
 
     write_dataset(store, report.run_id, performers, campaigns, on_docs)
+    faults.point("flip")
     flip(store, report.run_id, previous, taken, report.performers, report.campaigns)
+    faults.point("published")
+    pointer = store.current()
+    keep = {pointer["runId"], pointer.get("previousRunId")} if pointer else set()
+    cleanup(store, {run for run in keep if run})
 
 
 def _load_source(
@@ -295,6 +301,7 @@ def _load_source(
     entry.blank_lines += source.leading_blank_lines
     for result in engine.results(source, chunk_size):
         aggregator.add_partial(result.sums)
+        faults.point("block")
         if result.rejects:
             store.rejects.insert_many(
                 [
@@ -303,6 +310,7 @@ def _load_source(
                 ],
                 ordered=False,
             )
+            faults.point("rejects")
         entry.rows_read += result.rows
         entry.accepted += result.accepted
         entry.rejected += len(result.rejects)

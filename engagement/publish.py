@@ -17,6 +17,7 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from . import faults
 from .errors import StoreError
 from .store import CURRENT, Document, Store, dataset_indexes
 
@@ -49,12 +50,15 @@ def write_dataset(
         target.insert_many(batch, ordered=False)
         if progress:
             progress(len(batch))
+        faults.point("performers")
     for index in dataset_indexes(store.sharded):  # one at a time: faster on some servers
         target.create_indexes([index])
+        faults.point("index")
     summaries = store.campaigns(run_id)
     for batch in _records(campaigns):
         summaries.insert_many(batch, ordered=False)
     summaries.create_indexes([IndexModel([("campaignId", ASCENDING)], unique=True)])
+    faults.point("campaigns")
 
 
 def flip(
@@ -93,6 +97,7 @@ def cleanup(store: Store, keep: set[str]) -> list[str]:
             continue
         for name in names:
             store.db.drop_collection(name)
+            faults.point("cleanup")
         dropped.append(run_id)
     return dropped
 

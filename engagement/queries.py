@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from pymongo import ASCENDING, DESCENDING
 
-from .errors import UsageError
+from .errors import StoreError, UsageError
 from .report import run_json
 from .rules import REASONS
 from .store import Document, Store, translate_errors
@@ -56,6 +56,7 @@ class Page:
     total: int
     limit: int
     offset: int
+    dataset: str | None = None  # the run id of the dataset the page comes from
 
     @property
     def has_more(self) -> bool:
@@ -97,10 +98,10 @@ def published_run(store: Store, fresh: bool = True) -> str | None:
     return str(current["runId"]) if current else None
 
 
-def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
+def _summary(store: Store, campaign_id: str, fresh: bool = False) -> tuple[str, Document] | None:
     # Read the pointer (maybe cached), then the summary; if it is missing, read the pointer
     # afresh: a publish may have moved it, and dropped the dataset we read from.
-    run_id = published_run(store, fresh=False)
+    run_id = published_run(store, fresh=fresh)
     for _ in range(2):
         if run_id is None:
             return None
@@ -130,21 +131,28 @@ def top_performers(
     """
     campaign_id = _check_id("campaignId", campaign_id)
     _check_page(limit, offset)
-    found = _summary(store, campaign_id)
-    if found is None:
-        return None
-    run_id, summary = found
-    key = ("top", run_id, campaign_id, limit, offset, decimals)
-    items = store.pages.get(key)
-    if items is None:
-        cursor = (
-            store.performers(run_id)
-            .find(rank_range(campaign_id, limit, offset), {"_id": 0})
-            .sort("rank", ASCENDING)
-        )
-        items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
-        store.remember(key, items)
-    return Page([dict(item) for item in items], int(summary["influencers"]), limit, offset)
+    for fresh in (False, True):
+        found = _summary(store, campaign_id, fresh)
+        if found is None:
+            return None
+        run_id, summary = found
+        total = int(summary["influencers"])
+        key = ("top", run_id, campaign_id, limit, offset, decimals)
+        items = store.pages.get(key)
+        if items is None:
+            cursor = (
+                store.performers(run_id)
+                .find(rank_range(campaign_id, limit, offset), {"_id": 0})
+                .sort("rank", ASCENDING)
+            )
+            items = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
+            if len(items) != max(0, min(limit, total - offset)):
+                # the dataset went away under us (two publishes since the pointer was
+                # read): read the pointer again rather than answer from a torn page
+                continue
+            store.remember(key, items)
+        return Page([dict(item) for item in items], total, limit, offset, run_id)
+    raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
 
 
 @translate_errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +76,19 @@ class MongoServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[dict[str, Any]]:
+    """Figures the reliability tests report (trials, faults, requests, errors); written
+    as JSON to ``$ENGAGEMENT_FIGURES`` when set (``make reliability`` sets it)."""
+    found: dict[str, Any] = {}
+    yield found
+    target = os.environ.get("ENGAGEMENT_FIGURES")
+    if target and found:
+        path = Path(target)
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, **found}, indent=2) + "\n")
 
 
 @pytest.fixture(scope="session")

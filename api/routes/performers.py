@@ -28,7 +28,8 @@ def get_top_performers(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Ranks to skip")] = 0,
 ) -> list[dict[str, Any]]:
     """Influencers of a campaign by engagement rate, descending (rank order), a page at a
-    time. ``X-Total-Count`` gives the campaign's influencer count and ``Link`` the next page."""
+    time. ``X-Total-Count`` gives the campaign's influencer count, ``Link`` the next page and
+    ``X-Dataset`` the run id of the dataset read: pages with one value come from one dataset."""
     page = top_performers(store, campaign_id, limit=limit, offset=offset)
     if page is None:
         raise HTTPException(404, f"campaign {campaign_id!r} is not in the published dataset")

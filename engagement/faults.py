@@ -1,0 +1,55 @@
+"""Fault points: named moments of a run where a reliability test can kill or stall it.
+
+A run passes :func:`point` at each moment in :data:`POINTS`. When the environment holds
+``ENGAGEMENT_FAULT=<point>:<n>`` the process kills itself with SIGKILL the ``n``-th time it
+passes ``<point>``, exactly as ``kill -9`` from outside would, but at a chosen moment;
+``<point>:<n>:sleep=<seconds>`` stalls there instead (to stop the store under a run).
+Unset, as in every normal run, a point costs one dictionary lookup per block or batch.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections import Counter
+
+VARIABLE = "ENGAGEMENT_FAULT"
+
+#: Every fault point, in the order a run passes them.
+POINTS: dict[str, str] = {
+    "lock": "the publish lock is taken, the ledger not yet written",
+    "start": "the run is recorded as running",
+    "block": "a block is validated and aggregated, its rejects not yet written",
+    "rejects": "a block's rejects are written",
+    "source": "an input file is read and its counts recorded",
+    "aggregate": "every file is read; the dataset is ranked, nothing of it written",
+    "performers": "a batch of performer documents is written",
+    "index": "an index of the new dataset is built",
+    "campaigns": "the campaign summaries are written",
+    "flip": "the new dataset is complete; the pointer still names the previous one",
+    "published": "the pointer names the new dataset; the ledger still says running",
+    "cleanup": "a collection of a dataset older than the previous one is dropped",
+}
+
+_passed: Counter[str] = Counter()
+
+
+def point(name: str) -> None:
+    """Mark that the run reached moment ``name``; dies or stalls there if told to."""
+    spec = os.environ.get(VARIABLE)
+    if not spec:
+        return
+    target, _, rest = spec.partition(":")
+    if target != name:
+        return
+    hit, _, action = rest.partition(":")
+    _passed[name] += 1
+    if _passed[name] != int(hit or 1):
+        return
+    if action.startswith("sleep="):
+        print(f"fault: stalling at {name}:{_passed[name]}", file=sys.stderr, flush=True)
+        time.sleep(float(action.removeprefix("sleep=")))
+        return
+    os.kill(os.getpid(), signal.SIGKILL)

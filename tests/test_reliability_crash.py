@@ -1,0 +1,193 @@
+"""SIGKILL at 20 moments of a run: the published dataset never changes until the flip, the
+killed run is never ``succeeded``, and the next run succeeds and cleans up after it.
+
+Each trial runs ``engagement etl`` in a subprocess that kills itself with SIGKILL at one
+fault point (``ENGAGEMENT_FAULT``), then reads the store through the library and the API
+(byte for byte), then runs the ETL again, which must succeed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import engagement
+from engagement import faults, queries
+from engagement.generate import generate
+from engagement.store import Store, connect
+
+from .conftest import ApiServer, MongoServer, engagement_exe
+from .test_pipeline import dataset
+
+#: (fault point, the pass at which to die): 20 moments, in the order a run meets them.
+MOMENTS = [
+    ("lock", 1),
+    ("start", 1),
+    ("block", 1),
+    ("block", 2),
+    ("block", 5),
+    ("rejects", 1),
+    ("rejects", 3),
+    ("rejects", 6),
+    ("source", 1),
+    ("source", 2),
+    ("aggregate", 1),
+    ("performers", 1),
+    ("performers", 2),
+    ("index", 1),
+    ("index", 2),
+    ("campaigns", 1),
+    ("flip", 1),
+    ("published", 1),
+    ("cleanup", 1),
+    ("cleanup", 2),
+]
+FLIPPED = {"published", "cleanup"}  # moments after the commit point (the pointer flip)
+CHUNK = "3000"  # 4 blocks a file
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Two inputs of two files each, 4 blocks a file, over 10,000 pairs (two batches)."""
+    root = tmp_path_factory.mktemp("crash-inputs")
+    made: dict[str, list[Path]] = {}
+    for name, seed in (("a", 11), ("b", 12)):
+        made[name] = []
+        for part in (1, 2):
+            path = root / f"{name}{part}.csv"
+            generate(path, 14_000, campaigns=12, influencers_per_campaign=1000, seed=seed + part)
+            made[name].append(path)
+    return made
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    mongo = MongoServer(tmp_path_factory.mktemp("crash-store") / "data")
+    mongo.start()
+    yield mongo
+    mongo.stop()
+
+
+@pytest.fixture(scope="module")
+def references(server: MongoServer, inputs: dict[str, list[Path]]) -> dict[str, Any]:
+    """The dataset a clean run of each input publishes (in databases of their own)."""
+    out = {}
+    for name, paths in inputs.items():
+        with connect(server.uri, database=f"reference_{name}") as store:
+            engagement.run_etl(paths, store=store, chunk_size=int(CHUNK))
+            out[name] = dataset(store)
+    assert out["a"] != out["b"]
+    return out
+
+
+def api_view(client: httpx.Client, store: Store) -> dict[str, bytes]:
+    """Raw response bodies of the dataset's routes: campaigns, and every page of two."""
+    view = {"/campaigns": client.get("/campaigns").content}
+    for campaign in [c["campaignId"] for c in queries.campaigns(store)][:2]:
+        view[f"/campaigns/{campaign}"] = client.get(f"/campaigns/{campaign}").content
+        url: str | None = f"/top-performers?campaignId={campaign}&limit=100"
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, response.text
+            view[url] = response.content
+            url = response.links.get("next", {}).get("url")
+    return view
+
+
+def collections_of(store: Store) -> set[str]:
+    return set(store.dataset_collections())
+
+
+@pytest.mark.slow
+def test_sigkill_at_twenty_moments(
+    server: MongoServer,
+    inputs: dict[str, list[Path]],
+    references: dict[str, Any],
+    figures: dict[str, Any],
+) -> None:
+    assert len(MOMENTS) == 20 and {name for name, _ in MOMENTS} == set(faults.POINTS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update({"ENGAGEMENT_MONGODB_URI": server.uri, "ENGAGEMENT_DB": "crash"})
+    api = ApiServer(env)
+    client = httpx.Client(base_url=api.url, timeout=30)
+    survived = 0
+    try:
+        with connect(server.uri, database="crash") as store:
+            engagement.run_etl(inputs["b"], store=store, chunk_size=int(CHUNK))
+            engagement.run_etl(inputs["a"], store=store, chunk_size=int(CHUNK))
+            published = "a"  # current a, previous b: the next publish drops one dataset
+            for trial, (point, hit) in enumerate(MOMENTS):
+                other = "b" if published == "a" else "a"
+                before = dataset(store)
+                assert before == references[published]
+                before_api = api_view(client, store)
+                before_pointer = store.current()
+                assert before_pointer is not None
+                old_run = before_pointer["runId"]
+
+                killed = subprocess.run(
+                    [engagement_exe(), "etl", *map(str, inputs[other]), "--chunk-size", CHUNK],
+                    env={**env, faults.VARIABLE: f"{point}:{hit}"},
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                moment = f"trial {trial}: {point}:{hit}"
+                assert killed.returncode == -9, (moment, killed.stderr)
+                run = store.runs.find_one({"status": "running"})
+                if point == "lock":  # killed before it wrote its ledger entry
+                    assert run is None, moment
+                else:
+                    assert run is not None, moment  # never 'succeeded'
+                assert store.runs.count_documents({"status": "running"}) <= 1
+                killed_id = run["_id"] if run else None
+
+                if point in FLIPPED:
+                    # past the commit point: the new dataset is whole; the old one is kept
+                    assert store.current()["runId"] == killed_id, moment  # type: ignore[index]
+                    assert dataset(store) == references[other], moment
+                    old = (
+                        store.performers(old_run)
+                        .find({}, {"_id": 0})
+                        .sort([("campaignId", 1), ("rank", 1)])
+                    )
+                    assert len(list(old)) == len(before), moment
+                else:
+                    assert store.current() == before_pointer, moment
+                    assert dataset(store) == before, moment
+                    assert api_view(client, store) == before_api, moment
+
+                recovered = engagement.run_etl(inputs[other], store=store, chunk_size=int(CHUNK))
+                assert recovered.status == "succeeded", moment
+                assert dataset(store) == references[other], moment
+                if killed_id:
+                    settled = queries.run(store, killed_id)
+                    assert settled is not None and settled["status"] == "abandoned", moment
+                    assert "killed" in settled["error"], moment
+                    if point not in FLIPPED:  # nothing of it left behind
+                        assert store.rejects.count_documents({"runId": killed_id}) == 0, moment
+                        assert killed_id not in collections_of(store), moment
+                    else:
+                        assert "dataset is complete" in settled["error"], moment
+                pointer = store.current()
+                assert pointer is not None
+                assert collections_of(store) == {pointer["runId"], pointer["previousRunId"]}
+                assert store.runs.count_documents({"status": "running"}) == 0
+                assert store.state.find_one({"_id": "etl"}) is None  # the lock is free
+                published = other
+                survived += 1
+    finally:
+        client.close()
+        api.stop()
+    figures["crash"] = {
+        "trials": len(MOMENTS),
+        "faultsSurvived": survived,
+        "moments": [f"{p}:{h}" for p, h in MOMENTS],
+        "dataLost": 0,
+    }
