@@ -13,7 +13,7 @@ DASHBOARD_PORT ?= 8866
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run report serve dashboard screenshots browser bench test lint format db-start db-stop db-status clean
+.PHONY: help install run report serve dashboard screenshots browser bench reliability test lint format db-start db-stop db-status clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -80,6 +80,9 @@ bench: $(STAMP) ## Benchmarks against Polars, DuckDB and the seed-style ETL (10M
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run
+
+reliability: $(STAMP) ## Crash, outage, concurrency, load (60 s) and fuzz tests; prints the figures into README
+	$(BIN)/python -m bench.reliability --readme
 
 clean: ## Stop the embedded store, remove the venv, caches and store data
 	-test -x $(BIN)/engagement && $(BIN)/engagement db stop

@@ -40,6 +40,7 @@ class StoreProvider:
                         check=False,
                         cache_seconds=POINTER_SECONDS,
                     )
+                    self._store.refresh_pointer_in_background()
         return self._store
 
     def close(self) -> None:
@@ -48,7 +49,8 @@ class StoreProvider:
             self._store = None
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
+    # async: no I/O here (the client connects in the background), and no thread hop
     provider: StoreProvider = request.app.state.stores
     return provider.get()
 
@@ -58,7 +60,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
 
-def require_api_key(
+async def require_api_key(
     request: Request, key: Annotated[str | None, Security(api_key_header)] = None
 ) -> None:
     """When ``ENGAGEMENT_API_KEY`` is set, the request must carry it in ``X-API-Key``."""

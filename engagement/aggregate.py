@@ -34,7 +34,8 @@ def _sum_by_pair(table: pa.Table) -> pa.Table:
     grouped = table.group_by(PAIR, use_threads=False).aggregate([(c, "sum") for c in SUMS])
     grouped = grouped.rename_columns([*PAIR, *SUMS])
     # A pair's sum is at most posts * MAX_ABS_VALUE; only past SAFE_POSTS can int64 wrap.
-    if pc.max(grouped.column("posts")).as_py() > _SAFE_POSTS:
+    # (An empty table, e.g. a block that rejected every row, has no max: nothing to check.)
+    if grouped.num_rows and pc.max(grouped.column("posts")).as_py() > _SAFE_POSTS:
         _check_overflow(table)
     return grouped
 

@@ -120,6 +120,30 @@ def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
     return {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}}
 
 
+def _top_key(
+    run_id: str, campaign_id: str, limit: int, offset: int, decimals: int | None
+) -> tuple[Any, ...]:
+    return ("top", run_id, campaign_id, limit, offset, decimals)
+
+
+def cached_top_performers(
+    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
+) -> Page | None:
+    """The page :func:`top_performers` would return, when a caching store (``cache_seconds``)
+    holds it in memory; else ``None``. Never does I/O: an async server answers hot pages
+    from it on the event loop and sends only misses to a worker thread."""
+    pointer = store.cached_pointer()
+    if pointer is None:
+        return None
+    run_id = str(pointer["runId"])
+    summary = store.cached_summary(run_id, campaign_id)
+    items = store.pages.get(_top_key(run_id, campaign_id, limit, offset, decimals))
+    if summary is None or items is None:
+        return None
+    total = int(summary["influencers"])
+    return Page([dict(item) for item in items], total, limit, offset, run_id)
+
+
 @translate_errors
 def top_performers(
     store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
@@ -137,7 +161,7 @@ def top_performers(
             return None
         run_id, summary = found
         total = int(summary["influencers"])
-        key = ("top", run_id, campaign_id, limit, offset, decimals)
+        key = _top_key(run_id, campaign_id, limit, offset, decimals)
         items = store.pages.get(key)
         if items is None:
             cursor = (

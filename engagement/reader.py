@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -147,7 +148,7 @@ class CsvSource:
     def _read(self, n: int) -> bytes:
         try:
             return self._stream.read(n)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib: bad deflate data
             raise InputError(self.path, f"cannot be read ({exc})") from None
 
     def _read_header(self) -> tuple[Header, int]:
@@ -247,11 +248,12 @@ class _Scan:
     quotes: bool
     controls: bool  # control bytes other than tab, CR and LF
     stray_cr: bool  # a CR not followed by LF
+    bom: bool  # starts with a BOM, which pyarrow would drop from the first field
 
     @property
     def fast(self) -> bool:
         """Can pyarrow (no quoting, LF/CRLF lines) parse the whole block exactly?"""
-        return self.decodable and not (self.quotes or self.controls or self.stray_cr)
+        return self.decodable and not (self.quotes or self.controls or self.stray_cr or self.bom)
 
 
 def _scan(block: bytes) -> _Scan:
@@ -270,6 +272,7 @@ def _scan(block: bytes) -> _Scan:
         quotes=b'"' in block,
         controls=len(block.translate(None, _CONTROL)) != len(block),
         stray_cr=bool(carriage) and carriage != block.count(b"\r\n"),
+        bom=block.startswith(BOM),
     )
 
 
@@ -310,6 +313,8 @@ def _odd_lines(
     if scan.controls:
         control = (data < 32) & (data != 9) & (data != 10) & (data != 13)
         found.append(np.flatnonzero(control))
+    if scan.bom:
+        found.append(np.zeros(1, dtype=np.int64))
     if scan.stray_cr:
         carriage = np.flatnonzero(data == 13)
         after = np.minimum(carriage + 1, len(data) - 1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,7 @@ class Store:
         self._pointer: tuple[float, Document | None] | None = None
         self._summaries: dict[tuple[str, str], Document] = {}
         self.pages: dict[tuple[Any, ...], list[Document]] = {}  # query results of datasets
+        self._stop = threading.Event()
 
     def __enter__(self) -> Store:
         return self
@@ -79,7 +81,24 @@ class Store:
         return f"Store({self.target!r}, database={self.db.name!r})"
 
     def close(self) -> None:
+        self._stop.set()
         self.client.close()
+
+    def refresh_pointer_in_background(self) -> None:
+        """Reread the pointer twice per ``cache_seconds`` in a daemon thread, so that
+        :meth:`cached_pointer` stays fresh and no request waits for it. Failures are left
+        to requests: a pointer not reread expires and they go to the store (and its errors)."""
+        if self.cache_seconds <= 0:
+            return
+
+        def refresh() -> None:
+            while not self._stop.wait(self.cache_seconds / 2):
+                try:
+                    self.current()
+                except PyMongoError:
+                    continue
+
+        threading.Thread(target=refresh, name="engagement-pointer", daemon=True).start()
 
     @property
     def runs(self) -> Collection[Document]:
@@ -116,6 +135,16 @@ class Store:
         pointer = self.state.find_one({"_id": CURRENT})
         self._pointer = (now, pointer)
         return pointer
+
+    def cached_pointer(self) -> Document | None:
+        """The pointer when a read of it is still fresh in memory, else ``None`` (no I/O)."""
+        if self._pointer and time.monotonic() - self._pointer[0] < self.cache_seconds:
+            return self._pointer[1]
+        return None
+
+    def cached_summary(self, run_id: str, campaign_id: str) -> Document | None:
+        """A campaign summary already in memory, else ``None`` (no I/O)."""
+        return self._summaries.get((run_id, campaign_id))
 
     def remember(self, key: tuple[Any, ...], rows: list[Document]) -> None:
         """Keep a query result over a dataset (datasets never change) when caching."""

@@ -16,7 +16,11 @@ EXAMPLES = 60
 
 
 @pytest.mark.parametrize("key", [None, "fuzz-key"], ids=["open", "keyed"])
-def test_every_operation_survives_fuzzing(loaded: dict[str, Any], key: str | None) -> None:  # noqa: F811
+def test_every_operation_survives_fuzzing(
+    loaded: dict[str, Any],  # noqa: F811
+    key: str | None,
+    figures: dict[str, Any],
+) -> None:
     extra = {"ENGAGEMENT_API_KEY": key} if key else {}
     headers = {"X-API-Key": key} if key else None
     server = ApiServer(_env(loaded, **extra))
@@ -24,6 +28,7 @@ def test_every_operation_survives_fuzzing(loaded: dict[str, Any], key: str | Non
         schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) == 8
+        cases = 0
         for operation in operations:
 
             @given(case=operation.as_strategy())
@@ -34,11 +39,16 @@ def test_every_operation_survives_fuzzing(loaded: dict[str, Any], key: str | Non
                 suppress_health_check=list(HealthCheck),
             )
             def check(case: Any) -> None:
+                nonlocal cases
+                cases += 1
                 case.call_and_validate(headers=headers)
 
             try:
                 check()
             except Exception as exc:  # name the operation that failed
                 pytest.fail(f"{operation.method.upper()} {operation.path}: {exc}")
+        assert cases >= len(operations) * 10
+        found = figures.setdefault("schemathesis", {"operations": 8, "cases": 0, "errors": 0})
+        found["cases"] += cases
     finally:
         server.stop()

@@ -1,0 +1,140 @@
+"""``make reliability``: run the fault, load and fuzz tests at full length, print the figures.
+
+The tests write what they did (trials, faults survived, requests served, errors) to
+``bench/reliability.json``; this prints it as a Markdown table and, with ``--readme``,
+puts the table into the README's "Reliability" section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "reliability.json"
+README = ROOT / "README.md"
+START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
+TESTS = [
+    "tests/test_reliability_crash.py",
+    "tests/test_crash.py",
+    "tests/test_reliability_faults.py",
+    "tests/test_api_outage.py",
+    "tests/test_reliability_load.py",
+    "tests/test_reliability_fuzz.py",
+    "tests/test_api_fuzz.py",
+    "tests/test_reliability_exposure.py",
+]
+
+
+def run_tests(seconds: float) -> int:
+    RESULTS.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "ENGAGEMENT_FIGURES": str(RESULTS),
+        "ENGAGEMENT_LOAD_SECONDS": str(seconds),
+    }
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", *TESTS], cwd=ROOT, env=env)
+
+
+def table(figures: dict[str, Any]) -> str:
+    def get(area: str, name: str) -> Any:
+        return figures.get(area, {}).get(name, "not run")
+
+    rows = [
+        (
+            "1. SIGKILL at fault points (reading, rejects, performers, indexes, flip, cleanup)",
+            f"{get('crash', 'trials')} moments",
+            f"{get('crash', 'faultsSurvived')} survived: the previous dataset unchanged "
+            "through the library and the API (or, past the flip, the new one whole); "
+            "the next run succeeded",
+            0,
+            get("crash", "dataLost"),
+        ),
+        (
+            "2. Two ETL runs started together",
+            f"{get('concurrency', 'trials')} pairs",
+            f"{get('concurrency', 'refused')} refused with a clear error, 1 waited its "
+            f"turn; mixed datasets: {get('concurrency', 'mixed')}",
+            0,
+            0,
+        ),
+        (
+            "3. Store stopped under a run (while writing rejects, performers, at the flip)",
+            f"{get('outage', 'trials')} outages",
+            f"{get('outage', 'exit3')} exited with code 3 and one error line; the API "
+            "answered 503 and recovered without a restart",
+            0,
+            get("outage", "dataLost"),
+        ),
+        (
+            f"4. {get('load', 'clients')} clients on /top-performers for "
+            f"{get('load', 'seconds')} s while replace runs publish",
+            f"{get('load', 'requests')} requests",
+            f"{get('load', 'publishes')} datasets published under load, "
+            f"{get('load', 'datasetsSeen')} seen by clients; every response whole from one",
+            get("load", "errors"),
+            0,
+        ),
+        (
+            "5. Hypothesis: random bytes and CSV through the reader and validator",
+            f"{get('fuzz', 'examples')} examples",
+            "nothing raised; rowsRead = accepted + rejected; equal to plain Python",
+            get("fuzz", "errors"),
+            0,
+        ),
+        (
+            "5. Schemathesis on every API operation (open and keyed)",
+            f"{get('schemathesis', 'cases')} requests",
+            "no 500; every response matches the OpenAPI schema",
+            get("schemathesis", "errors"),
+            0,
+        ),
+    ]
+    lines = [
+        "| what | trials | outcome | errors | data lost |",
+        "|---|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows),
+    ]
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    when = figures.get("date", datetime.now(UTC).strftime("%Y-%m-%d"))
+    return f"Measured {when} on {machine} by `make reliability`:\n\n" + "\n".join(lines)
+
+
+def put_in_readme(text: str) -> None:
+    readme = README.read_text()
+    if START not in readme or END not in readme:
+        raise SystemExit(f"README.md lacks the {START} ... {END} markers")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60, help="Length of the load test.")
+    parser.add_argument("--readme", action="store_true", help="Update README.md's table.")
+    parser.add_argument("--no-run", action="store_true", help="Print the last figures only.")
+    args = parser.parse_args()
+    if not args.no_run:
+        code = run_tests(args.seconds)
+        if code != 0:
+            raise SystemExit(f"reliability tests failed (pytest exit code {code})")
+        figures = json.loads(RESULTS.read_text())
+        figures["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
+        RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    figures = json.loads(RESULTS.read_text())
+    text = table(figures)
+    print(text)
+    if args.readme:
+        put_in_readme(text)
+
+
+if __name__ == "__main__":
+    main()
