@@ -20,6 +20,7 @@ import functools
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -38,6 +39,9 @@ from . import embedded
 from .errors import StoreError, StoreUnavailableError
 
 Document = dict[str, Any]
+
+#: Rows of ranked performers a caching store (the API's) keeps in memory, about 60 MB.
+CACHE_ROWS = 200_000
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -68,7 +72,9 @@ class Store:
         self.cache_seconds = cache_seconds
         self._pointer: tuple[float, Document | None] | None = None
         self._summaries: dict[tuple[str, str], Document] = {}
-        self.pages: dict[tuple[Any, ...], list[Document]] = {}  # query results of datasets
+        self._cache: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
+        self._cache_rows = 0
+        self._cache_lock = threading.Lock()
         self._stop = threading.Event()
 
     def __enter__(self) -> Store:
@@ -146,12 +152,26 @@ class Store:
         """A campaign summary already in memory, else ``None`` (no I/O)."""
         return self._summaries.get((run_id, campaign_id))
 
-    def remember(self, key: tuple[Any, ...], rows: list[Document]) -> None:
-        """Keep a query result over a dataset (datasets never change) when caching."""
-        if self.cache_seconds > 0:
-            if len(self.pages) >= 20_000:
-                self.pages.clear()
-            self.pages[key] = rows
+    def cached(self, key: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """Rows kept by :meth:`remember` under ``key``, or ``None`` (no I/O)."""
+        with self._cache_lock:
+            rows = self._cache.get(key)
+            if rows is not None:
+                self._cache.move_to_end(key)
+            return rows
+
+    def remember(self, key: tuple[Any, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Keep rows read from a dataset (datasets never change) when caching: at most
+        :data:`CACHE_ROWS` rows, the least recently used dropped first."""
+        if self.cache_seconds <= 0:
+            return
+        with self._cache_lock:
+            old = self._cache.pop(key, None)
+            self._cache_rows += len(rows) - (len(old) if old else 0)
+            self._cache[key] = rows
+            while self._cache_rows > CACHE_ROWS and len(self._cache) > 1:
+                _, dropped = self._cache.popitem(last=False)
+                self._cache_rows -= len(dropped)
 
     def campaign_summary(self, run_id: str, campaign_id: str) -> Document | None:
         """A campaign's summary in a dataset (datasets never change: kept once read)."""

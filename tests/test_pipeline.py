@@ -350,3 +350,29 @@ def test_a_caching_store_sees_a_new_dataset_within_its_ttl(
         fresh = queries.top_performers(cached, "spring")
         assert fresh is not None and [r["influencerId"] for r in fresh.items] == ["zoe"]
         assert fresh.total == 1
+
+
+def test_a_caching_store_reads_windows_of_ranks_and_keeps_them_bounded(
+    store: Store, mongo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.csv"
+    lines = [f"inf_{i:03d},big,1000,{i},0,0" for i in range(250)]
+    path.write_text("influencerId,campaignId,views,likes,comments,shares\n" + "\n".join(lines))
+    engagement.run_etl([path], store=store)
+    monkeypatch.setattr("engagement.store.CACHE_ROWS", 200)
+    with engagement.connect(mongo_server.uri, database=store.db.name, cache_seconds=60) as cached:
+        cached.current()
+        assert queries.cached_top_performers(cached, "big", limit=10, offset=95) is None
+        for offset, limit in ((95, 10), (0, 100), (240, 10), (199, 2), (245, 100)):
+            plain = queries.top_performers(store, "big", limit=limit, offset=offset)
+            page = queries.top_performers(cached, "big", limit=limit, offset=offset)
+            assert page == plain and page is not None
+            assert [r["rank"] for r in page.items] == list(
+                range(offset + 1, min(offset + limit, 250) + 1)
+            )
+            assert page.items[0]["influencerId"] == f"inf_{249 - offset:03d}"
+            assert queries.cached_top_performers(cached, "big", limit=limit, offset=offset) == page
+        # windows 0..2 were read (250 rows); at most 200 stay, the least recently used out
+        assert cached._cache_rows <= 200
+        assert queries.cached_top_performers(cached, "big", limit=10, offset=0) is None
+        assert queries.cached_top_performers(cached, "big", limit=10, offset=245) is not None
