@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
 from engagement import Page, Store, connect
+from engagement.cache import warm
 from engagement.settings import Settings
 
 #: How long the API reuses the published-dataset pointer: a new dataset shows within this.
@@ -40,7 +41,8 @@ class StoreProvider:
                         check=False,
                         cache_seconds=POINTER_SECONDS,
                     )
-                    self._store.refresh_pointer_in_background()
+                    store = self._store
+                    store.refresh_pointer_in_background(lambda run_id: warm(store, run_id))
         return self._store
 
     def close(self) -> None:

@@ -120,61 +120,23 @@ def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
     return {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}}
 
 
-#: A caching store reads ranks in windows of this many, and keeps them: a page is then
-#: one or two windows, and the pages after it are in memory already.
-WINDOW = 100
-
-
-def _window_key(run_id: str, campaign_id: str, window: int) -> tuple[Any, ...]:
-    return ("ranks", run_id, campaign_id, window)
-
-
-def _windows(offset: int, limit: int) -> range:
-    return range(offset // WINDOW, (offset + limit - 1) // WINDOW + 1)
-
-
-def _page(
-    rows: list[tuple[Any, ...]], first: int, limit: int, offset: int, decimals: int | None
+def page_items(
+    rows: list[tuple[Any, ...]], start: int, limit: int, decimals: int | None
 ) -> list[dict[str, Any]]:
-    start = offset - first * WINDOW
+    """``rows[start:start+limit]`` (tuples of :data:`PERFORMER_FIELDS`) as page items."""
     items = [dict(zip(PERFORMER_FIELDS, row, strict=True)) for row in rows[start : start + limit]]
     if decimals is not None:
         for item in items:
-            for name in _RATES:
-                value = item.get(name)
-                if isinstance(value, float):
-                    item[name] = round(value, decimals)
+            value = item["engagementRate"]
+            if isinstance(value, float):
+                item["engagementRate"] = round(value, decimals)
     return items
 
 
-def cached_top_performers(
-    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
-) -> Page | None:
-    """The page :func:`top_performers` would return, when a caching store (``cache_seconds``)
-    holds it in memory; else ``None``. Never does I/O: an async server answers hot pages
-    from it on the event loop and sends only misses to a worker thread."""
-    pointer = store.cached_pointer()
-    if pointer is None or not 1 <= limit <= WINDOW or offset < 0:
-        return None
-    run_id = str(pointer["runId"])
-    summary = store.cached_summary(run_id, campaign_id)
-    if summary is None:
-        return None
-    windows = _windows(offset, limit)
-    rows: list[tuple[Any, ...]] = []
-    for window in windows:
-        part = store.cached(_window_key(run_id, campaign_id, window))
-        if part is None:
-            return None
-        rows.extend(part)
-    items = _page(rows, windows[0], limit, offset, decimals)
-    return Page(items, int(summary["influencers"]), limit, offset, run_id)
-
-
-def _read_ranks(
+def read_ranks(
     store: Store, run_id: str, campaign_id: str, limit: int, offset: int, total: int
 ) -> list[tuple[Any, ...]] | None:
-    """Ranks ``offset+1 .. offset+limit`` as rows of :data:`PERFORMER_FIELDS` (an index
+    """Ranks ``offset+1 .. offset+limit`` as tuples of :data:`PERFORMER_FIELDS` (an index
     range scan), or ``None`` when fewer came back than the campaign has: the dataset was
     dropped under the reader (two publishes since it read the pointer)."""
     cursor = (
@@ -186,6 +148,10 @@ def _read_ranks(
     return rows if len(rows) == max(0, min(limit, total - offset)) else None
 
 
+def page_key(run_id: str, campaign_id: str, limit: int, offset: int) -> tuple[Any, ...]:
+    return ("page", run_id, campaign_id, limit, offset)
+
+
 @translate_errors
 def top_performers(
     store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
@@ -193,36 +159,24 @@ def top_performers(
     """The influencers of a campaign by rank (engagement rate descending), a page at a time.
 
     ``None`` when the campaign is not in the published dataset. Served by an index range
-    scan over the precomputed ranks (a caching store reads and keeps whole windows).
+    scan over the precomputed ranks (a caching store keeps the pages it read).
     """
     campaign_id = _check_id("campaignId", campaign_id)
     _check_page(limit, offset)
-    windowed = store.cache_seconds > 0 and limit <= WINDOW
     for fresh in (False, True):
         found = _summary(store, campaign_id, fresh)
         if found is None:
             return None
         run_id, summary = found
         total = int(summary["influencers"])
-        if not windowed:
-            rows = _read_ranks(store, run_id, campaign_id, limit, offset, total)
+        key = page_key(run_id, campaign_id, limit, offset)
+        rows = store.cached(key)
+        if rows is None:
+            rows = read_ranks(store, run_id, campaign_id, limit, offset, total)
             if rows is None:
                 continue  # read the pointer again rather than answer from a torn page
-            return Page(_page(rows, 0, limit, 0, decimals), total, limit, offset, run_id)
-        windows = _windows(offset, limit)
-        rows = []
-        for window in windows:
-            key = _window_key(run_id, campaign_id, window)
-            part = store.cached(key)
-            if part is None:
-                part = _read_ranks(store, run_id, campaign_id, WINDOW, window * WINDOW, total)
-                if part is None:
-                    break
-                store.remember(key, part)
-            rows.extend(part)
-        else:
-            items = _page(rows, windows[0], limit, offset, decimals)
-            return Page(items, total, limit, offset, run_id)
+            store.remember(key, rows)
+        return Page(page_items(rows, 0, limit, decimals), total, limit, offset, run_id)
     raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
 
 

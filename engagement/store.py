@@ -40,7 +40,8 @@ from .errors import StoreError, StoreUnavailableError
 
 Document = dict[str, Any]
 
-#: Rows of ranked performers a caching store (the API's) keeps in memory, about 60 MB.
+#: Rows of ranked performers a caching store (the API's) reads ahead, and keeps of other
+#: pages (each about 85 MB when full).
 CACHE_ROWS = 200_000
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,6 +76,7 @@ class Store:
         self._cache: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
         self._cache_rows = 0
         self._cache_lock = threading.Lock()
+        self._warm: tuple[str, dict[tuple[Any, ...], list[tuple[Any, ...]]]] | None = None
         self._stop = threading.Event()
 
     def __enter__(self) -> Store:
@@ -90,21 +92,41 @@ class Store:
         self._stop.set()
         self.client.close()
 
-    def refresh_pointer_in_background(self) -> None:
+    def refresh_pointer_in_background(
+        self, on_dataset: Callable[[str], object] | None = None
+    ) -> None:
         """Reread the pointer twice per ``cache_seconds`` in a daemon thread, so that
         :meth:`cached_pointer` stays fresh and no request waits for it. Failures are left
-        to requests: a pointer not reread expires and they go to the store (and its errors)."""
+        to requests: a pointer not reread expires and they go to the store (and its errors).
+        ``on_dataset(run_id)`` runs in a thread of its own for each dataset seen published."""
         if self.cache_seconds <= 0:
             return
+        seen: set[str] = set()
 
         def refresh() -> None:
             while not self._stop.wait(self.cache_seconds / 2):
                 try:
-                    self.current()
+                    pointer = self.current()
                 except PyMongoError:
                     continue
+                run_id = str(pointer["runId"]) if pointer else None
+                if on_dataset and run_id and run_id not in seen:
+                    seen.add(run_id)
+                    threading.Thread(
+                        target=on_dataset, args=(run_id,), name="engagement-warm", daemon=True
+                    ).start()
 
         threading.Thread(target=refresh, name="engagement-pointer", daemon=True).start()
+
+    def warm_rows(self, run_id: str, key: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """Rows that :meth:`set_warm` loaded for dataset ``run_id`` under ``key`` (no I/O)."""
+        warm = self._warm
+        return warm[1].get(key) if warm and warm[0] == run_id else None
+
+    def set_warm(self, run_id: str, rows: dict[tuple[Any, ...], list[tuple[Any, ...]]]) -> None:
+        """Keep ``rows`` of dataset ``run_id`` in memory (read ahead of requests), replacing
+        those of an earlier dataset."""
+        self._warm = (run_id, rows)
 
     @property
     def runs(self) -> Collection[Document]:
@@ -147,6 +169,13 @@ class Store:
         if self._pointer and time.monotonic() - self._pointer[0] < self.cache_seconds:
             return self._pointer[1]
         return None
+
+    def keep_summary(self, run_id: str, summary: Document) -> None:
+        """Keep a campaign summary of dataset ``run_id`` read elsewhere, when caching."""
+        if self.cache_seconds > 0:
+            if len(self._summaries) > 100_000:
+                self._summaries.clear()
+            self._summaries[(run_id, summary["campaignId"])] = summary
 
     def cached_summary(self, run_id: str, campaign_id: str) -> Document | None:
         """A campaign summary already in memory, else ``None`` (no I/O)."""

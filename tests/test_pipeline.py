@@ -14,6 +14,7 @@ import pytest
 
 import engagement
 from engagement import queries
+from engagement.cache import cached_top_performers, warm
 from engagement.errors import (
     EmptyInputError,
     InputError,
@@ -352,27 +353,77 @@ def test_a_caching_store_sees_a_new_dataset_within_its_ttl(
         assert fresh.total == 1
 
 
-def test_a_caching_store_reads_windows_of_ranks_and_keeps_them_bounded(
+def test_a_serving_store_reads_top_ranks_ahead_and_keeps_pages_bounded(
     store: Store, mongo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "many.csv"
     lines = [f"inf_{i:03d},big,1000,{i},0,0" for i in range(250)]
+    lines += ["a,small,10,1,0,0", "b,small,10,2,0,0", "c,small,10,3,0,0"]
     path.write_text("influencerId,campaignId,views,likes,comments,shares\n" + "\n".join(lines))
-    engagement.run_etl([path], store=store)
-    monkeypatch.setattr("engagement.store.CACHE_ROWS", 200)
+    report = engagement.run_etl([path], store=store)
     with engagement.connect(mongo_server.uri, database=store.db.name, cache_seconds=60) as cached:
         cached.current()
-        assert queries.cached_top_performers(cached, "big", limit=10, offset=95) is None
-        for offset, limit in ((95, 10), (0, 100), (240, 10), (199, 2), (245, 100)):
-            plain = queries.top_performers(store, "big", limit=limit, offset=offset)
-            page = queries.top_performers(cached, "big", limit=limit, offset=offset)
-            assert page == plain and page is not None
-            assert [r["rank"] for r in page.items] == list(
-                range(offset + 1, min(offset + limit, 250) + 1)
-            )
-            assert page.items[0]["influencerId"] == f"inf_{249 - offset:03d}"
-            assert queries.cached_top_performers(cached, "big", limit=limit, offset=offset) == page
-        # windows 0..2 were read (250 rows); at most 200 stay, the least recently used out
-        assert cached._cache_rows <= 200
-        assert queries.cached_top_performers(cached, "big", limit=10, offset=0) is None
-        assert queries.cached_top_performers(cached, "big", limit=10, offset=245) is not None
+        assert cached_top_performers(cached, "big") is None  # nothing in memory yet
+        assert warm(cached, report.run_id) == 200 + 3
+        for campaign, offset, limit in (
+            ("big", 0, 10),
+            ("big", 190, 10),
+            ("big", 100, 100),
+            ("small", 0, 10),
+            ("small", 2, 100),
+        ):
+            page = cached_top_performers(cached, campaign, limit=limit, offset=offset)
+            assert page is not None
+            assert page == queries.top_performers(store, campaign, limit=limit, offset=offset)
+        assert [r["influencerId"] for r in page.items] == ["a"]
+        assert cached_top_performers(cached, "big", offset=195) is None  # past the warm ranks
+        page = queries.top_performers(cached, "big", offset=195)
+        assert page is not None and [r["rank"] for r in page.items] == list(range(196, 206))
+        assert page.items[0]["influencerId"] == "inf_054"
+        assert cached_top_performers(cached, "big", offset=195) == page  # kept
+
+        monkeypatch.setattr("engagement.store.CACHE_ROWS", 25)  # least recently used out
+        for offset in (200, 210, 220):
+            assert queries.top_performers(cached, "big", offset=offset) is not None
+        assert cached._cache_rows <= 25
+        assert cached_top_performers(cached, "big", offset=195) is None
+        assert cached_top_performers(cached, "big", offset=220) is not None
+
+        monkeypatch.setattr("engagement.cache.CACHE_ROWS", 100)  # read ahead within a budget
+        assert warm(cached, report.run_id) == 0
+
+        newer = engagement.run_etl([CASES / "part_a.csv"], store=store)
+        cached.current()
+        assert cached_top_performers(cached, "big") is None  # the old dataset is not served
+        assert warm(cached, newer.run_id) == 3  # alice and bob in spring, alice in summer
+        spring = cached_top_performers(cached, "spring")
+        assert spring is not None and [r["influencerId"] for r in spring.items] == ["alice", "bob"]
+
+
+HEADER_LINE = b"influencerId,campaignId,views,likes,comments,shares\n"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 200_000])
+def test_regressions_found_by_fuzzing(store: Store, tmp_path: Path, chunk_size: int) -> None:
+    # a block in which every row is rejected (the aggregate once crashed on it)
+    only_bad = tmp_path / "only_bad.csv"
+    only_bad.write_bytes(HEADER_LINE + b"\x00\nx,c,NaN,1,1,1\n")
+    report = engagement.run_etl([only_bad], store=store, chunk_size=chunk_size)
+    assert (report.rows_read, report.accepted, report.rejected) == (2, 0, 2)
+    assert [r["reason"] for r in queries.rejects(store, report.run_id).items] == [
+        "wrong_field_count",
+        "invalid_number",
+    ]
+    # a BOM at the start of a line after the header is data, wherever a block starts
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(HEADER_LINE + b"a,c,10,1,1,1\n\xef\xbb\xbfb,c,10,2,1,1\n")
+    report = engagement.run_etl([bom], store=store, chunk_size=chunk_size)
+    assert report.accepted == 2
+    page = queries.top_performers(store, "c")
+    assert page is not None and [r["influencerId"] for r in page.items] == ["\ufeffb", "a"]
+    # gzip whose deflate data is corrupt: an input error, nothing written
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x00\x06")
+    with pytest.raises(InputError, match="cannot be read"):
+        engagement.run_etl([broken], store=store, chunk_size=chunk_size)
+    assert queries.published_run(store) == report.run_id

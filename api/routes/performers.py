@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from engagement import top_performers
-from engagement.queries import MAX_OFFSET, cached_top_performers
+from engagement.cache import cached_top_performers
+from engagement.queries import MAX_OFFSET
 
 from ..deps import StoreDep, paging_headers
 from ..models import Performer, Problem
