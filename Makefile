@@ -79,7 +79,7 @@ bench: $(STAMP) ## Benchmarks against Polars, DuckDB and the seed-style ETL (10M
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --readme
 
 reliability: $(STAMP) ## Crash, outage, concurrency, load (60 s) and fuzz tests; prints the figures into README
 	$(BIN)/python -m bench.reliability --readme

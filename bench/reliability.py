@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.readme import put_in_readme
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "reliability.json"
-README = ROOT / "README.md"
-START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 TESTS = [
     "tests/test_reliability_crash.py",
     "tests/test_crash.py",
@@ -107,15 +107,6 @@ def table(figures: dict[str, Any]) -> str:
     return f"Measured {when} on {machine} by `make reliability`:\n\n" + "\n".join(lines)
 
 
-def put_in_readme(text: str) -> None:
-    readme = README.read_text()
-    if START not in readme or END not in readme:
-        raise SystemExit(f"README.md lacks the {START} ... {END} markers")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{START}\n{text}\n{END}{tail}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60, help="Length of the load test.")
@@ -133,7 +124,7 @@ def main() -> None:
     text = table(figures)
     print(text)
     if args.readme:
-        put_in_readme(text)
+        put_in_readme("reliability", text)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,11 @@ DATA = ROOT / "bench" / "data"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from bench.readme import put_in_readme  # noqa: E402
 from engagement.embedded import HOST, SERVER_ARGS, free_port  # noqa: E402
 from engagement.generate import generate  # noqa: E402
 from engagement.publish import _records  # noqa: E402
-from engagement.store import connect  # noqa: E402
+from engagement.store import connect, dataset_indexes  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -175,7 +176,7 @@ def bench_bare_insert(server: Server, database: str, repeat: int) -> dict[str, A
         current = store.current()
         assert current is not None
         frame = pd.DataFrame(list(store.performers(current["runId"]).find({}, {"_id": 0})))
-        runs = []
+        runs, indexes, drops = [], [], []
         for k in range(repeat):
             target = store.db[f"bare_insert_{k}"]
             batches = list(_records(frame))
@@ -183,9 +184,26 @@ def bench_bare_insert(server: Server, database: str, repeat: int) -> dict[str, A
             for batch in batches:
                 target.insert_many(batch, ordered=False)
             runs.append(time.perf_counter() - started)
+            # the store's other steps in a run: the dataset's index builds, and dropping the
+            # dataset it replaces (measured here to explain the end-to-end figure)
+            started = time.perf_counter()
+            for index in dataset_indexes(False):
+                target.create_indexes([index])
+            indexes.append(time.perf_counter() - started)
+            started = time.perf_counter()
             store.db.drop_collection(target.name)
-    log(f"bare insert_many of {len(frame):,} documents: {median(runs):.1f} s")
-    return {"seconds": median(runs), "documents": len(frame), "runs": runs}
+            drops.append(time.perf_counter() - started)
+    log(
+        f"bare insert_many of {len(frame):,} documents: {median(runs):.1f} s; "
+        f"index builds {median(indexes):.1f} s; drop {median(drops):.1f} s"
+    )
+    return {
+        "seconds": median(runs),
+        "documents": len(frame),
+        "runs": runs,
+        "indexSeconds": median(indexes),
+        "dropSeconds": median(drops),
+    }
 
 
 def bench_seed(path: Path, server: Server) -> dict[str, Any]:
@@ -304,6 +322,16 @@ def machine() -> str:
     )
 
 
+def store_steps(bare: dict[str, Any]) -> str:
+    if "indexSeconds" not in bare:
+        return ""
+    return (
+        f". The server's own steps: insert_many {bare['seconds']:.1f} s, the two index "
+        f"builds {bare['indexSeconds']:.1f} s, dropping the replaced dataset "
+        f"{bare['dropSeconds']:.1f} s"
+    )
+
+
 def table(results: dict[str, Any]) -> str:
     t = results["transform"]
     fastest = min(t["polars"]["seconds"], t["duckdb"]["seconds"])
@@ -334,7 +362,8 @@ def table(results: dict[str, Any]) -> str:
         (
             "3. End to end into the embedded store, 10M rows",
             f"{big['seconds']:.1f} s; transform + 1.3 x bare insert_many of the "
-            f"{results['bareInsert']['documents']:,} final documents = {store_budget:.1f} s",
+            f"{results['bareInsert']['documents']:,} final documents = {store_budget:.1f} s"
+            + store_steps(results["bareInsert"]),
             f"{big['seconds'] / store_budget:.2f}x the budget",
             "<= 1.0x",
             big["seconds"] <= store_budget,
@@ -395,6 +424,7 @@ def main() -> None:
         default="transform,etl,bare,seed,api",
         help="Sections to measure; the others keep their figures from bench/results.json.",
     )
+    parser.add_argument("--readme", action="store_true", help="Put the table in README.md.")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     saved = ROOT / "bench" / "results.json"
@@ -449,6 +479,8 @@ def main() -> None:
     results["table"] = table(results)
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print(results["table"])
+    if args.readme:
+        put_in_readme("bench", results["table"])
 
 
 if __name__ == "__main__":

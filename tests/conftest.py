@@ -99,6 +99,15 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServ
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    """A server of the test module's own, for tests that fill it heavily or stop it."""
+    server = MongoServer(tmp_path_factory.mktemp("own-store") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def database_name() -> str:
     return f"t_{uuid.uuid4().hex[:12]}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,24 +65,27 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     return made
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
-    mongo = MongoServer(tmp_path_factory.mktemp("crash-store") / "data")
-    mongo.start()
-    yield mongo
-    mongo.stop()
-
-
-@pytest.fixture(scope="module")
-def references(server: MongoServer, inputs: dict[str, list[Path]]) -> dict[str, Any]:
+def clean_datasets(
+    server: MongoServer, inputs: dict[str, list[Path]], **options: Any
+) -> dict[str, Any]:
     """The dataset a clean run of each input publishes (in databases of their own)."""
     out = {}
     for name, paths in inputs.items():
         with connect(server.uri, database=f"reference_{name}") as store:
-            engagement.run_etl(paths, store=store, chunk_size=int(CHUNK))
+            engagement.run_etl(paths, store=store, **options)
             out[name] = dataset(store)
     assert out["a"] != out["b"]
     return out
+
+
+@pytest.fixture(scope="module")
+def server(own_server: MongoServer) -> MongoServer:
+    return own_server
+
+
+@pytest.fixture(scope="module")
+def references(server: MongoServer, inputs: dict[str, list[Path]]) -> dict[str, Any]:
+    return clean_datasets(server, inputs, chunk_size=int(CHUNK))
 
 
 def api_view(client: httpx.Client, store: Store) -> dict[str, bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from engagement.store import connect
 
 from .conftest import ApiServer, MongoServer, engagement_exe
 from .test_pipeline import dataset
-from .test_reliability_crash import api_view
+from .test_reliability_crash import api_view, clean_datasets
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +35,13 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
-    mongo = MongoServer(tmp_path_factory.mktemp("fault-store") / "data")
-    mongo.start()
-    yield mongo
-    mongo.stop()
+def server(own_server: MongoServer) -> MongoServer:
+    return own_server
 
 
 @pytest.fixture(scope="module")
 def references(server: MongoServer, inputs: dict[str, Path]) -> dict[str, Any]:
-    out = {}
-    for name, path in inputs.items():
-        with connect(server.uri, database=f"reference_{name}") as store:
-            engagement.run_etl([path], store=store)
-            out[name] = dataset(store)
-    assert out["a"] != out["b"]
-    return out
+    return clean_datasets(server, {name: [path] for name, path in inputs.items()})
 
 
 def cli_env(server: MongoServer, database: str) -> dict[str, str]:
