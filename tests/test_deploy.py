@@ -163,3 +163,10 @@ def test_dockerfile_passes_hadolint() -> None:
         [str(hadolint), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    for name in Settings.model_fields:
+        assert f"| `ENGAGEMENT_{name.upper()}` |" in table, name
