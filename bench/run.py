@@ -32,7 +32,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench.readme import put_in_readme  # noqa: E402
-from engagement.embedded import HOST, SERVER_ARGS, free_port  # noqa: E402
+from engagement.embedded import HOST, free_port, server_command  # noqa: E402
 from engagement.generate import generate  # noqa: E402
 from engagement.publish import _records  # noqa: E402
 from engagement.store import connect, dataset_indexes  # noqa: E402
@@ -70,18 +70,7 @@ class Server:
         self.port = free_port()
         self.uri = f"mongodb://{HOST}:{self.port}/"
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--storage-path",
-                self.dir,
-                *SERVER_ARGS,
-            ],
+            server_command(self.port, Path(self.dir)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

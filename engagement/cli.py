@@ -191,16 +191,7 @@ def top(
     if as_json:
         emit_json(page.items)
         return
-    columns = [
-        "rank",
-        "influencerId",
-        "engagementRate",
-        "posts",
-        "views",
-        "likes",
-        "comments",
-        "shares",
-    ]
+    columns = list(queries.RANKING_COLUMNS)
     click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers")
     click.echo(table(page.items, columns))
 

@@ -22,16 +22,7 @@ from .errors import StoreError
 from .store import Store, connect
 
 SEARCH_ABOVE = 20  # show a search box when there are more campaigns than this
-TABLE_COLUMNS = (
-    "rank",
-    "influencerId",
-    "engagementRate",
-    "posts",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-)
+TABLE_COLUMNS = queries.RANKING_COLUMNS
 STYLE = """<style>
 .eg-kpis {margin: 0.5em 0 1em 0}
 .eg-kpi-label {color: #555; font-size: 0.85em}

@@ -99,13 +99,14 @@ def _locked(home: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _server_command(port: int, storage: Path) -> list[str]:
+def server_command(port: int, storage: Path, host: str = HOST) -> list[str]:
+    """The command line of a SecantusDB server with the embedded store's settings."""
     return [
         sys.executable,
         "-m",
         "secantus",
         "--host",
-        HOST,
+        host,
         "--port",
         str(port),
         "--storage-path",
@@ -130,7 +131,7 @@ def ensure_running(home: Path, port: int = 0, timeout: float = 60.0) -> ServerIn
         log_path = home / "server.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                _server_command(port, storage),
+                server_command(port, storage),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -18,6 +18,17 @@ from .report import run_json
 from .rules import REASONS
 from .store import Document, Store, translate_errors
 
+#: The columns of a ranking table, in reading order (CLI, report, dashboard).
+RANKING_COLUMNS = (
+    "rank",
+    "influencerId",
+    "engagementRate",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
 PERFORMER_FIELDS = (
     "campaignId",
     "influencerId",

@@ -142,16 +142,7 @@ def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> 
 def top_table(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
     """The campaign's top ``n`` performers, one row per rank."""
     page = queries.top_performers(store, campaign_id, limit=n)
-    columns = [
-        "rank",
-        "influencerId",
-        "engagementRate",
-        "posts",
-        "views",
-        "likes",
-        "comments",
-        "shares",
-    ]
+    columns = list(queries.RANKING_COLUMNS)
     if page is None or not page.items:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(page.items)[columns].set_index("rank")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engagement.embedded import HOST, SERVER_ARGS, free_port
+from engagement.embedded import HOST, free_port, server_command
 from engagement.store import Store, connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,18 +40,7 @@ class MongoServer:
         self.storage.mkdir(parents=True, exist_ok=True)
         log = open(self.storage.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--storage-path",
-                str(self.storage),
-                *SERVER_ARGS,
-            ],
+            server_command(self.port, self.storage),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
