@@ -204,14 +204,11 @@ class Store:
 
     def campaign_summary(self, run_id: str, campaign_id: str) -> Document | None:
         """A campaign's summary in a dataset (datasets never change: kept once read)."""
-        key = (run_id, campaign_id)
-        found = self._summaries.get(key)
+        found = self._summaries.get((run_id, campaign_id))
         if found is None:
             found = self.campaigns(run_id).find_one({"campaignId": campaign_id})
-            if found is not None and self.cache_seconds > 0:
-                if len(self._summaries) > 100_000:
-                    self._summaries.clear()
-                self._summaries[key] = found
+            if found is not None:
+                self.keep_summary(run_id, found)
         return found
 
     def dataset_collections(self) -> dict[str, list[str]]:
