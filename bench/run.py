@@ -258,6 +258,40 @@ def store_query_ms(server: Server, database: str, campaigns: int, queries: int =
     return median(times)
 
 
+def framework_floor(path: str, seconds: int, repeat: int) -> dict[str, float]:
+    """``bench/floor_app.py`` (the same route with a fixed answer) and its /docs, by wrk."""
+    port = free_port()
+    app = subprocess.Popen(
+        [
+            str(BIN / "uvicorn"),
+            "bench.floor_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import httpx
+
+        base = f"http://{HOST}:{port}"
+        for _ in range(300):
+            try:
+                httpx.get(base + "/docs", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        fixed = [wrk(base + path, seconds)["requestsPerSecond"] for _ in range(repeat)]
+        docs = [wrk(base + "/docs", seconds)["requestsPerSecond"] for _ in range(repeat)]
+        return {"requestsPerSecond": median(fixed), "docsRequestsPerSecond": median(docs)}
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+
+
 def bench_api(
     server: Server, database: str, campaigns: int, seconds: int, repeat: int
 ) -> dict[str, Any]:
@@ -295,9 +329,16 @@ def bench_api(
         base_rate = {k: median([r[k] for r in cheap]) for k in keys}
         top["errors"] = sum(r["non2xx"] for r in tops)
         top["runs"] = [r["requestsPerSecond"] for r in tops]
+        floor = framework_floor(hot_url.removeprefix(base), seconds, repeat)
         miss = store_query_ms(server, database, campaigns)
         log(f"API /top-performers {top}, hot page {hot}, /docs {base_rate}; query {miss:.2f} ms")
-        return {"topPerformers": top, "hotPage": hot, "docs": base_rate, "storeQueryMs": miss}
+        return {
+            "topPerformers": top,
+            "hotPage": hot,
+            "docs": base_rate,
+            "storeQueryMs": miss,
+            "floor": floor,
+        }
     finally:
         api.terminate()
         api.wait(timeout=30)
@@ -308,6 +349,17 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB, "
         f"Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def floor_text(api: dict[str, Any]) -> str:
+    if "floor" not in api:
+        return ""
+    floor = api["floor"]
+    ratio = floor["requestsPerSecond"] / floor["docsRequestsPerSecond"]
+    return (
+        f". Floor: the same route in FastAPI with a fixed answer (bench/floor_app.py) "
+        f"{floor['requestsPerSecond']:,.0f} req/s, {ratio:.2f} of its /docs"
     )
 
 
@@ -386,7 +438,7 @@ def table(results: dict[str, Any]) -> str:
                 "5b. API, the same, one page asked again and again (served from memory)",
                 f"/top-performers {api['hotPage']['requestsPerSecond']:,.0f} req/s, p99 "
                 f"{api['hotPage']['p99Ms']:.1f} ms; a page's query on the embedded store "
-                f"alone takes {api['storeQueryMs']:.1f} ms",
+                f"alone takes {api['storeQueryMs']:.1f} ms" + floor_text(api),
                 f"{ratio_hot:.2f} of /docs",
                 ">= 0.50, p99 < 50 ms",
                 ratio_hot >= 0.5 and api["hotPage"]["p99Ms"] < 50,
