@@ -8,6 +8,7 @@ Markdown table on stdout (pasted into the README).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -258,38 +259,40 @@ def store_query_ms(server: Server, database: str, campaigns: int, queries: int =
     return median(times)
 
 
-def framework_floor(path: str, seconds: int, repeat: int) -> dict[str, float]:
-    """``bench/floor_app.py`` (the same route with a fixed answer) and its /docs, by wrk."""
+@contextlib.contextmanager
+def serving(command: list[str], ready: str, **popen: Any) -> Iterator[str]:
+    """Run an HTTP server ``command`` (which takes ``--port``) on a free port until its
+    ``ready`` path answers; yields its base URL, and stops it afterwards."""
+    import httpx
+
     port = free_port()
-    app = subprocess.Popen(
-        [
-            str(BIN / "uvicorn"),
-            "bench.floor_app:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        **popen,
     )
     try:
-        import httpx
-
         base = f"http://{HOST}:{port}"
         for _ in range(300):
             try:
-                httpx.get(base + "/docs", timeout=2)
+                httpx.get(base + ready, timeout=2)
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def framework_floor(path: str, seconds: int, repeat: int) -> dict[str, float]:
+    """``bench/floor_app.py`` (the same route with a fixed answer) and its /docs, by wrk."""
+    command = [str(BIN / "uvicorn"), "bench.floor_app:app", "--log-level", "warning"]
+    with serving(command, "/docs", cwd=ROOT) as base:
         fixed = [wrk(base + path, seconds)["requestsPerSecond"] for _ in range(repeat)]
         docs = [wrk(base + "/docs", seconds)["requestsPerSecond"] for _ in range(repeat)]
-        return {"requestsPerSecond": median(fixed), "docsRequestsPerSecond": median(docs)}
-    finally:
-        app.terminate()
-        app.wait(timeout=30)
+    return {"requestsPerSecond": median(fixed), "docsRequestsPerSecond": median(docs)}
 
 
 def bench_api(
@@ -297,24 +300,8 @@ def bench_api(
 ) -> dict[str, Any]:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is needed: apt-get install wrk")
-    port = free_port()
     env = {**os.environ, "ENGAGEMENT_MONGODB_URI": server.uri, "ENGAGEMENT_DB": database}
-    api = subprocess.Popen(
-        [str(BIN / "engagement"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import httpx
-
-        base = f"http://{HOST}:{port}"
-        for _ in range(300):
-            try:
-                httpx.get(base + "/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving([str(BIN / "engagement"), "serve"], "/health", env=env) as base:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
             handle.write(WRK_SCRIPT % campaigns)
         hot_url = base + "/top-performers?campaignId=campaign_1&limit=10"
@@ -339,9 +326,6 @@ def bench_api(
             "storeQueryMs": miss,
             "floor": floor,
         }
-    finally:
-        api.terminate()
-        api.wait(timeout=30)
 
 
 def machine() -> str:

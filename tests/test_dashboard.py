@@ -34,20 +34,23 @@ def kpis(board: Dashboard) -> dict[str, str]:
     )
 
 
+#: The ranking table's columns as analysts see them (stated here, not taken from the library).
+COLUMNS = [
+    "rank",
+    "influencerId",
+    "engagementRate",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+]
+
+
 def expected_rows(store: Store, campaign: str, n: int, offset: int = 0) -> list[list[str]]:
     page = queries.top_performers(store, campaign, limit=n, offset=offset)
     assert page is not None
-    columns = [
-        "rank",
-        "influencerId",
-        "engagementRate",
-        "posts",
-        "views",
-        "likes",
-        "comments",
-        "shares",
-    ]
-    return [[fmt(row[c]) for c in columns] for row in page.items]
+    return [[fmt(row[c]) for c in COLUMNS] for row in page.items]
 
 
 @pytest.fixture

@@ -28,17 +28,7 @@ from .conftest import (
     VoilaServer,
     chromium_executable,
 )
-
-COLUMNS = [
-    "rank",
-    "influencerId",
-    "engagementRate",
-    "posts",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-]
+from .test_dashboard import COLUMNS
 
 
 @pytest.fixture(scope="module")
