@@ -137,6 +137,8 @@ class Reject(BaseModel):
                     "reason": "invalid_number",
                     "reasons": ["invalid_number"],
                     "raw": "influencer_m2,campaign_2,NaN,300,50,20",
+                    "rawBytes": 38,
+                    "rawTruncated": False,
                 }
             ]
         }
@@ -147,7 +149,9 @@ class Reject(BaseModel):
     line: int = Field(description="Physical line of the record's first line (header = 1)")
     reason: str = Field(description="The first reason that applies")
     reasons: list[str] = Field(description="Every reason that applies, in priority order")
-    raw: str
+    raw: str = Field(description="The record's text: at most 4 KiB of it, cut on a character")
+    rawBytes: int = Field(description="The record's full length in bytes (without line end)")
+    rawTruncated: bool = Field(description="Whether raw holds less than the whole record")
 
 
 class Health(BaseModel):

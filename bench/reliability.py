@@ -30,6 +30,7 @@ TESTS = [
     "tests/test_reliability_fuzz.py",
     "tests/test_api_fuzz.py",
     "tests/test_reliability_exposure.py",
+    "tests/test_oversized.py",
 ]
 
 
@@ -94,6 +95,15 @@ def table(figures: dict[str, Any]) -> str:
             f"{get('schemathesis', 'cases')} requests",
             "no 500; every response matches the OpenAPI schema",
             get("schemathesis", "errors"),
+            0,
+        ),
+        (
+            "6. A 2 GiB line between two good rows (`engagement etl`)",
+            "1 run",
+            f"succeeded in {get('giant', 'seconds')} s: the line rejected as record_too_large "
+            f"(4 KiB kept), both rows published; peak RSS {get('giant', 'peakMiB')} MiB "
+            f"against {get('giant', 'usualMiB')} MiB on the 10,010-row sample",
+            0,
             0,
         ),
     ]

@@ -7,13 +7,16 @@ Exit codes: 0 success (rejected rows are not failures), 2 bad input or usage,
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from . import embedded, queries
 from .engines import ENGINES
@@ -21,7 +24,7 @@ from .errors import EngagementError, UsageError
 from .format import format_report, table
 from .pipeline import MODES, Progress, check_inputs, run_etl
 from .rules import REASONS
-from .settings import Settings
+from .settings import Settings, settings_problem
 from .store import Store, connect
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,10 +90,41 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
             bar.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UnexpectedError(Exception):
+    """An error nobody raised on purpose, with the command it broke."""
+
+    def __init__(self, command: str, error: Exception) -> None:
+        super().__init__(f"{command} failed: {type(error).__name__}: {error}")
+        self.error = error
+
+
+class _Group(click.Group):
+    """Turns unexpected errors of a command into :class:`UnexpectedError` (its name)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            raise UsageError(settings_problem(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (EngagementError, UnexpectedError, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as exc:
+            name = " ".join(filter(None, [ctx.info_name, ctx.invoked_subcommand]))
+            raise UnexpectedError(name, exc) from exc
+
+
+_debug = False
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="engagement")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """Influencer campaign analytics: load CSV exports, rank influencers, query the results."""
+    global _debug
+    _debug = debug
 
 
 @cli.command()
@@ -147,8 +181,9 @@ def etl(
     as_json: bool,
 ) -> None:
     """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset."""
-    chunk = chunk_size or Settings().chunk_size
-    check_inputs(paths)  # bad input is exit 2 even when the store is down
+    settings = Settings()
+    chunk = chunk_size or settings.chunk_size
+    check_inputs(paths, settings.max_record_bytes)  # bad input: exit 2 even if the store is down
     show = sys.stderr.isatty() if progress is None else progress
     with opened(mongodb_uri, database) as store, progress_bar(show) as bar:
         report = run_etl(
@@ -160,6 +195,7 @@ def etl(
             scheduler=scheduler,
             progress=bar,
             wait=wait,
+            max_record_bytes=settings.max_record_bytes,
         )
     if as_json:
         emit_json(report.to_dict())
@@ -331,11 +367,13 @@ def report(
 
     if mongodb_uri:  # the kernel reads it from the environment; it is never saved
         os.environ["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    settings = Settings()
     files = execute_report(
         inputs,
         output_dir=output_dir,
         mode=mode,
-        chunk_size=chunk_size or Settings().chunk_size,
+        chunk_size=chunk_size or settings.chunk_size,
+        max_record_bytes=settings.max_record_bytes,
         database=database,
         campaigns=campaigns,
         top_n=top_n,
@@ -508,6 +546,29 @@ def db_status(as_json: bool) -> None:
         click.echo("embedded store not running")
 
 
+def log_traceback(error: BaseException) -> Path | None:
+    """Append ``error``'s traceback to the log file under the engagement home."""
+    try:
+        home = Settings().home
+    except ValidationError:
+        home = Path(".engagement")
+    path = home / "engagement.log"
+    logger = logging.getLogger("engagement.cli")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        logger.error("unexpected error", exc_info=error)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``engagement`` console script."""
     try:
@@ -521,6 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     except EngagementError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
+    except UnexpectedError as exc:
+        log = log_traceback(exc.error)
+        if _debug:
+            traceback.print_exception(exc.error, file=sys.stderr)
+        where = f"traceback in {log}" if log else "no log could be written"
+        click.echo(f"error: {exc} ({where}; --debug shows it)", err=True)
+        return 1
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130

@@ -19,7 +19,7 @@ import pyarrow as pa
 from .aggregate import partial_sums
 from .errors import EngagementError, UsageError
 from .prefetch import prefetch
-from .reader import CsvSource, Header, RawBlock, RecordBlock, parse_block
+from .reader import CsvSource, Header, RawBlock, RecordBlock
 from .rules import RejectReason
 from .validate import RejectRow, validate
 
@@ -55,10 +55,7 @@ def reduce_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
 
 def reduce_raw(raw: RawBlock, header: Header, path: str) -> BlockResult:
     """Parse, validate and reduce a block of bytes (what a Dask worker runs)."""
-    records, used, _ = parse_block(raw.data, raw.first_line, header, eof=raw.eof)
-    if used != len(raw.data):
-        raise EngagementError(f"{path}: block at line {raw.first_line} is not whole records")
-    return reduce_block(records, header, path)
+    return reduce_block(raw.records(header), header, path)
 
 
 class PandasEngine:

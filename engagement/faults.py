@@ -3,7 +3,8 @@
 A run passes :func:`point` at each moment in :data:`POINTS`. When the environment holds
 ``ENGAGEMENT_FAULT=<point>:<n>`` the process kills itself with SIGKILL the ``n``-th time it
 passes ``<point>``, exactly as ``kill -9`` from outside would, but at a chosen moment;
-``<point>:<n>:sleep=<seconds>`` stalls there instead (to stop the store under a run).
+``<point>:<n>:sleep=<seconds>`` stalls there instead (to stop the store under a run), and
+``<point>:<n>:raise`` raises :class:`FaultInjected` (an error nobody expects).
 Unset, as in every normal run, a point costs one dictionary lookup per block or batch.
 """
 
@@ -36,6 +37,10 @@ POINTS: dict[str, str] = {
 _passed: Counter[str] = Counter()
 
 
+class FaultInjected(RuntimeError):
+    """Raised at a fault point told to ``raise``: stands for any unexpected error."""
+
+
 def point(name: str) -> None:
     """Mark that the run reached moment ``name``; dies or stalls there if told to."""
     spec = os.environ.get(VARIABLE)
@@ -52,4 +57,6 @@ def point(name: str) -> None:
         print(f"fault: stalling at {name}:{_passed[name]}", file=sys.stderr, flush=True)
         time.sleep(float(action.removeprefix("sleep=")))
         return
+    if action == "raise":
+        raise FaultInjected(f"fault injected at {name}:{_passed[name]}")
     os.kill(os.getpid(), signal.SIGKILL)

@@ -2,7 +2,7 @@
 
 Deterministic for a seed. Campaigns share a pool of influencers, each (campaign, influencer)
 pair has many posts around its own engagement rate, and a set fraction of rows is broken in
-one of the ways real exports are: each reject reason, plus blank lines.
+one of the ways real exports are: each reject reason (but record_too_large), plus blank lines.
 """
 
 from __future__ import annotations
@@ -23,8 +23,12 @@ from .rules import REASONS, RejectReason
 
 HEADER = b"influencerId,campaignId,views,likes,comments,shares\n"
 BATCH_ROWS = 1_000_000
-#: The kinds of broken rows, in turn: every reject reason and a blank line.
-KINDS: tuple[str, ...] = (*(r.value for r in REASONS), "blank_line")
+#: The kinds of broken rows, in turn: every reject reason but record_too_large (a record
+#: of over 1 MiB would dwarf the rest of the file), and a blank line.
+KINDS: tuple[str, ...] = (
+    *(r.value for r in REASONS if r is not RejectReason.RECORD_TOO_LARGE),
+    "blank_line",
+)
 
 
 @dataclass
@@ -67,6 +71,11 @@ def _broken(kind: str, rng: np.random.Generator, good: list[str]) -> bytes:
             f"{inf},,{views},{likes},{comments},{shares}",
             f"{inf},{camp},{views},{likes},{comments},",
             f"{inf},{camp},  ,{likes},{comments},{shares}",
+        ],
+        RejectReason.INVALID_ID: [
+            f"{inf}\t{camp},{camp},{views},{likes},{comments},{shares}",
+            f"{inf},{camp}\x7f,{views},{likes},{comments},{shares}",
+            f"{inf}{'_' * 250},{camp},{views},{likes},{comments},{shares}",
         ],
         RejectReason.INVALID_NUMBER: [
             f"{inf},{camp},NaN,{likes},{comments},{shares}",

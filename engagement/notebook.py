@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import EngagementError, UsageError
 from .pipeline import MODES, new_run_id
+from .rules import MAX_RECORD_BYTES
 
 #: The report notebook of a source checkout (or of the installed project tree).
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "etl.ipynb"
@@ -85,6 +86,7 @@ def execute_report(
     top_n: int = 10,
     notebook: str | os.PathLike[str] = NOTEBOOK,
     progress: bool = False,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
 
@@ -108,6 +110,7 @@ def execute_report(
         "input_paths": [os.path.abspath(p) for p in inputs],
         "mode": mode,
         "chunk_size": chunk_size,
+        "max_record_bytes": max_record_bytes,
         "database": database,
         "campaigns": list(campaigns),
         "top_n": top_n,

@@ -23,6 +23,7 @@ from .lock import PublishLock
 from .publish import cleanup, dataset_frame, flip, write_dataset
 from .reader import CsvSource
 from .report import RunReport, SkippedSource, SourceReport
+from .rules import MAX_RECORD_BYTES
 from .store import Store, connect, translate_errors
 
 Mode = Literal["replace", "append"]
@@ -80,10 +81,12 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
     return files
 
 
-def check_inputs(paths: Sequence[str | os.PathLike[str]]) -> None:
+def check_inputs(
+    paths: Sequence[str | os.PathLike[str]], max_record_bytes: int = MAX_RECORD_BYTES
+) -> None:
     """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
     for path in expand_inputs(paths):
-        CsvSource(path).close()
+        CsvSource(path, max_record_bytes).close()
 
 
 def run_etl(
@@ -97,6 +100,7 @@ def run_etl(
     wait: float = 0.0,
     run_id: str | None = None,
     scheduler: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -122,6 +126,9 @@ def run_etl(
         Seconds to wait for another run's publish lock before giving up.
     run_id
         The new run's id (letters, digits, ``T``, ``-``, ``_``); a fresh one by default.
+    max_record_bytes
+        A record longer than this (in bytes, without its line terminator) is rejected as
+        ``record_too_large`` and read past without being held in memory.
 
     Raises
     ------
@@ -133,12 +140,14 @@ def run_etl(
         Another run holds the publish lock.
     """
     _check_arguments(paths, mode, chunk_size, engine)
+    if max_record_bytes < 1:
+        raise UsageError(f"max_record_bytes must be at least 1, not {max_record_bytes}")
     if run_id is not None and not RUN_ID.fullmatch(run_id):
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
     sources: list[CsvSource] = []
     try:
         for path in expand_inputs(paths):
-            sources.append(CsvSource(path))
+            sources.append(CsvSource(path, max_record_bytes))
         hashes = [sha256_of(source.path) for source in sources]
         own_store = store is None
         active = store or connect()

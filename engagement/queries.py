@@ -53,7 +53,7 @@ CAMPAIGN_FIELDS = (
     "topInfluencerId",
     "topEngagementRate",
 )
-REJECT_FIELDS = ("runId", "source", "line", "reason", "reasons", "raw")
+REJECT_FIELDS = ("runId", "source", "line", "reason", "reasons", "raw", "rawBytes", "rawTruncated")
 #: Largest offset a query accepts (far beyond any dataset; keeps values within BSON int64).
 MAX_OFFSET = 10**12
 _RATES = ("engagementRate", "medianEngagementRate", "topEngagementRate")
@@ -305,5 +305,13 @@ def rejects(
         .skip(offset)
         .limit(limit)
     )
-    items = [{name: doc.get(name) for name in REJECT_FIELDS} for doc in cursor]
+    items = [_reject(doc) for doc in cursor]
     return Page(items, store.rejects.count_documents(query), limit, offset)
+
+
+def _reject(doc: dict[str, Any]) -> dict[str, Any]:
+    item = {name: doc.get(name) for name in REJECT_FIELDS}
+    if item["rawBytes"] is None:  # stored before raw text was cut: it holds the whole record
+        item["rawBytes"] = len(str(item["raw"]).encode("utf-8"))
+        item["rawTruncated"] = False
+    return item

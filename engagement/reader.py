@@ -11,9 +11,9 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +22,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import EmptyInputError, InputError, MissingColumnsError
+from .oversized import Oversized, RecordScan
 from .records import Lines, Record, decode_line, decode_lines, parse_lines
-from .rules import REQUIRED_COLUMNS
+from .rules import MAX_RECORD_BYTES, REQUIRED_COLUMNS
 
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 _HEADER_READ = 1 << 16
+_SKIP_READ = 1 << 20  # read size while skipping a record longer than the bound
+_MAX_READ = 1 << 25  # a block of long lines holds fewer of them than chunk_rows
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Header:
     positions: dict[str, int]  # required column -> field index
     line: int  # physical line number of the header
     lines: int  # physical lines it spans
+    max_record_bytes: int = MAX_RECORD_BYTES  # longer records are rejected, unparsed
 
     @property
     def width(self) -> int:
@@ -51,7 +55,9 @@ class RecordBlock:
     ``fields`` holds one string array per header column for the records with the right
     number of fields, ``lines`` their line numbers. ``raw`` is their raw text where the
     fields alone cannot rebuild it (null, or no array at all: join the fields with commas).
-    ``ragged`` lists the records with a wrong field count as ``(line, raw, undecodable)``.
+    ``ragged`` lists the records with a wrong field count as ``(line, raw, undecodable)``,
+    ``oversized`` those longer than the bound. ``sizes`` holds the byte length of records
+    whose raw text does not tell it (undecodable ones), by line.
     """
 
     lines: npt.NDArray[np.int64]
@@ -59,12 +65,21 @@ class RecordBlock:
     raw: pa.Array | None = None
     undecodable: npt.NDArray[np.bool_] | None = None
     ragged: list[tuple[int, str, bool]] = field(default_factory=list)
+    oversized: list[Oversized] = field(default_factory=list)
+    sizes: dict[int, int] = field(default_factory=dict)
     blank_lines: int = 0
     plain_ascii: bool = False  # no character that needs Python's str.strip()
+    controls: bool = True  # may hold a control character (other than the line ends)
 
     @property
     def records(self) -> int:
-        return len(self.lines) + len(self.ragged)
+        return len(self.lines) + len(self.ragged) + len(self.oversized)
+
+    @classmethod
+    def of_oversized(cls, oversized: Sequence[Oversized], width: int) -> RecordBlock:
+        """A block holding only records longer than the bound."""
+        empty = [pa.array([], type=pa.string()) for _ in range(width)]
+        return cls(np.zeros(0, dtype=np.int64), empty, oversized=list(oversized))
 
 
 def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
@@ -85,13 +100,22 @@ def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
     return raw, raw
 
 
-def parse_header(path: str, lines: Lines, eof: bool) -> tuple[Header, int]:
+def parse_header(
+    path: str, lines: Lines, eof: bool, max_bytes: int = MAX_RECORD_BYTES
+) -> tuple[Header, int]:
     """Find the header among the first lines; returns it and the blank lines before it."""
     start = 0
-    parsed = parse_lines(lines, 1, eof=eof, single=True)
-    while not parsed.records and parsed.consumed and start + parsed.consumed < len(lines):
+    parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes)
+    while (
+        not parsed.records
+        and not parsed.oversized
+        and parsed.consumed
+        and start + parsed.consumed < len(lines)
+    ):
         start += parsed.consumed  # ``consumed`` counts from ``start``, not from line 0
-        parsed = parse_lines(lines, 1, eof=eof, start=start, single=True)
+        parsed = parse_lines(lines, 1, eof=eof, start=start, single=True, max_bytes=max_bytes)
+    if parsed.oversized and not parsed.records:
+        raise _header_too_long(path, max_bytes)
     if not parsed.records:
         raise EmptyInputError(path)
     first = parsed.records[0]
@@ -106,7 +130,13 @@ def parse_header(path: str, lines: Lines, eof: bool) -> tuple[Header, int]:
         raise InputError(path, f"column(s) appear more than once: {', '.join(duplicated)}")
     positions = {col: names.index(col) for col in REQUIRED_COLUMNS}
     span = first.raw.count("\n") + 1
-    return Header(names, positions, first.line, span), first.line - 1
+    return Header(names, positions, first.line, span, max_bytes), first.line - 1
+
+
+def _header_too_long(path: str, max_bytes: int) -> InputError:
+    return InputError(
+        path, f"no header record within its first {max_bytes:,} bytes (the record size bound)"
+    )
 
 
 class CsvSource:
@@ -116,10 +146,14 @@ class CsvSource:
     columns) surface before anything else happens. Use as a context manager.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], max_record_bytes: int = MAX_RECORD_BYTES
+    ) -> None:
         self.path = os.fspath(path)
         self.name = os.path.basename(self.path)
+        self.max_record_bytes = max_record_bytes
         self._stream, self._raw = open_input(self.path)
+        self._pos = 0  # offset in the (uncompressed) stream
         self.size = os.fstat(self._raw.fileno()).st_size
         try:
             self.header, self.leading_blank_lines = self._read_header()
@@ -147,9 +181,26 @@ class CsvSource:
 
     def _read(self, n: int) -> bytes:
         try:
-            return self._stream.read(n)
+            data = self._stream.read(n)
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib: bad deflate data
             raise InputError(self.path, f"cannot be read ({exc})") from None
+        self._pos += len(data)
+        return data
+
+    def _read_exactly(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        while n > 0 and (part := self._read(n)):
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
+
+    def _seek(self, offset: int) -> None:
+        """Go back to ``offset`` of the (uncompressed) stream."""
+        try:
+            self._stream.seek(offset)
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(self.path, f"cannot be read ({exc})") from None
+        self._pos = offset
 
     def _read_header(self) -> tuple[Header, int]:
         buf = self._read(_HEADER_READ)
@@ -160,17 +211,19 @@ class CsvSource:
             buf += more
         if buf.startswith(BOM):
             buf = buf[len(BOM) :]
+        limit = self.max_record_bytes
         while True:
             more = self._read(_HEADER_READ)
             eof = not more
             buf += more
             lines = buf.split(b"\n")
-            if not eof:
-                lines.pop()  # possibly incomplete
+            tail = b"" if eof else lines.pop()  # possibly incomplete
             decoded = decode_lines(lines)
-            parsed = parse_lines(decoded, 1, eof=eof)
-            if parsed.records or eof:
-                header, blank = parse_header(self.path, decoded, eof)
+            parsed = parse_lines(decoded, 1, eof=eof, max_bytes=limit)
+            if not (parsed.records or parsed.oversized or eof) and len(tail) > limit + 1:
+                raise _header_too_long(self.path, limit)
+            if parsed.records or parsed.oversized or eof:
+                header, blank = parse_header(self.path, decoded, eof, limit)
                 consumed = header.line - 1 + header.lines
                 offset = sum(len(line) + 1 for line in lines[:consumed])
                 self._pending = buf[offset:]
@@ -180,60 +233,125 @@ class CsvSource:
     def blocks(self, chunk_rows: int = 200_000) -> Iterator[RecordBlock]:
         """Yield the records after the header in blocks of about ``chunk_rows`` lines."""
         for block in self.raw_blocks(chunk_rows):
-            yield (
-                block.parsed
-                or parse_block(block.data, block.first_line, self.header, eof=block.eof)[0]
-            )
+            yield block.records(self.header)
 
     def raw_blocks(self, chunk_rows: int = 200_000) -> Iterator[RawBlock]:
         """Yield the bytes after the header in blocks of whole records (about ``chunk_rows``
         lines each), with the line number each starts at.
 
-        A block without quotes ends at its last newline; one with quotes is parsed to find
-        where its last complete record ends (the parse comes along in ``parsed``).
+        A block without quotes ends at its last newline; one with quotes (or with a line
+        longer than the bound) is parsed to find where its last complete record ends (the
+        parse comes along in ``parsed``). A record longer than the bound comes alone, as
+        an ``oversized`` block, read past without being held.
         """
         pending = self._pending
         self._pending = b""
         line = self._next_line
+        limit = self.header.max_record_bytes
         bytes_per_line = 64.0
         eof = False
-        while not eof:
-            chunk = self._read(max(1 << 16, int(chunk_rows * bytes_per_line)))
-            eof = not chunk
-            buf = pending + chunk if pending else chunk
-            cut = len(buf) if eof else buf.rfind(b"\n") + 1
-            if cut == 0:
-                pending = buf
-                continue
-            data, pending = buf[:cut], buf[cut:]
-            if not data:
-                continue
-            parsed: RecordBlock | None = None
-            if b'"' in data:
-                parsed, used_bytes, used_lines = parse_block(data, line, self.header, eof=eof)
-                if used_bytes < len(data):
-                    if eof:  # cannot happen: at EOF every line is consumed
-                        raise AssertionError("unconsumed input at end of file")
-                    pending = data[used_bytes:] + pending
-                    data = data[:used_bytes]
+        while True:
+            if not eof:
+                size = int(chunk_rows * bytes_per_line)
+                chunk = self._read(min(max(1 << 16, size), _MAX_READ))
+                eof = not chunk
+                buf = pending + chunk if pending else chunk
             else:
-                used_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            if not data:
-                continue
-            yield RawBlock(data, line, eof and not pending, parsed)
-            line += used_lines
-            bytes_per_line = max(8.0, len(data) / used_lines)
+                buf = pending
+            if not buf:
+                return
+            cut = len(buf) if eof else buf.rfind(b"\n") + 1
+            data, pending = buf[:cut], buf[cut:]
+            oversized = False
+            if data:
+                parsed: RecordBlock | None = None
+                if b'"' in data or _may_hold_long_line(data, limit):
+                    parsed, used_bytes, used_lines, oversized = parse_block(
+                        data, line, self.header, eof=eof
+                    )
+                    if used_bytes < len(data):
+                        pending = data[used_bytes:] + pending
+                        data = data[:used_bytes]
+                else:
+                    used_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                if data:
+                    yield RawBlock(data, line, eof and not pending, parsed)
+                    line += used_lines
+                    bytes_per_line = max(8.0, len(data) / used_lines)
+            # the record pending starts with is incomplete: too long once pending (but for a
+            # last "\r", maybe the terminator's) is
+            if oversized or len(pending) - pending.endswith(b"\r") > limit:
+                pending, line, eof = yield from self._skip_oversized(pending, line, eof)
+            elif eof and pending:
+                raise AssertionError("unconsumed input at end of file")  # parse takes it all
+
+    def _skip_oversized(
+        self, pending: bytes, line: int, eof: bool
+    ) -> Generator[RawBlock, None, tuple[bytes, int, bool]]:
+        """Read past the record longer than the bound that ``pending`` starts with.
+
+        Yields it as an ``oversized`` block, or, when it turns out to be a stray quote's
+        first line, that line alone; returns what follows it: (pending, line, eof).
+        """
+        start = self._pos - len(pending)
+        scan = RecordScan()
+        piece = pending
+        while True:
+            used = scan.feed(piece, final=eof)
+            if scan.ending is not None:
+                break
+            more = b"" if eof else self._read(_SKIP_READ)
+            eof = not more
+            piece = piece[used:] + more
+        if scan.ending != "stray":
+            yield _oversized_block(Oversized(line, scan.head(scan.size), scan.size))
+            return piece[used:], line + scan.newlines + 1, eof
+        first = scan.first_line_size()
+        if first > self.header.max_record_bytes:
+            yield _oversized_block(Oversized(line, scan.head(first), first))
+        else:  # an open quote that never closes: its first line is a record of its own
+            self._seek(start)
+            yield RawBlock(self._read_exactly(first), line, True)
+        self._seek(start + (scan.first_line or 0) + 1)
+        return b"", line + 1, False
 
 
 @dataclass(frozen=True)
 class RawBlock:
-    """Whole records as bytes, the physical line number of the first, and whether the file
-    ends with them; ``parsed`` holds their records when finding the end needed a parse."""
+    """Whole records as bytes, the physical line number of the first, and whether a quote
+    still open at their end is a stray one (the file ends with them); ``parsed`` holds their
+    records when finding the end needed a parse. An ``oversized`` block holds no bytes, only
+    the record longer than the bound that stands at ``first_line``."""
 
     data: bytes
     first_line: int
     eof: bool
     parsed: RecordBlock | None = None
+    oversized: tuple[Oversized, ...] = ()
+
+    def records(self, header: Header) -> RecordBlock:
+        """The block's records (parsing it, unless that was done already)."""
+        if self.oversized:
+            return RecordBlock.of_oversized(self.oversized, header.width)
+        if self.parsed is not None:
+            return self.parsed
+        parsed, used, _, oversized = parse_block(self.data, self.first_line, header, eof=self.eof)
+        if used != len(self.data) or oversized:
+            raise AssertionError(f"block at line {self.first_line} is not whole records")
+        return parsed
+
+
+def _oversized_block(record: Oversized) -> RawBlock:
+    return RawBlock(b"", record.line, False, oversized=(record,))
+
+
+def _may_hold_long_line(data: bytes, limit: int) -> bool:
+    """Could a line of ``data`` be longer than ``limit`` bytes? (Such a line spans a whole
+    window of ``limit // 2`` bytes; a few C-speed searches tell.)"""
+    if len(data) <= limit:
+        return False
+    window = max(1, (limit + 1) // 2)
+    return any(data.find(b"\n", k, k + window) < 0 for k in range(0, len(data), window))
 
 
 _CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
@@ -249,11 +367,17 @@ class _Scan:
     controls: bool  # control bytes other than tab, CR and LF
     stray_cr: bool  # a CR not followed by LF
     bom: bool  # starts with a BOM, which pyarrow would drop from the first field
+    tab_or_del: bool
 
     @property
     def fast(self) -> bool:
         """Can pyarrow (no quoting, LF/CRLF lines) parse the whole block exactly?"""
         return self.decodable and not (self.quotes or self.controls or self.stray_cr or self.bom)
+
+    @property
+    def field_controls(self) -> bool:
+        """Could a field hold a control character (quoted fields may hold line ends)?"""
+        return self.controls or self.stray_cr or self.quotes or self.tab_or_del
 
 
 def _scan(block: bytes) -> _Scan:
@@ -273,6 +397,7 @@ def _scan(block: bytes) -> _Scan:
         controls=len(block.translate(None, _CONTROL)) != len(block),
         stray_cr=bool(carriage) and carriage != block.count(b"\r\n"),
         bom=block.startswith(BOM),
+        tab_or_del=b"\t" in block or b"\x7f" in block,
     )
 
 
@@ -289,6 +414,10 @@ class _BlockLines(Sequence[tuple[str, bool]]):
     def span(self, i: int) -> tuple[int, int]:
         """Byte range of line ``i`` without its ``\\n``."""
         return int(self.starts[i]), int(self.starts[i + 1]) - 1
+
+    def size(self, i: int) -> int:
+        """Bytes of line ``i`` without its ``\\n``."""
+        return int(self.starts[i + 1] - self.starts[i]) - 1
 
     def __getitem__(self, i: int) -> tuple[str, bool]:  # type: ignore[override]
         start, end = self.span(i)
@@ -333,36 +462,62 @@ def _odd_lines(
     return np.unique(np.searchsorted(starts, positions, side="right") - 1).astype(np.int64)
 
 
-def parse_block(
-    block: bytes, first_line: int, header: Header, *, eof: bool
-) -> tuple[RecordBlock, int, int]:
-    """Parse a block of whole lines; returns the records, bytes used and lines used.
+class ParsedBlock(NamedTuple):
+    """What :func:`parse_block` made of a block: its records, the bytes and lines they use,
+    and whether it stopped in front of a record longer than the bound."""
+
+    records: RecordBlock
+    used_bytes: int
+    used_lines: int
+    oversized: bool = False
+
+
+def _long_lines(block: bytes, starts: npt.NDArray[np.int64], limit: int) -> npt.NDArray[np.int64]:
+    """Lines longer than ``limit`` bytes without their terminator (``\\n`` or ``\\r\\n``)."""
+    sizes = np.diff(starts) - 1
+    found = np.flatnonzero(sizes > limit)
+    if len(found) == 0:
+        return found.astype(np.int64)
+    ends = starts[found + 1] - 2  # the last byte before each "\n"
+    crlf = np.array([block[int(e)] == 0x0D if e >= 0 else False for e in ends], dtype=np.bool_)
+    return found[(sizes[found] - crlf) > limit].astype(np.int64)
+
+
+def parse_block(block: bytes, first_line: int, header: Header, *, eof: bool) -> ParsedBlock:
+    """Parse a block of whole lines.
 
     Lines the fast path cannot take go through the Python parser; the rest, with those
     lines blanked out, through pyarrow. A quoted record still open at the end of a block
-    (not at end of file) is left for the next block.
+    (not at end of file) is left for the next block; parsing stops in front of a record
+    longer than ``header.max_record_bytes``.
     """
+    limit = header.max_record_bytes
     scan = _scan(block)
     data = np.frombuffer(block, dtype=np.uint8)
     starts = _line_starts(data)
-    if scan.fast:
-        return _parse_fast(block, first_line, header, scan.plain, starts=starts)
+    long = _long_lines(block, starts, limit) if len(block) > limit else np.zeros(0, np.int64)
+    if scan.fast and len(long) == 0:
+        fast = _parse_fast(block, first_line, header, scan.plain, starts=starts)
+        fast.controls = scan.field_controls
+        return ParsedBlock(fast, len(block), len(starts) - 1)
     lines = _BlockLines(block, starts)
-    odd = _odd_lines(block, data, starts, scan)
+    odd = np.union1d(_odd_lines(block, data, starts, scan), long).astype(np.int64)
     if len(odd) * 10 > len(lines):
-        return _parse_slow(block, first_line, header, eof)
+        return _parse_slow(block, first_line, header, eof, starts)
 
     slow: list[Record] = []
     taken: list[tuple[int, int]] = []  # line ranges the Python parser consumed
     blank = 0
     used_lines = len(lines)
+    oversized = False
     cursor = 0
     for i in odd.tolist():
         if i < cursor:
             continue
-        parsed = parse_lines(lines, first_line, eof=eof, start=i, single=True)
-        if parsed.consumed == 0:  # an open quoted record: stop the block before it
+        parsed = parse_lines(lines, first_line, eof=eof, start=i, single=True, max_bytes=limit)
+        if parsed.oversized or parsed.consumed == 0:  # too long, or an open quoted record
             used_lines = i
+            oversized = parsed.oversized
             break
         slow.extend(parsed.records)
         blank += parsed.blank_lines
@@ -371,18 +526,19 @@ def parse_block(
 
     if used_lines == 0:  # the block starts with an open quoted record: nothing to parse yet
         empty = [pa.array([], type=pa.string()) for _ in range(header.width)]
-        return RecordBlock(np.zeros(0, dtype=np.int64), empty), 0, 0
+        return ParsedBlock(RecordBlock(np.zeros(0, dtype=np.int64), empty), 0, 0, oversized)
     used_bytes = int(starts[used_lines]) if used_lines < len(lines) else len(block)
     patched = bytearray(block[:used_bytes])
     for a, b in taken:
         for k in range(a, b):  # line by line: a multi-line record must keep its newlines
             start, end = int(starts[k]), int(starts[k + 1]) - 1
             patched[start:end] = b" " * (end - start)
-    quick, _, _ = _parse_fast(
-        bytes(patched), first_line, header, plain=patched.isascii(), skip=taken, starts=starts
+    quick = _parse_fast(
+        bytes(patched), first_line, header, patched.isascii(), skip=taken, starts=starts
     )
+    quick.controls = scan.field_controls
     quick.blank_lines += blank
-    return _merge(quick, slow, header.width), used_bytes, used_lines
+    return ParsedBlock(_merge(quick, slow, header.width), used_bytes, used_lines, oversized)
 
 
 def _stripped_columns(records: list[Record], width: int) -> list[pa.Array]:
@@ -396,6 +552,7 @@ def _merge(quick: RecordBlock, slow: list[Record], width: int) -> RecordBlock:
     """Add records of the Python parser (fields stripped already) to those of pyarrow."""
     good = [r for r in slow if len(r.fields) == width]
     quick.ragged.extend((r.line, r.raw, r.undecodable) for r in slow if len(r.fields) != width)
+    quick.sizes.update((r.line, r.size) for r in slow if r.size is not None)
     if not good:
         return quick
     n = len(quick.lines)
@@ -418,7 +575,7 @@ def _parse_fast(
     plain: bool,
     skip: Sequence[tuple[int, int]] = (),
     starts: npt.NDArray[np.int64] | None = None,
-) -> tuple[RecordBlock, int, int]:
+) -> RecordBlock:
     """Parse with pyarrow; lines in the ``skip`` ranges (block-relative) are left out.
 
     ``starts`` (the offsets of the block's lines) saves finding them again.
@@ -476,12 +633,8 @@ def _parse_fast(
         mask = pa.array(rows)
         fields = [col.filter(mask) for col in fields]
         offsets = offsets[rows]
-    return (
-        RecordBlock(
-            first_line + offsets, fields, ragged=ragged, blank_lines=blank, plain_ascii=plain
-        ),
-        len(block),
-        total,
+    return RecordBlock(
+        first_line + offsets, fields, ragged=ragged, blank_lines=blank, plain_ascii=plain
     )
 
 
@@ -514,33 +667,47 @@ def _empty_line_rows(
     return result
 
 
+class _DecodedLines(list[tuple[str, bool]]):
+    """Lines decoded at once, with their sizes in bytes."""
+
+    def __init__(self, items: list[tuple[str, bool]], starts: npt.NDArray[np.int64]) -> None:
+        super().__init__(items)
+        self.starts = starts
+
+    def size(self, i: int) -> int:
+        return int(self.starts[i + 1] - self.starts[i]) - 1
+
+
 def _parse_slow(
-    block: bytes, first_line: int, header: Header, eof: bool
-) -> tuple[RecordBlock, int, int]:
+    block: bytes, first_line: int, header: Header, eof: bool, starts: npt.NDArray[np.int64]
+) -> ParsedBlock:
     """Parse a whole block with the Python parser."""
     pieces = block.split(b"\n")
     if block.endswith(b"\n"):
         pieces.pop()
     try:
-        lines: Lines = [(text, False) for text in block.decode("utf-8").split("\n")[: len(pieces)]]
+        decoded = [(text, False) for text in block.decode("utf-8").split("\n")[: len(pieces)]]
     except UnicodeDecodeError:
-        lines = decode_lines(pieces)
-    parsed = parse_lines(lines, first_line, eof=eof)
+        decoded = decode_lines(pieces)
+    lines = _DecodedLines(decoded, starts)
+    parsed = parse_lines(lines, first_line, eof=eof, max_bytes=header.max_record_bytes)
     width = header.width
     good = [r for r in parsed.records if len(r.fields) == width]
     ragged = [(r.line, r.raw, r.undecodable) for r in parsed.records if len(r.fields) != width]
     fields = _stripped_columns(good, width)
-    used_bytes = min(len(block), sum(len(piece) + 1 for piece in pieces[: parsed.consumed]))
-    return (
+    used_bytes = min(len(block), int(starts[parsed.consumed]))
+    return ParsedBlock(
         RecordBlock(
             lines=np.fromiter((r.line for r in good), dtype=np.int64, count=len(good)),
             fields=fields,
             raw=pa.array([r.raw for r in good], type=pa.string()),
             undecodable=np.fromiter((r.undecodable for r in good), dtype=np.bool_, count=len(good)),
             ragged=ragged,
+            sizes={r.line: r.size for r in parsed.records if r.size is not None},
             blank_lines=parsed.blank_lines,
             plain_ascii=True,  # stripped by Python already
         ),
         used_bytes,
         parsed.consumed,
+        parsed.oversized,
     )

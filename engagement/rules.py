@@ -12,6 +12,16 @@ REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
 #: A metric's absolute value may not exceed this.
 MAX_ABS_VALUE = 10**15
 
+#: A physical record (without its line terminator) longer than this many bytes is rejected.
+MAX_RECORD_BYTES = 1 << 20
+
+#: A reject keeps at most this many bytes of its record's text.
+RAW_LIMIT = 4096
+
+#: An id (stripped) may hold at most this many characters, none of them a control character.
+MAX_ID_CHARS = 256
+CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
 #: An integer literal: optional sign, digits, optionally "." followed by zeros only.
 INTEGER_LITERAL = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
 
@@ -20,9 +30,11 @@ class RejectReason(StrEnum):
     """Why a record was rejected. Members are in priority order: the first that applies is
     the record's primary reason. Values are stable codes stored with every reject."""
 
+    RECORD_TOO_LARGE = "record_too_large"
     UNDECODABLE = "undecodable"
     WRONG_FIELD_COUNT = "wrong_field_count"
     MISSING_VALUE = "missing_value"
+    INVALID_ID = "invalid_id"
     INVALID_NUMBER = "invalid_number"
     OUT_OF_RANGE = "out_of_range"
     NEGATIVE_VALUE = "negative_value"
@@ -58,3 +70,18 @@ def parse_metric(text: str) -> int | RejectReason:
 def engagement_rate(views: int, likes: int, comments: int, shares: int) -> float:
     """``(likes + comments + shares) / views * 100`` in float64, as the library stores it."""
     return float(likes + comments + shares) / float(views) * 100.0
+
+
+def is_valid_id(text: str) -> bool:
+    """Is a stripped, non-empty id acceptable: at most 256 characters, no control character?"""
+    return len(text) <= MAX_ID_CHARS and CONTROL_CHARACTERS.isdisjoint(text)
+
+
+def clip_raw(data: bytes) -> bytes:
+    """The first :data:`RAW_LIMIT` bytes of a record, cut on a UTF-8 character boundary."""
+    if len(data) <= RAW_LIMIT:
+        return data
+    cut = RAW_LIMIT
+    while cut > RAW_LIMIT - 3 and (data[cut] & 0xC0) == 0x80:  # a continuation byte
+        cut -= 1
+    return data[:cut]

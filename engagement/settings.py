@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .rules import MAX_RECORD_BYTES
 
 
 class Settings(BaseSettings):
@@ -33,6 +35,11 @@ class Settings(BaseSettings):
         description="Seconds the API waits for the store before answering 503.",
     )
     chunk_size: int = Field(default=200_000, gt=0, description="Rows per ETL chunk.")
+    max_record_bytes: int = Field(
+        default=MAX_RECORD_BYTES,
+        gt=0,
+        description="Records longer than this many bytes are rejected as record_too_large.",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )
@@ -44,3 +51,12 @@ class Settings(BaseSettings):
 
     def uri(self) -> str | None:
         return self.mongodb_uri.get_secret_value() if self.mongodb_uri else None
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming the environment variables that hold bad values, and why."""
+    parts = []
+    for item in error.errors():
+        name = "ENGAGEMENT_" + "_".join(str(loc) for loc in item["loc"]).upper()
+        parts.append(f"{name}: {item['msg']}")
+    return "invalid setting " + "; ".join(parts)

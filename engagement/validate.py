@@ -15,7 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .reader import Header, RecordBlock
-from .rules import ID_COLUMNS, METRIC_COLUMNS, REASONS, RejectReason, parse_metric
+from .rules import (
+    ID_COLUMNS,
+    MAX_ID_CHARS,
+    METRIC_COLUMNS,
+    REASONS,
+    RejectReason,
+    clip_raw,
+    parse_metric,
+)
 
 # Characters Python's str.strip() removes that pyarrow's ASCII trim keeps.
 _ODD_EDGE = r"^[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]|[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]$"
@@ -29,12 +37,29 @@ ACCEPTED_SCHEMA = pa.schema(
 
 
 class RejectRow(TypedDict):
-    """A rejected record, before the run and source are attached."""
+    """A rejected record, before the run and source are attached. ``raw`` holds at most
+    4 KiB of the record; ``rawBytes`` is its full length, ``rawTruncated`` whether raw is cut."""
 
     line: int
     reason: str
     reasons: list[str]
     raw: str
+    rawBytes: int
+    rawTruncated: bool
+
+
+def reject_row(line: int, codes: list[str], raw: str, size: int | None = None) -> RejectRow:
+    """A reject of the record with text ``raw`` (``size`` bytes, when the text does not tell)."""
+    data = raw.encode("utf-8")
+    kept = clip_raw(data)
+    return {
+        "line": line,
+        "reason": codes[0],
+        "reasons": codes,
+        "raw": raw if len(kept) == len(data) else kept.decode("utf-8", "backslashreplace"),
+        "rawBytes": len(data) if size is None else size,
+        "rawTruncated": len(kept) < len(data),
+    }
 
 
 @dataclass
@@ -84,6 +109,41 @@ def _parse_metric_column(
     return values, bits
 
 
+def _invalid_ids(ids: pa.Array, controls: bool) -> npt.NDArray[np.bool_] | None:
+    """Ids longer than MAX_ID_CHARS characters or holding a control character (None: none)."""
+    if len(ids) == 0:
+        return None
+    found: npt.NDArray[np.bool_] | None = None
+    if pc.max(pc.binary_length(ids)).as_py() > MAX_ID_CHARS:  # bytes >= characters
+        found = np.asarray(pc.greater(pc.utf8_length(ids), MAX_ID_CHARS), dtype=np.bool_)
+    if controls:
+        held = _holding_controls(ids)
+        if held is not None:
+            found = held if found is None else found | held
+    return found
+
+
+def _holding_controls(values: pa.Array) -> npt.NDArray[np.bool_] | None:
+    """Strings holding a byte 0x00-0x1F or 0x7F (in UTF-8 these bytes are only ever those
+    characters); None if none does. Reads the array's data buffer with NumPy."""
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    if data_buffer is None or offsets[0] == offsets[-1]:
+        return None
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    # one cheap pass finds 0x00-0x1F and 0x7F, and some bytes >= 0x80 that are checked again
+    maybe = np.flatnonzero(((data + np.uint8(1)) & np.uint8(0x7F)) < 33)
+    hits = maybe[(data[maybe] < 32) | (data[maybe] == 127)]
+    if len(hits) == 0:
+        return None
+    rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
+    held = np.zeros(len(values), dtype=np.bool_)
+    held[rows] = True
+    return held
+
+
 def reasons_of(bits: int) -> list[str]:
     """The reason codes set in a bit mask, in priority order."""
     return [reason.value for reason in REASONS if bits & _BIT[reason]]
@@ -101,6 +161,9 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         ids[name] = strip_values(block.fields[header.positions[name]], block.plain_ascii)
         empty = np.asarray(pc.equal(pc.binary_length(ids[name]), 0), dtype=np.bool_)
         bits |= np.where(empty, _BIT[RejectReason.MISSING_VALUE], 0)
+        invalid = _invalid_ids(ids[name], block.controls)
+        if invalid is not None:
+            bits |= np.where(invalid, _BIT[RejectReason.INVALID_ID], 0)
 
     # A reason applies whenever the values it looks at are numbers: a negative likes is
     # negative_value (and a views of 0 zero_views) even if another metric is not a number.
@@ -141,11 +204,17 @@ def validate(block: RecordBlock, header: Header) -> Validated:
 
 def _reject_rows(block: RecordBlock, bits: npt.NDArray[np.int64]) -> list[RejectRow]:
     rows: list[RejectRow] = []
+    too_large = [RejectReason.RECORD_TOO_LARGE.value]
+    for record in block.oversized:
+        raw = record.head.decode("utf-8", "backslashreplace")
+        row = reject_row(record.line, too_large, raw, record.size)
+        row["rawTruncated"] = len(record.head) < record.size
+        rows.append(row)
     for line, raw, undecodable in block.ragged:
         codes = [RejectReason.WRONG_FIELD_COUNT.value]
         if undecodable:
             codes.insert(0, RejectReason.UNDECODABLE.value)
-        rows.append({"line": line, "reason": codes[0], "reasons": codes, "raw": raw})
+        rows.append(reject_row(line, codes, raw, block.sizes.get(line)))
     bad = np.flatnonzero(bits)
     if len(bad):
         index = pa.array(bad)
@@ -157,8 +226,7 @@ def _reject_rows(block: RecordBlock, bits: npt.NDArray[np.int64]) -> list[Reject
         for index, raw in zip(bad.tolist(), raws, strict=True):
             mask = int(bits[index])
             codes = list(cache.get(mask) or cache.setdefault(mask, reasons_of(mask)))
-            rows.append(
-                {"line": int(block.lines[index]), "reason": codes[0], "reasons": codes, "raw": raw}
-            )
+            line = int(block.lines[index])
+            rows.append(reject_row(line, codes, raw, block.sizes.get(line)))
     rows.sort(key=lambda row: row["line"])
     return rows

@@ -13,9 +13,10 @@ from typing import Any
 
 from engagement import reader
 from engagement.reader import CsvSource, Header
-from engagement.records import decode_lines, parse_lines
-from engagement.rules import ID_COLUMNS, METRIC_COLUMNS, REASONS, RejectReason, parse_metric
+from engagement.rules import MAX_RECORD_BYTES, METRIC_COLUMNS
 from engagement.validate import validate
+
+from . import reference as rules_reference
 
 HEADER = "influencerId,campaignId,views,likes,comments,shares"
 CASES = Path(__file__).resolve().parent / "cases"
@@ -75,30 +76,41 @@ def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
 class _TrickleSource(CsvSource):
     """A CsvSource whose reads return at most ``read_size`` bytes (to move block edges)."""
 
-    def __init__(self, path: str | os.PathLike[str], read_size: int) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], read_size: int, max_bytes: int = MAX_RECORD_BYTES
+    ) -> None:
         self.read_size = read_size
-        super().__init__(path)
+        super().__init__(path, max_bytes)
 
     def _read(self, n: int) -> bytes:
         return super()._read(min(n, self.read_size))
 
 
 @contextmanager
-def open_source(path: str | os.PathLike[str], read_size: int | None = None) -> Iterator[CsvSource]:
-    src = CsvSource(path) if read_size is None else _TrickleSource(path, read_size)
+def open_source(
+    path: str | os.PathLike[str], read_size: int | None = None, max_bytes: int = MAX_RECORD_BYTES
+) -> Iterator[CsvSource]:
+    src = (
+        CsvSource(path, max_bytes)
+        if read_size is None
+        else _TrickleSource(path, read_size, max_bytes)
+    )
     with src:
         yield src
 
 
 def load(
-    path: str | os.PathLike[str], chunk_rows: int = 500_000, read_size: int | None = None
+    path: str | os.PathLike[str],
+    chunk_rows: int = 500_000,
+    read_size: int | None = None,
+    max_bytes: int = MAX_RECORD_BYTES,
 ) -> Result:
     """Read and validate ``path``; ``read_size`` caps every read (small blocks, odd edges)."""
     accepted: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     blank = 0
     blocks = 0
-    with open_source(path, read_size) as src:
+    with open_source(path, read_size, max_bytes) as src:
         header: Header = src.header
         for block in src.blocks(chunk_rows):
             blocks += 1
@@ -125,37 +137,7 @@ def small_header_reads(size: int) -> Iterator[None]:
         reader._HEADER_READ = saved
 
 
-# --- the plain-Python reference ------------------------------------------------------------
-
-
-def reference_reasons(
-    fields: list[str], positions: dict[str, int], width: int, undecodable: bool
-) -> list[str]:
-    """Every reason that applies to a record, from the rules alone, in priority order."""
-    found: set[RejectReason] = set()
-    if undecodable:
-        found.add(RejectReason.UNDECODABLE)
-    if len(fields) != width:
-        found.add(RejectReason.WRONG_FIELD_COUNT)
-    else:
-        for col in ID_COLUMNS:
-            if not fields[positions[col]].strip():
-                found.add(RejectReason.MISSING_VALUE)
-        values: dict[str, int] = {}
-        for col in METRIC_COLUMNS:
-            parsed = parse_metric(fields[positions[col]])
-            if isinstance(parsed, RejectReason):
-                found.add(parsed)
-            else:
-                values[col] = parsed
-        if any(v < 0 for v in values.values()):
-            found.add(RejectReason.NEGATIVE_VALUE)
-        if values.get("views") == 0:
-            found.add(RejectReason.ZERO_VIEWS)
-        if len(values) == len(METRIC_COLUMNS):
-            if values["likes"] + values["comments"] + values["shares"] > values["views"]:
-                found.add(RejectReason.INTERACTIONS_EXCEED_VIEWS)
-    return [r.value for r in REASONS if r in found]
+# --- the plain-Python reference (tests/reference.py) -----------------------------------------
 
 
 @dataclass
@@ -178,35 +160,20 @@ class Reference:
         )
 
 
-def reference(data: bytes) -> Reference:
-    """The rules applied to a whole file (already gunzipped) in plain Python."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    pieces = data.split(b"\n")
-    if data.endswith(b"\n") or not data:
-        pieces.pop()
-    parsed = parse_lines(decode_lines(pieces), 1, eof=True)
-    assert parsed.consumed == len(pieces)
-    head, *records = parsed.records
-    names = tuple(name.strip() for name in head.fields)
-    positions = {col: names.index(col) for col in (*ID_COLUMNS, *METRIC_COLUMNS)}
-    ref = Reference(names, head.line, blank_lines=parsed.blank_lines)
-    ref.leading_blank_lines = head.line - 1
-    for rec in records:
-        reasons = reference_reasons(rec.fields, positions, len(names), rec.undecodable)
-        if reasons:
-            ref.rejects.append(
-                {"line": rec.line, "reason": reasons[0], "reasons": reasons, "raw": rec.raw}
-            )
-        else:
-            row: dict[str, Any] = {
-                "campaignId": rec.fields[positions["campaignId"]].strip(),
-                "influencerId": rec.fields[positions["influencerId"]].strip(),
-            }
-            for col in METRIC_COLUMNS:
-                row[col] = parse_metric(rec.fields[positions[col]])
-            ref.accepted.append(row)
-    return ref
+def reference(data: bytes, max_bytes: int = rules_reference.MAX_RECORD_BYTES) -> Reference:
+    """The rules applied to a whole file (already gunzipped) by tests/reference.py."""
+    out = rules_reference.load(data, max_bytes)
+    return Reference(
+        out.header,
+        out.header_line,
+        out.accepted,
+        out.rejects,
+        out.blank_lines,
+        out.leading_blank_lines,
+    )
+
+
+reference_reasons = rules_reference.reasons
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "input.csv") -> Path:
@@ -271,7 +238,12 @@ def without_padding(result: Result) -> Result:
 
 
 def load_all_ways(
-    tmp_path: Path, data: bytes | str, *, quoted_padding: bool = True, name: str = "case.csv"
+    tmp_path: Path,
+    data: bytes | str,
+    *,
+    quoted_padding: bool = True,
+    name: str = "case.csv",
+    max_bytes: int = MAX_RECORD_BYTES,
 ) -> Result:
     """Load a case through every path and block split; all must agree with the reference.
 
@@ -280,18 +252,19 @@ def load_all_ways(
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path = write(tmp_path, raw, name)
-    base = load(path)
-    expected = reference(raw).comparable()
+    base = load(path, max_bytes=max_bytes)
+    expected = reference(raw, max_bytes).comparable()
     assert base.comparable() == expected
     for read_size in (1, 7, 64):
-        assert load(path, read_size=read_size).comparable() == expected, read_size
+        got = load(path, read_size=read_size, max_bytes=max_bytes)
+        assert got.comparable() == expected, read_size
     with small_header_reads(3):
-        assert load(path, read_size=5).comparable() == expected
+        assert load(path, read_size=5, max_bytes=max_bytes).comparable() == expected
     if raw.endswith(b"\n"):
         kinds = ["clean"] + (["one_quoted", "quoted"] if quoted_padding else [])
         for kind in kinds:
             other = write(tmp_path, padded(raw, kind), f"{kind}_{name}")
             for read_size in (None, 97):
-                got = without_padding(load(other, read_size=read_size))
+                got = without_padding(load(other, read_size=read_size, max_bytes=max_bytes))
                 assert got.comparable() == expected, (kind, read_size)
     return base

@@ -130,6 +130,8 @@ def test_rejects_of_a_run(api: httpx.Client, loaded: dict[str, Any]) -> None:
             "reason": "zero_views",
             "reasons": ["zero_views"],
             "raw": "influencer_m7,campaign_6,0,0,0,0",
+            "rawBytes": 32,
+            "rawTruncated": False,
         }
     ]
 

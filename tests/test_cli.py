@@ -82,7 +82,16 @@ def test_etl_and_queries_as_json(
 
     rejects = as_json(capsys, "rejects")
     assert len(rejects) == 10
-    assert set(rejects[0]) == {"runId", "source", "line", "reason", "reasons", "raw"}
+    assert set(rejects[0]) == {
+        "runId",
+        "source",
+        "line",
+        "reason",
+        "reasons",
+        "raw",
+        "rawBytes",
+        "rawTruncated",
+    }
     only = as_json(capsys, "rejects", report["runId"], "--reason", "invalid_number")
     assert [r["line"] for r in only] == [10004, 10005, 10006, 10007]
 
@@ -191,7 +200,7 @@ def test_generate(
     assert report["rejected"] == summary["expectedRejects"]
     assert report["blankLines"] == summary["malformed"]["blank_line"]
     by_reason = {k: v for k, v in summary["malformed"].items() if k != "blank_line"}
-    assert report["rejectsByReason"] == by_reason
+    assert report["rejectsByReason"] == {"record_too_large": 0, **by_reason}
 
 
 def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -> None:
@@ -237,3 +246,52 @@ def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -
     assert b"succeeded" in out
     text = seen.decode(errors="replace")
     assert "reading" in text and "publishing" in text and "%" in text
+
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(
+    store_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**store_env, "ENGAGEMENT_FAULT": "block:1:raise", "ENGAGEMENT_HOME": str(tmp_path)}
+    command = [engagement_exe(), "etl", str(SAMPLE)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: engagement etl failed: FaultInjected: fault injected at block:1 "
+        f"(traceback in {tmp_path / 'engagement.log'}; --debug shows it)"
+    ]
+    log = (tmp_path / "engagement.log").read_text()
+    assert "Traceback (most recent call last)" in log and "faults.py" in log
+    # the ledger says failed, with the message
+    latest = json.loads(
+        subprocess.run(
+            [engagement_exe(), "runs", "--limit", "1", "--json"],
+            env=store_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    )[0]
+    assert (latest["status"], latest["error"]) == ("failed", "fault injected at block:1")
+
+    debug = subprocess.run(
+        [engagement_exe(), "--debug", "etl", str(SAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.splitlines()[-1].startswith("error: engagement etl failed: FaultInjected")
+
+
+def test_a_bad_setting_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENGAGEMENT_MAX_RECORD_BYTES", "a lot")
+    code, out, err = run_cli(capsys, "etl", str(SAMPLE))
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: invalid setting ENGAGEMENT_MAX_RECORD_BYTES: Input should be a valid integer, "
+        "unable to parse string as an integer\n"
+    )

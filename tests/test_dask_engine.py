@@ -37,6 +37,24 @@ HOSTILE = (
     b"c2,caf\xc3\xa9\xc2\xa0,10,1,1,1,"
 )
 
+GIANT = (
+    b"campaignId,influencerId,views,likes,comments,shares\n"
+    + b"g1,ok,100,1,1,1\n"
+    + b"g1,big,"
+    + b"9" * 3_000_000
+    + b",1,1,1\n"
+    + b'g1,"quoted\n'
+    + b"q\n" * 700_000
+    + b'",10,1,1,1\n'
+    + b"g1,after,10,1,1,1\n"
+    + b'"g1,stray,10,1,1,1\n'
+    + b"g1,x\x7f,10,1,1,1\n"
+    + b"g1,"
+    + b"i" * 300
+    + b",10,1,1,1\n"
+    + b"g1,last,10,1,1,1\n"
+)
+
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
@@ -46,6 +64,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     generated = folder / "generated.csv.gz"
     generate(generated, 20_000, campaigns=7, influencers_per_campaign=30, malformed=0.02, seed=5)
     (folder / "hostile_copy.csv.gz").write_bytes(gzip.compress(HOSTILE.replace(b"c1", b"c3")))
+    giant = folder / "giant.csv"  # records over the 1 MiB bound, a stray quote, odd ids
+    giant.write_bytes(GIANT)
+    (folder / "giant_copy.csv.gz").write_bytes(gzip.compress(GIANT.replace(b"g1", b"g2")))
     usable = []
     for path in sorted(CASES.glob("*.csv")):
         try:
@@ -53,7 +74,15 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         except InputError:
             continue
         usable.append(path)
-    return [*usable, SAMPLE, hostile, folder / "hostile_copy.csv.gz", generated]
+    return [
+        *usable,
+        SAMPLE,
+        hostile,
+        folder / "hostile_copy.csv.gz",
+        giant,
+        folder / "giant_copy.csv.gz",
+        generated,
+    ]
 
 
 def snapshot(store: Store, run_id: str) -> dict[str, Any]:

@@ -71,9 +71,11 @@ def test_sample_file(store: Store) -> None:
         10,
     )
     assert report.rejects_by_reason == {
+        "record_too_large": 0,
         "undecodable": 0,
         "wrong_field_count": 0,
         "missing_value": 3,
+        "invalid_id": 0,
         "invalid_number": 4,
         "out_of_range": 0,
         "negative_value": 1,

@@ -38,9 +38,11 @@ def test_public_api() -> None:
         "top_performers",
     }
     assert [r.value for r in engagement.RejectReason] == [
+        "record_too_large",
         "undecodable",
         "wrong_field_count",
         "missing_value",
+        "invalid_id",
         "invalid_number",
         "out_of_range",
         "negative_value",

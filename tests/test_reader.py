@@ -357,6 +357,8 @@ def test_a_lone_carriage_return_is_not_a_line_end(tmp_path: Path) -> None:
             "reason": "wrong_field_count",
             "reasons": ["wrong_field_count"],
             "raw": "a,b,10,1,1,1\rc,d,10,1,1,1",
+            "rawBytes": 25,
+            "rawTruncated": False,
         }
     ]
 
@@ -367,7 +369,8 @@ def test_no_trailing_newline(tmp_path: Path, newline: str) -> None:
         ("z,y,5,1,1,1", ([("z", "y", 5, 1, 1, 1)], [])),
         ("z,y,0,1,1,1", ([], [3])),
         ("z,y", ([], [3])),
-        ('"z\nq",y,5,1,1,1', ([("z\nq", "y", 5, 1, 1, 1)], [])),
+        ('"z q",y,5,1,1,1', ([("z q", "y", 5, 1, 1, 1)], [])),
+        ('z,y,5,1,1,"1\n2"', ([], [3])),  # a quoted metric spanning lines is no number
     ]:
         data = csv_text("a,b,1,0,0,0", last, newline=newline, trailing=False)
         result = load_all_ways(tmp_path, data)
@@ -376,33 +379,36 @@ def test_no_trailing_newline(tmp_path: Path, newline: str) -> None:
         assert result.reject_lines == expected[1]
 
 
+NOTE_HEADER = HEADER + ",note"
+
+
 def test_quoted_records_spanning_lines(tmp_path: Path) -> None:
     data = csv_text(
-        'a,"two\nlines",10,1,1,1',
-        "b,c,NaN,1,1,1",
-        '"three\nline\nid",c,10,1,1,1',
-        "d,e,0,0,0,0",
-        '"x","y\ny",NaN,1,1,1',
-        "f,g,-1,0,0,0",
+        'a,b,10,1,1,1,"two\nlines"',
+        "b,c,NaN,1,1,1,",
+        'three,c,10,1,1,1,"three\nline\nnote"',
+        "d,e,0,0,0,0,",
+        '"x","y\ny",NaN,1,1,1,',
+        "f,g,-1,0,0,0,",
+        header=NOTE_HEADER,
     )
     result = load_all_ways(tmp_path, data)
-    assert result.rows == [
-        ("a", "two\nlines", 10, 1, 1, 1),
-        ("three\nline\nid", "c", 10, 1, 1, 1),
-    ]
-    assert [(r["line"], r["reason"], r["raw"]) for r in result.rejects] == [
-        (4, "invalid_number", "b,c,NaN,1,1,1"),
-        (8, "zero_views", "d,e,0,0,0,0"),
-        (9, "invalid_number", '"x","y\ny",NaN,1,1,1'),
-        (11, "negative_value", "f,g,-1,0,0,0"),
+    assert result.rows == [("a", "b", 10, 1, 1, 1), ("three", "c", 10, 1, 1, 1)]
+    assert [(r["line"], r["reasons"], r["raw"]) for r in result.rejects] == [
+        (4, ["invalid_number"], "b,c,NaN,1,1,1,"),
+        (8, ["zero_views"], "d,e,0,0,0,0,"),
+        (9, ["invalid_id", "invalid_number"], '"x","y\ny",NaN,1,1,1,'),  # an id with a newline
+        (11, ["negative_value", "interactions_exceed_views"], "f,g,-1,0,0,0,"),
     ]
 
 
 def test_quoted_records_spanning_lines_in_crlf(tmp_path: Path) -> None:
-    data = csv_text('a,"two\r\nlines",10,1,1,1', "b,c,NaN,1,1,1", newline="\r\n")
+    data = csv_text(
+        'a,b,10,1,1,1,"two\r\nlines"', "b,c,NaN,1,1,1,", newline="\r\n", header=NOTE_HEADER
+    )
     result = load_all_ways(tmp_path, data)
-    assert result.rows == [("a", "two\r\nlines", 10, 1, 1, 1)]
-    assert [(r["line"], r["raw"]) for r in result.rejects] == [(4, "b,c,NaN,1,1,1")]
+    assert result.rows == [("a", "b", 10, 1, 1, 1)]
+    assert [(r["line"], r["raw"]) for r in result.rejects] == [(4, "b,c,NaN,1,1,1,")]
 
 
 def test_multi_line_record_in_a_mostly_clean_block(tmp_path: Path) -> None:
@@ -415,16 +421,11 @@ def test_multi_line_record_in_a_mostly_clean_block(tmp_path: Path) -> None:
     rows[100] = '"multi\nline\nid",c,100,1,1,1'
     rows[200] = "late,c,NaN,1,1,1"
     result = load(write(tmp_path, csv_text(*rows)))
-    assert len(result.accepted) == 299
-    assert ("multi\nline\nid", "c", 100, 1, 1, 1) in result.rows
+    assert len(result.accepted) == 298
     assert ("i299", "c", 100, 1, 1, 1) in result.rows
-    assert result.rejects == [
-        {
-            "line": 204,
-            "reason": "invalid_number",
-            "reasons": ["invalid_number"],
-            "raw": "late,c,NaN,1,1,1",
-        }
+    assert [(r["line"], r["reasons"], r["raw"]) for r in result.rejects] == [
+        (102, ["invalid_id"], '"multi\nline\nid",c,100,1,1,1'),  # a newline in an id
+        (204, ["invalid_number"], "late,c,NaN,1,1,1"),
     ]
 
 
@@ -445,6 +446,8 @@ def test_unterminated_quote_in_a_large_file(tmp_path: Path) -> None:
                 "reason": "wrong_field_count",
                 "reasons": ["wrong_field_count"],
                 "raw": '"open,camp,10,1,1,1',
+                "rawBytes": 19,
+                "rawTruncated": False,
             }
         ]
 
@@ -490,6 +493,9 @@ def mixed_file(rows: int, seed: int = 7) -> bytes:
         b" \xc2\xa0nbsp\xc2\xa0 ,c,100,1,1,1",
         "caf\u00e9,\U0001f642,100,1,1,1".encode(),
         b"x,c,1500.0,+5,007, 42 ",
+        b"x\ty,c,100,1,1,1",
+        b"x,c\x7f,100,1,1,1",
+        b"i" * 257 + b",c,100,1,1,1",
         b"x\x00,c,100,1,1,1",
         b"a\rb,c,100,1,1,1",
     ]
@@ -534,6 +540,7 @@ def test_big_mixed_file_sanity(big_mixed: Path) -> None:
         "undecodable",
         "wrong_field_count",
         "missing_value",
+        "invalid_id",
         "invalid_number",
         "out_of_range",
         "negative_value",
@@ -541,7 +548,7 @@ def test_big_mixed_file_sanity(big_mixed: Path) -> None:
         "interactions_exceed_views",
     }
     assert result.blank_lines > 0
-    assert any("\n" in row["campaignId"] for row in result.accepted)
+    assert any("\n" in row["raw"] for row in result.rejects)  # multi-line records parsed
 
 
 @pytest.mark.parametrize(
@@ -585,10 +592,11 @@ def _header(tmp_path: Path, header: str = HEADER) -> Header:
 
 def test_parse_block_fast_path(tmp_path: Path) -> None:
     header = _header(tmp_path)
-    block, used_bytes, used_lines = parse_block(
+    block, used_bytes, used_lines, oversized = parse_block(
         b"a,b,1,2,3,4\n\nc,d,5,6,7,8\r\nshort\n", 10, header, eof=True
     )
     assert (used_bytes, used_lines) == (len(b"a,b,1,2,3,4\n\nc,d,5,6,7,8\r\nshort\n"), 4)
+    assert oversized is False
     assert block.lines.tolist() == [10, 12]
     assert [col.to_pylist() for col in block.fields] == [
         ["a", "c"],
@@ -607,14 +615,14 @@ def test_parse_block_fast_path(tmp_path: Path) -> None:
 def test_parse_block_leaves_an_open_quote_for_the_next_block(tmp_path: Path) -> None:
     header = _header(tmp_path)
     data = b"a,b,1,2,3,4\n" * 30 + b'"open,b,1,2,3,4\nc,d,1,2,3,4\n'
-    block, used_bytes, used_lines = parse_block(data, 2, header, eof=False)
+    block, used_bytes, used_lines, _ = parse_block(data, 2, header, eof=False)
     assert (used_bytes, used_lines) == (12 * 30, 30)
     assert block.lines.tolist() == list(range(2, 32))
     # at the start of a block, nothing can be parsed until more input comes
     rest = data[used_bytes:]
-    empty, used_bytes, used_lines = parse_block(rest, 32, header, eof=False)
+    empty, used_bytes, used_lines, _ = parse_block(rest, 32, header, eof=False)
     assert (used_bytes, used_lines, empty.records) == (0, 0, 0)
-    final, used_bytes, used_lines = parse_block(rest, 32, header, eof=True)
+    final, used_bytes, used_lines, _ = parse_block(rest, 32, header, eof=True)
     assert (used_bytes, used_lines) == (len(rest), 2)
     assert final.ragged == [(32, '"open,b,1,2,3,4', False)]
     assert final.lines.tolist() == [33]
@@ -622,7 +630,7 @@ def test_parse_block_leaves_an_open_quote_for_the_next_block(tmp_path: Path) -> 
 
 def test_parse_block_non_ascii_is_not_plain(tmp_path: Path) -> None:
     header = _header(tmp_path)
-    block, _, _ = parse_block("café,b,1,2,3,4\n".encode(), 2, header, eof=True)
+    block = parse_block("café,b,1,2,3,4\n".encode(), 2, header, eof=True).records
     assert block.plain_ascii is False
     assert block.fields[0].to_pylist() == ["café"]
     assert isinstance(block.lines, np.ndarray)

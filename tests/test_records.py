@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from engagement import records
-from engagement.records import Record, decode_line, decode_lines, parse_lines, split_line
+from engagement.records import (
+    Record,
+    decode_line,
+    decode_lines,
+    parse_lines,
+    split_line,
+    text_size,
+    visible,
+)
 
 
 def lines_of(*texts: str) -> list[tuple[str, bool]]:
@@ -15,11 +22,14 @@ def lines_of(*texts: str) -> list[tuple[str, bool]]:
 def test_decode_line() -> None:
     assert decode_line(b"a,b,c") == ("a,b,c", False)
     assert decode_line("café,🙂".encode()) == ("café,🙂", False)
-    assert decode_line(b"a\xffb") == ("a\\xffb", True)
-    assert decode_line(b"caf\xe9") == ("caf\\xe9", True)  # Latin-1, not UTF-8
-    assert decode_line(b"\xc3") == ("\\xc3", True)  # truncated sequence
+    # undecodable bytes become lone surrogates, so the text maps back to the exact bytes
+    assert decode_line(b"a\xffb") == ("a\udcffb", True)
+    assert decode_line(b"caf\xe9") == ("caf\udce9", True)  # Latin-1, not UTF-8
+    assert decode_line(b"\xc3") == ("\udcc3", True)  # truncated sequence
     assert decode_line(b"") == ("", False)
-    assert decode_lines([b"x", b"\xfe"]) == [("x", False), ("\\xfe", True)]
+    assert decode_lines([b"x", b"\xfe"]) == [("x", False), ("\udcfe", True)]
+    assert visible("a\udcffb") == "a\\xffb"
+    assert text_size("a\udcffb") == 3
 
 
 @pytest.mark.parametrize(
@@ -114,25 +124,25 @@ def test_undecodable_flag_covers_every_line_of_a_record() -> None:
     parsed = parse_lines(lines, 1, eof=True)
     assert parsed.records == [
         Record(1, ["a", "1"], "a,1"),
-        Record(2, ["x\n\\xff", "2"], '"x\n\\xff",2', True),
-        Record(4, ["\\xfe", "3"], "\\xfe,3", True),
+        Record(2, ["x\n\\xff", "2"], '"x\n\\xff",2', True, 10),
+        Record(4, ["\\xfe", "3"], "\\xfe,3", True, 6),
     ]
 
 
-def test_record_longer_than_the_limit_is_cut_to_its_first_line(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(records, "MAX_RECORD_CHARS", 20)
-    lines = lines_of('"a', "b" * 30, 'c",1', "d,2")
-    parsed = parse_lines(lines, 1, eof=False)
-    assert parsed.records == [
-        Record(1, ["a"], '"a'),
-        Record(2, ["b" * 30], "b" * 30),
-        Record(3, ['c"', "1"], 'c",1'),
-        Record(4, ["d", "2"], "d,2"),
-    ]
-    short = parse_lines(lines_of('"a', "b", 'c",1'), 1, eof=False)
-    assert short.records == [Record(1, ["a\nb\nc", "1"], '"a\nb\nc",1')]
+def test_parsing_stops_in_front_of_a_record_longer_than_max_bytes() -> None:
+    lines = lines_of("a,1", '"a', "b" * 30, 'c",1', "d,2")
+    parsed = parse_lines(lines, 1, eof=False, max_bytes=20)
+    assert parsed.records == [Record(1, ["a", "1"], "a,1")]
+    assert (parsed.consumed, parsed.oversized) == (1, True)
+    # a record of exactly max_bytes is parsed; one byte more is not
+    exact = parse_lines(lines_of('"a', "b", 'c",1'), 1, eof=False, max_bytes=9)
+    assert exact.records == [Record(1, ["a\nb\nc", "1"], '"a\nb\nc",1')]
+    over = parse_lines(lines_of('"a', "b", 'c",12'), 1, eof=False, max_bytes=9)
+    assert (over.records, over.consumed, over.oversized) == ([], 0, True)
+    # a single long line, blank or not, counts in bytes without its "\r"
+    assert parse_lines(lines_of("é" * 5 + "\r"), 1, eof=True, max_bytes=10).records
+    assert parse_lines(lines_of("é" * 6), 1, eof=True, max_bytes=11).oversized
+    assert parse_lines(lines_of(" " * 12), 1, eof=True, max_bytes=11).oversized
 
 
 def test_csv_errors_fall_back_to_splitting() -> None:

@@ -25,10 +25,10 @@ from engagement.aggregate import Aggregator
 from engagement.engines import BlockResult, PandasEngine, reduce_raw
 from engagement.errors import InputError
 from engagement.reader import BOM, GZIP_MAGIC, CsvSource
-from engagement.records import decode_lines, parse_lines
-from engagement.rules import ID_COLUMNS, METRIC_COLUMNS, REASONS, REQUIRED_COLUMNS, parse_metric
+from engagement.rules import ID_COLUMNS, MAX_RECORD_BYTES, METRIC_COLUMNS, REASONS, REQUIRED_COLUMNS
 from engagement.validate import validate
 
+from . import reference as rules
 from .helpers import HEADER, open_source, reference, reference_reasons
 
 KNOWN_REASONS = [reason.value for reason in REASONS]
@@ -120,10 +120,14 @@ def engine_results(src: CsvSource, chunk_rows: int, raw: bool) -> Iterator[Block
 
 
 def run_engine(
-    path: Path, chunk_rows: int = 200_000, read_size: int | None = None, raw: bool = False
+    path: Path,
+    chunk_rows: int = 200_000,
+    read_size: int | None = None,
+    raw: bool = False,
+    max_bytes: int = MAX_RECORD_BYTES,
 ) -> Outcome:
     out = Outcome()
-    with open_source(path, read_size) as src:
+    with open_source(path, read_size, max_bytes) as src:
         out.blank_lines = src.leading_blank_lines
         for result in engine_results(src, chunk_rows, raw):
             assert result.rows == result.accepted + len(result.rejects)
@@ -140,9 +144,9 @@ def run_engine(
     return out
 
 
-def reference_outcome(data: bytes) -> Outcome:
-    """The plain-Python reference of ``tests/helpers.py``, in the engine's terms."""
-    ref = reference(data)
+def reference_outcome(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
+    """The plain-Python reference of ``tests/reference.py``, in the engine's terms."""
+    ref = reference(data, max_bytes)
     out = Outcome(
         rows=len(ref.accepted) + len(ref.rejects),
         accepted=len(ref.accepted),
@@ -173,12 +177,14 @@ def check_outcome(out: Outcome, data: bytes) -> None:
     assert out.rows + out.blank_lines + 1 <= lines
 
 
-def check_all_ways(path: Path, data: bytes, chunk_rows: int, read_size: int) -> Outcome:
+def check_all_ways(
+    path: Path, data: bytes, chunk_rows: int, read_size: int, max_bytes: int = MAX_RECORD_BYTES
+) -> Outcome:
     """Read ``path`` as the pipeline does and at small blocks both ways: all must agree."""
-    base = run_engine(path)
+    base = run_engine(path, max_bytes=max_bytes)
     check_outcome(base, data)
-    assert run_engine(path, chunk_rows, read_size) == base
-    assert run_engine(path, chunk_rows, read_size, raw=True) == base
+    assert run_engine(path, chunk_rows, read_size, max_bytes=max_bytes) == base
+    assert run_engine(path, chunk_rows, read_size, raw=True, max_bytes=max_bytes) == base
     return base
 
 
@@ -306,15 +312,11 @@ def unusable_header(data: bytes) -> bool:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error):
             return True
-    body = data.removeprefix(BOM)
-    pieces = body.split(b"\n")
-    if not body or body.endswith(b"\n"):
-        pieces.pop()
-    records = parse_lines(decode_lines(pieces), 1, eof=True).records
-    if not records or records[0].undecodable:
+    try:
+        rules.load(data)
+    except rules.Unusable:
         return True
-    names = [name.strip() for name in records[0].fields]
-    return any(names.count(col) != 1 for col in REQUIRED_COLUMNS)
+    return False
 
 
 @settings(max_examples=600, **SETTINGS)
@@ -483,13 +485,10 @@ def expected_from_items(
         if item["good"]:
             assert reasons == []
         if reasons:
-            raw = item["text"]
-            rejects.append(
-                {"line": item["line"], "reason": reasons[0], "reasons": reasons, "raw": raw}
-            )
+            rejects.append(rules.reject(item["line"], reasons, item["text"].encode()))
         else:
             row = {c: fields[positions[c]].strip() for c in ID_COLUMNS}
-            row.update({c: parse_metric(fields[positions[c]]) for c in METRIC_COLUMNS})
+            row.update({c: rules.metric(fields[positions[c]]) for c in METRIC_COLUMNS})
             accepted.append(tuple(row[c] for c in ("campaignId", "influencerId", *METRIC_COLUMNS)))
     return rejects, sorted(accepted)
 
@@ -622,3 +621,72 @@ def test_well_formed_rows_aggregate_and_rank(
         ]
         # the library rates the same integer sums in float64: equal to the last bit
         assert got == expected_performers(rows)
+
+
+# --- 5. records around the size bound, long ids, control characters -------------------------
+
+
+@st.composite
+def bounded_files(draw: st.DrawFn) -> tuple[bytes, int]:
+    """A file with records just under, at and over a small bound, multi-line ones, stray
+    quotes, long ids and ids with control characters; and the bound."""
+    bound = draw(st.integers(64, 400))
+    newline = draw(st.sampled_from([b"\n", b"\r\n"]))
+    char = draw(st.sampled_from([b"x", "é".encode(), "🙂".encode()]))
+    lines = [HEADER.encode() + b",note"]
+    for k in range(draw(st.integers(1, 12))):
+        kind = draw(
+            st.sampled_from(["good", "sized", "multi", "stray", "long_id", "control", "bare"])
+        )
+        row = b"i%d,c,100,1,2,3," % k
+        if kind == "sized":  # a record of bound + delta bytes (without its terminator)
+            delta = draw(st.integers(-2, 2))
+            pad = max(0, bound + delta - len(row))
+            note_text = (char * (pad // len(char) + 1))[:pad]
+            lines.append(row + note_text)
+        elif kind == "multi":  # a quoted note spanning lines, short or long
+            parts = draw(st.integers(2, 4))
+            size = draw(st.sampled_from([bound // 4, bound // 2, bound, 2 * bound]))
+            piece = b"y" * max(1, size // parts)
+            lines.append(row + b'"' + b"\n".join([piece] * parts) + b'"')
+        elif kind == "stray":  # a quote that never closes, or closes much later
+            lines.append(b'"' + row + char * draw(st.integers(0, bound)))
+        elif kind == "long_id":
+            length = draw(st.sampled_from([255, 256, 257, 300]))
+            ident = (char * length).decode("utf-8")
+            lines.append(ident.encode() + b",c,100,1,2,3,")
+        elif kind == "control":
+            bad = draw(st.sampled_from(["\x00", "\t", "\x7f", "\x1f", "\x0b", "\x01"]))
+            where = draw(st.sampled_from(["a{}b,c", "a,c{}d", "{}a,c", "a{},c"]))
+            lines.append(where.format(bad).encode() + b",100,1,2,3,")
+        elif kind == "bare":  # a line longer than the bound, with nothing but one byte
+            lines.append(char * (bound // len(char) + draw(st.integers(0, 3))))
+        else:
+            lines.append(row)
+    trailing = draw(st.booleans())
+    return newline.join(lines) + (newline if trailing else b""), bound
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(
+    case=bounded_files(),
+    chunk_rows=st.integers(1, 7),
+    read_size=st.one_of(st.integers(1, 120), st.integers(120, 3000)),
+)
+def test_records_around_the_bound(
+    workdir: Path, case: tuple[bytes, int], chunk_rows: int, read_size: int
+) -> None:
+    with _Example("records_around_the_bound"):
+        data, bound = case
+        path = write_case(workdir, data)
+        note(f"data={data!r} bound={bound}")
+        out = check_all_ways(path, data, chunk_rows, read_size, max_bytes=bound)
+        assert out == reference_outcome(data, bound)
+        for row in out.rejects:
+            assert len(row["raw"].encode()) <= 4096
+            assert row["rawTruncated"] == (row["rawBytes"] > len(row["raw"].encode()))
+            if row["reason"] == "record_too_large":
+                assert row["rawBytes"] > bound
+                event("record_too_large")
+            if "invalid_id" in row["reasons"]:
+                event("invalid_id")

@@ -28,10 +28,12 @@ def test_summary_table(known_run: dict[str, object]) -> None:
 
 def test_rejects_by_reason_and_chart(known_run: dict[str, object]) -> None:
     table = reporting.rejects_by_reason(known_run)
-    assert table["reason"].tolist()[:4] == [
+    assert table["reason"].tolist()[:6] == [
+        "record_too_large",
         "undecodable",
         "wrong_field_count",
         "missing_value",
+        "invalid_id",
         "invalid_number",
     ]
     counts = dict(zip(table["reason"], table["rejected"], strict=True))
@@ -47,7 +49,7 @@ def test_rejects_by_reason_and_chart(known_run: dict[str, object]) -> None:
         for bar, label in zip(bars, figure.axes[0].get_yticklabels(), strict=True)
     }
     assert widths["missing_value"] == 1 and widths["invalid_number"] == 1
-    assert widths["zero_views"] == 0 and len(bars) == 8
+    assert widths["zero_views"] == 0 and len(bars) == 10
 
 
 def test_reject_examples(store: Store, known_run: dict[str, object]) -> None:

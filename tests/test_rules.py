@@ -24,9 +24,11 @@ R = RejectReason
 
 def test_reason_codes_and_priority_order() -> None:
     assert [r.value for r in RejectReason] == [
+        "record_too_large",
         "undecodable",
         "wrong_field_count",
         "missing_value",
+        "invalid_id",
         "invalid_number",
         "out_of_range",
         "negative_value",

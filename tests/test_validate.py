@@ -27,8 +27,16 @@ from .helpers import (
 )
 
 
-def reject(line: int, raw: str, *reasons: str) -> dict[str, object]:
-    return {"line": line, "reason": reasons[0], "reasons": list(reasons), "raw": raw}
+def reject(line: int, raw: str, *reasons: str, size: int | None = None) -> dict[str, object]:
+    """A reject of a record shown as ``raw`` (``size`` bytes: by default, raw's UTF-8)."""
+    return {
+        "line": line,
+        "reason": reasons[0],
+        "reasons": list(reasons),
+        "raw": raw,
+        "rawBytes": len(raw.encode()) if size is None else size,
+        "rawTruncated": False,
+    }
 
 
 # --- each reason ---------------------------------------------------------------------------
@@ -65,10 +73,11 @@ def test_undecodable_alone_and_its_neighbours_kept(tmp_path: Path) -> None:
         ("last", "c", 100, 1, 1, 1),
     ]
     assert result.rejects == [
-        reject(3, "inf_\\xff,camp,100,1,1,1", "undecodable"),
-        reject(5, "caf\\xe9,c,100,1,1,1", "undecodable"),
-        reject(6, "\\xfe\\xff", "undecodable", "wrong_field_count"),
-        reject(7, "x,c,\\xff,1,1,1", "undecodable", "invalid_number"),
+        # rawBytes counts the record's own bytes, not its \\xNN escapes
+        reject(3, "inf_\\xff,camp,100,1,1,1", "undecodable", size=20),
+        reject(5, "caf\\xe9,c,100,1,1,1", "undecodable", size=16),
+        reject(6, "\\xfe\\xff", "undecodable", "wrong_field_count", size=2),
+        reject(7, "x,c,\\xff,1,1,1", "undecodable", "invalid_number", size=11),
     ]
 
 
@@ -80,7 +89,8 @@ def test_undecodable_multi_line_record_and_crlf(tmp_path: Path) -> None:
     result = load_all_ways(tmp_path, data)
     assert result.rows == [("ok", "c", 100, 1, 1, 1), ("ok2", "c", 9, 1, 1, 1)]
     assert result.rejects == [
-        reject(3, '"multi\r\n\\xff",c,100,1,1,1', "undecodable"),
+        # the id holds a CR and a LF: control characters
+        reject(3, '"multi\r\n\\xff",c,100,1,1,1', "undecodable", "invalid_id", size=22),
         reject(5, "next,c,0,0,0,0", "zero_views"),
     ]
 
@@ -290,7 +300,6 @@ def test_quoting(tmp_path: Path) -> None:
     assert result.rows == sorted(
         [
             ("inf, with comma", 'camp "quoted"', 100, 1, 2, 3),
-            ("inf_ml", "camp\nspan\nthree", 100, 1, 1, 1),
             ('in"side', "camp", 100, 1, 1, 1),  # a stray quote inside a field is literal
             ("inf_q", "camp", 100, 1, 1, 1),  # a quoted number
             ("inf_z", "camp", 100, 1, 1, 1),
@@ -298,8 +307,10 @@ def test_quoting(tmp_path: Path) -> None:
         ]
     )
     assert result.rejects == [
+        # a quoted id may span lines, but a newline is a control character
+        reject(3, '"inf_ml","camp\nspan\nthree",100,1,1,1', "invalid_id"),
         reject(6, "inf_after,camp,NaN,1,1,1", "invalid_number"),  # after a 3-line record
-        reject(7, '"bad_ml","x\ny",NaN,1,1,1', "invalid_number"),
+        reject(7, '"bad_ml","x\ny",NaN,1,1,1', "invalid_id", "invalid_number"),
         reject(11, '"",camp,100,1,1,1', "missing_value"),
         reject(13, '"unterminated,camp,100,1,1,1', "wrong_field_count"),
         reject(15, "inf_last,camp,0,0,0,0", "zero_views"),
@@ -334,11 +345,13 @@ def test_control_characters_and_nul(tmp_path: Path) -> None:
     rows = ["a\x00,b,1,0,0,0", "c,d,1,0,0,0", "\x1ce\x1f,f,\x1c2\x1f,0,0,0", "g,h,1\x00,0,0,0"]
     result = load_all_ways(tmp_path, csv_text(*rows))
     assert result.rows == [
-        ("a\x00", "b", 1, 0, 0, 0),  # NUL is not whitespace: kept
         ("c", "d", 1, 0, 0, 0),
-        ("e", "f", 2, 0, 0, 0),  # \x1c-\x1f are whitespace to str.strip
+        ("e", "f", 2, 0, 0, 0),  # \x1c-\x1f are whitespace to str.strip: stripped, not held
     ]
-    assert result.rejects == [reject(5, "g,h,1\x00,0,0,0", "invalid_number")]
+    assert result.rejects == [
+        reject(2, "a\x00,b,1,0,0,0", "invalid_id"),  # NUL is not whitespace: kept, invalid
+        reject(5, "g,h,1\x00,0,0,0", "invalid_number"),
+    ]
 
 
 # --- the sample ----------------------------------------------------------------------------
@@ -461,8 +474,8 @@ def test_plain_ascii_flag_does_not_change_ascii_results() -> None:
 
 def test_reasons_of() -> None:
     assert reasons_of(0) == []
-    assert reasons_of(0b11111111) == [r.value for r in RejectReason]
-    assert reasons_of(0b10000001) == ["undecodable", "interactions_exceed_views"]
+    assert reasons_of(0b1111111111) == [r.value for r in RejectReason]
+    assert reasons_of(0b1000000010) == ["undecodable", "interactions_exceed_views"]
 
 
 # --- property: the fast and mixed paths equal a plain-Python reading of the rules -----------

@@ -1,0 +1,246 @@
+"""The data rules of DESIGN.md in plain Python: the standard library only, never the product.
+
+The product's reader, parser and validator are compared with this. It holds a whole file in
+memory and goes record by record: simple and slow, on purpose.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+csv.field_size_limit(2**31 - 1)
+
+BOM = b"\xef\xbb\xbf"
+IDS = ("influencerId", "campaignId")
+METRICS = ("views", "likes", "comments", "shares")
+REQUIRED = IDS + METRICS
+REASONS = (
+    "record_too_large",
+    "undecodable",
+    "wrong_field_count",
+    "missing_value",
+    "invalid_id",
+    "invalid_number",
+    "out_of_range",
+    "negative_value",
+    "zero_views",
+    "interactions_exceed_views",
+)
+MAX_RECORD_BYTES = 1 << 20
+RAW_LIMIT = 4096
+MAX_ID_CHARS = 256
+MAX_ABS = 10**15
+LITERAL = re.compile(r"([+-]?)([0-9]+)(\.0*)?")
+
+
+def metric(text: str) -> int | str:
+    """A metric's value, or the reason it is not one (sign checks are the caller's)."""
+    value = text.strip()
+    if not value:
+        return "missing_value"
+    match = LITERAL.fullmatch(value)
+    if match is None:
+        return "invalid_number"
+    number = int(match.group(2))
+    if number > MAX_ABS:
+        return "out_of_range"
+    return -number if match.group(1) == "-" else number
+
+
+def bad_id(value: str) -> bool:
+    return len(value) > MAX_ID_CHARS or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+
+
+def reasons(
+    fields: list[str], positions: dict[str, int], width: int, undecodable: bool
+) -> list[str]:
+    """Every reason that applies to a record of ``fields``, in priority order."""
+    found: set[str] = {"undecodable"} if undecodable else set()
+    if len(fields) != width:
+        found.add("wrong_field_count")
+    else:
+        for col in IDS:
+            value = fields[positions[col]].strip()
+            if not value:
+                found.add("missing_value")
+            elif bad_id(value):
+                found.add("invalid_id")
+        values: dict[str, int] = {}
+        for col in METRICS:
+            parsed = metric(fields[positions[col]])
+            if isinstance(parsed, str):
+                found.add(parsed)
+            else:
+                values[col] = parsed
+        if any(v < 0 for v in values.values()):
+            found.add("negative_value")
+        if values.get("views") == 0:
+            found.add("zero_views")
+        if len(values) == len(METRICS):
+            if values["likes"] + values["comments"] + values["shares"] > values["views"]:
+                found.add("interactions_exceed_views")
+    return [r for r in REASONS if r in found]
+
+
+def clip(data: bytes) -> bytes:
+    """At most RAW_LIMIT bytes, not ending inside a UTF-8 character."""
+    if len(data) <= RAW_LIMIT:
+        return data
+    for cut in range(RAW_LIMIT, RAW_LIMIT - 4, -1):
+        if data[cut] & 0xC0 != 0x80:  # not a continuation byte: a character starts here
+            return data[:cut]
+    return data[: RAW_LIMIT - 3]
+
+
+@dataclass
+class Item:
+    """A blank line, a record (fields, raw text) or a record over the bound."""
+
+    line: int
+    blank: bool = False
+    fields: list[str] = field(default_factory=list)
+    raw: bytes = b""  # the record's bytes without its terminator
+    undecodable: bool = False
+    too_large: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "backslashreplace")
+
+
+def _text(piece: bytes) -> str:
+    return piece.decode("utf-8", "backslashreplace")
+
+
+def _body(piece: bytes) -> bytes:
+    return piece[:-1] if piece.endswith(b"\r") else piece
+
+
+def _alone(body: str) -> list[str]:
+    """The fields of one line taken alone."""
+    if '"' in body:
+        try:
+            return next(csv.reader([body]))
+        except (csv.Error, StopIteration):
+            pass
+    return body.split(",")
+
+
+def items(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+    """The blank lines and records of a file, in order."""
+    data = data.removeprefix(BOM)
+    pieces = data.split(b"\n")
+    if not data or data.endswith(b"\n"):
+        pieces.pop()
+    i = 0
+    while i < len(pieces):
+        first = _body(pieces[i])
+        span = 1
+        if b'"' in first:
+            found = _quoted_record(pieces, i)
+            span, fields = found if found else (1, _alone(_text(first)))
+        else:
+            fields = _text(first).split(",")
+        raw = _body(b"\n".join(pieces[i : i + span]))
+        undecodable = any(not _valid(p) for p in pieces[i : i + span])
+        if len(raw) > max_bytes:
+            yield Item(i + 1, raw=raw, too_large=True)
+        elif span == 1 and not _text(first).strip():
+            yield Item(i + 1, blank=True)
+        else:
+            yield Item(i + 1, fields=fields, raw=raw, undecodable=undecodable)
+        i += span
+
+
+def _quoted_record(pieces: list[bytes], start: int) -> tuple[int, list[str]] | None:
+    """The lines and fields of the record at ``start`` by the csv module; None when it errs
+    or its quote is still open at the end of the file (then the first line stands alone)."""
+    ended = {"input": False}
+
+    def lines() -> Iterator[str]:
+        for piece in pieces[start:]:
+            yield _text(piece) + "\n"
+        ended["input"] = True
+
+    reader = csv.reader(lines())
+    try:
+        fields = next(reader)
+    except csv.Error:
+        return None
+    return None if ended["input"] else (reader.line_num, fields)
+
+
+def _valid(piece: bytes) -> bool:
+    try:
+        piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def reject(line: int, codes: list[str], raw: bytes, text: str | None = None) -> dict[str, Any]:
+    """A reject as the product stores it: raw text cut to RAW_LIMIT bytes of its UTF-8."""
+    shown = (text if text is not None else raw.decode("utf-8", "backslashreplace")).encode()
+    kept = clip(shown)
+    return {
+        "line": line,
+        "reason": codes[0],
+        "reasons": codes,
+        "raw": kept.decode("utf-8", "backslashreplace"),
+        "rawBytes": len(raw),
+        "rawTruncated": len(kept) < len(shown),
+    }
+
+
+class Unusable(Exception):
+    """The file cannot be loaded: no header, an undecodable or a too long one, columns."""
+
+
+@dataclass
+class Outcome:
+    header: tuple[str, ...]
+    header_line: int
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    blank_lines: int = 0
+    leading_blank_lines: int = 0
+
+
+def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
+    """The rules applied to a whole file (already gunzipped)."""
+    stream = items(data, max_bytes)
+    leading = 0
+    for head in stream:
+        if not head.blank:
+            break
+        leading += 1
+    else:
+        raise Unusable("no header")
+    if head.too_large or head.undecodable:
+        raise Unusable("header too large or undecodable")
+    names = tuple(name.strip() for name in head.fields)
+    if any(names.count(col) != 1 for col in REQUIRED):
+        raise Unusable("required columns missing or repeated")
+    positions = {col: names.index(col) for col in REQUIRED}
+    out = Outcome(names, head.line, blank_lines=leading, leading_blank_lines=leading)
+    for item in stream:
+        if item.blank:
+            out.blank_lines += 1
+        elif item.too_large:
+            shown = clip(item.raw)
+            row = reject(item.line, ["record_too_large"], item.raw, _text(shown))
+            row["rawTruncated"] = len(shown) < len(item.raw)
+            out.rejects.append(row)
+        else:
+            codes = reasons(item.fields, positions, len(names), item.undecodable)
+            if codes:
+                out.rejects.append(reject(item.line, codes, item.raw, item.text))
+            else:
+                row: dict[str, Any] = {c: item.fields[positions[c]].strip() for c in IDS}
+                row.update({c: metric(item.fields[positions[c]]) for c in METRICS})
+                out.accepted.append(row)
+    return out
