@@ -12,20 +12,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import EngagementError
-from .rules import MAX_ABS_VALUE, METRIC_COLUMNS
+from .rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
+from .schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS
+from .schema import PAIR as PAIR_FIELDS
+from .schema import SUMS as SUM_FIELDS
 
-PAIR = ["campaignId", "influencerId"]
-SUMS = ["posts", *METRIC_COLUMNS]
-PERFORMER_COLUMNS = [*PAIR, "rank", *SUMS, "engagementRate"]
-CAMPAIGN_COLUMNS = [
-    "campaignId",
-    "influencers",
-    *SUMS,
-    "engagementRate",
-    "medianEngagementRate",
-    "topInfluencerId",
-    "topEngagementRate",
-]
+PAIR = list(PAIR_FIELDS)
+SUMS = list(SUM_FIELDS)
+PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
+CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
 _INT64_MAX = float(np.iinfo(np.int64).max)
 _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 
@@ -116,13 +111,7 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     Rank: within a campaign, by engagement rate descending, then influencerId ascending;
     1-based and unique.
     """
-    views = sums.column("views").to_numpy().astype(np.float64)
-    interactions = (
-        sums.column("likes").to_numpy()
-        + sums.column("comments").to_numpy()
-        + sums.column("shares").to_numpy()
-    ).astype(np.float64)
-    rate = interactions / views * 100.0
+    rate = engagement_rate(*(sums.column(c).to_numpy() for c in METRIC_COLUMNS))
     table = sums.append_column("engagementRate", pa.array(rate))
     order = pc.sort_indices(
         table,
@@ -152,8 +141,7 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
     grouped = performers.groupby("campaignId", sort=True)
     out = grouped[SUMS].sum()
     out.insert(0, "influencers", grouped.size())
-    interactions = out["likes"] + out["comments"] + out["shares"]
-    out["engagementRate"] = interactions.astype("float64") / out["views"].astype("float64") * 100
+    out["engagementRate"] = engagement_rate(*(out[c].to_numpy() for c in METRIC_COLUMNS))
     out["medianEngagementRate"] = grouped["engagementRate"].median()
     top = performers[performers["rank"] == 1].set_index("campaignId")
     out["topInfluencerId"] = top["influencerId"]

@@ -22,7 +22,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import PyMongoError
 
-from .queries import PERFORMER_FIELDS, Page, page_items, page_key
+from .queries import Page, page_items, page_key
+from .schema import PERFORMER_FIELDS
 from .store import CACHE_ROWS, Store
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from . import faults
 from .errors import StoreError
+from .schema import PAIR, SUMS
 from .store import CURRENT, Document, Store, dataset_indexes
 
 BATCH = 10_000
@@ -104,21 +105,9 @@ def cleanup(store: Store, keep: set[str]) -> list[str]:
 
 def dataset_frame(store: Store, run_id: str) -> pd.DataFrame:
     """The performers of a published dataset as a DataFrame (for append mode)."""
-    cursor = store.performers(run_id).find(
-        {},
-        {
-            "_id": 0,
-            "campaignId": 1,
-            "influencerId": 1,
-            "posts": 1,
-            "views": 1,
-            "likes": 1,
-            "comments": 1,
-            "shares": 1,
-        },
-    )
-    frame = pd.DataFrame(list(cursor))
-    for column in ("posts", "views", "likes", "comments", "shares"):
+    projection = {"_id": 0, **dict.fromkeys((*PAIR, *SUMS), 1)}
+    frame = pd.DataFrame(list(store.performers(run_id).find({}, projection)))
+    for column in SUMS:
         if column in frame:
             frame[column] = frame[column].astype(np.int64)
     return frame

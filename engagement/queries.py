@@ -14,8 +14,8 @@ import pandas as pd
 from pymongo import ASCENDING, DESCENDING
 
 from .errors import StoreError, UsageError
-from .report import run_json
-from .rules import REASONS
+from .rules import METRIC_COLUMNS, REASONS, engagement_rate
+from .schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS, REJECT_FIELDS, SUMS, run_json
 from .store import Document, Store, translate_errors
 
 #: The columns of a ranking table, in reading order (CLI, report, dashboard).
@@ -29,31 +29,6 @@ RANKING_COLUMNS = (
     "comments",
     "shares",
 )
-PERFORMER_FIELDS = (
-    "campaignId",
-    "influencerId",
-    "engagementRate",
-    "rank",
-    "posts",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-)
-CAMPAIGN_FIELDS = (
-    "campaignId",
-    "influencers",
-    "posts",
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "engagementRate",
-    "medianEngagementRate",
-    "topInfluencerId",
-    "topEngagementRate",
-)
-REJECT_FIELDS = ("runId", "source", "line", "reason", "reasons", "raw", "rawBytes", "rawTruncated")
 #: Largest offset a query accepts (far beyond any dataset; keeps values within BSON int64).
 MAX_OFFSET = 10**12
 _RATES = ("engagementRate", "medianEngagementRate", "topEngagementRate")
@@ -241,9 +216,8 @@ def influencer(
     rows = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
     if not rows:
         return None
-    totals = {name: sum(int(row[name]) for row in rows) for name in PERFORMER_FIELDS[4:]}
-    interactions = totals["likes"] + totals["comments"] + totals["shares"]
-    rate = interactions / totals["views"] * 100.0
+    totals = {name: sum(int(row[name]) for row in rows) for name in SUMS}
+    rate = engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
     return {
         "influencerId": influencer_id,
         "campaigns": rows,

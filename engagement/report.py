@@ -6,19 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .rules import REASONS
-
-
-def empty_reasons() -> dict[str, int]:
-    """A count for every reject reason, in priority order."""
-    return {reason.value: 0 for reason in REASONS}
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with millisecond precision and a ``Z``."""
-    if moment is None:
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from .schema import Run, Source, dump, empty_reasons
+from .schema import SkippedSource as SkippedSourceJson
+from .schema import run_json as run_json
 
 
 @dataclass
@@ -35,16 +25,7 @@ class SourceReport:
     rejects_by_reason: dict[str, int] = field(default_factory=empty_reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "size": self.size,
-            "sha256": self.sha256,
-            "rowsRead": self.rows_read,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "blankLines": self.blank_lines,
-            "rejectsByReason": dict(self.rejects_by_reason),
-        }
+        return dump(self, Source)
 
 
 @dataclass
@@ -56,7 +37,7 @@ class SkippedSource:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "sha256": self.sha256, "reason": self.reason}
+        return dump(self, SkippedSourceJson)
 
 
 @dataclass
@@ -103,44 +84,7 @@ class RunReport:
         return total
 
     def to_dict(self) -> dict[str, Any]:
-        """The run as JSON, with the API's camelCase names."""
-        return {
-            "runId": self.run_id,
-            "status": self.status,
-            "mode": self.mode,
-            "sources": [s.to_dict() for s in self.sources],
-            "rowsRead": self.rows_read,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "rejectsByReason": self.rejects_by_reason,
-            "blankLines": self.blank_lines,
-            "skippedSources": [s.to_dict() for s in self.skipped_sources],
-            "performers": self.performers,
-            "campaigns": self.campaigns,
-            "startedAt": iso(self.started_at),
-            "finishedAt": iso(self.finished_at),
-            "seconds": round(self.seconds, 3),
-            "error": self.error,
-        }
-
-
-def run_json(doc: dict[str, Any]) -> dict[str, Any]:
-    """A run ledger document as the run JSON object."""
-    return {
-        "runId": doc["_id"],
-        "status": doc["status"],
-        "mode": doc["mode"],
-        "sources": doc.get("sources", []),
-        "rowsRead": doc.get("rowsRead", 0),
-        "accepted": doc.get("accepted", 0),
-        "rejected": doc.get("rejected", 0),
-        "rejectsByReason": doc.get("rejectsByReason", empty_reasons()),
-        "blankLines": doc.get("blankLines", 0),
-        "skippedSources": doc.get("skippedSources", []),
-        "performers": doc.get("performers", 0),
-        "campaigns": doc.get("campaigns", 0),
-        "startedAt": iso(doc.get("startedAt")),
-        "finishedAt": iso(doc.get("finishedAt")),
-        "seconds": doc.get("seconds", 0.0),
-        "error": doc.get("error"),
-    }
+        """The run as JSON, with the API's camelCase names (the schema's :class:`Run`)."""
+        data = dump(self, Run)
+        data["seconds"] = round(self.seconds, 3)
+        return data

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
 
 ID_COLUMNS: tuple[str, ...] = ("influencerId", "campaignId")
 METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
@@ -67,9 +71,28 @@ def parse_metric(text: str) -> int | RejectReason:
     return -value if match.group(1) == "-" else value
 
 
-def engagement_rate(views: int, likes: int, comments: int, shares: int) -> float:
-    """``(likes + comments + shares) / views * 100`` in float64, as the library stores it."""
-    return float(likes + comments + shares) / float(views) * 100.0
+@overload
+def engagement_rate(views: int, likes: int, comments: int, shares: int) -> float: ...
+
+
+@overload
+def engagement_rate(
+    views: npt.ArrayLike, likes: npt.ArrayLike, comments: npt.ArrayLike, shares: npt.ArrayLike
+) -> npt.NDArray[np.float64]: ...
+
+
+def engagement_rate(
+    views: npt.ArrayLike, likes: npt.ArrayLike, comments: npt.ArrayLike, shares: npt.ArrayLike
+) -> float | npt.NDArray[np.float64]:
+    """``(likes + comments + shares) / views * 100``: the one formula of the library.
+
+    The sum of the integer counts, then a float64 division: for Python ints (a float) and for
+    NumPy arrays or pandas Series of int64 sums (an array), equal to the last bit.
+    """
+    if isinstance(views, int) and isinstance(likes, int):
+        return float(likes + comments + shares) / float(views) * 100.0
+    interactions = np.asarray(np.add(np.add(likes, comments), shares)).astype(np.float64)
+    return interactions / np.asarray(views).astype(np.float64) * 100.0
 
 
 def is_valid_id(text: str) -> bool:

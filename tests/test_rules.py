@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import engagement
 from engagement.rules import (
     ID_COLUMNS,
     MAX_ABS_VALUE,
@@ -175,3 +179,31 @@ def test_engagement_rate() -> None:
     assert engagement_rate(16795, 213, 48, 14) == (213 + 48 + 14) / 16795 * 100
     assert engagement_rate(200, 1, 2, 3) == 3.0
     assert isinstance(engagement_rate(1, 0, 0, 0), float)
+
+
+def test_engagement_rate_on_arrays_equals_the_scalar_rate() -> None:
+    rng = np.random.default_rng(3)
+    views = rng.integers(1, 10**15, size=1000)
+    likes, comments, shares = (rng.integers(0, 10**14, size=1000) for _ in range(3))
+    rates = engagement_rate(views, likes, comments, shares)
+    assert rates.dtype == np.float64
+    expected = [
+        engagement_rate(int(v), int(a), int(b), int(c))
+        for v, a, b, c in zip(views, likes, comments, shares, strict=True)
+    ]
+    assert rates.tolist() == expected  # to the last bit
+
+
+def test_the_formula_is_written_once() -> None:
+    """Only engagement.rules divides by views: every other rate comes from its function."""
+    package = Path(engagement.__file__).parent
+    found = [
+        f"{path.relative_to(package)}:{node.lineno}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "rules.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Div)
+        and "views" in ast.unparse(node.right)
+    ]
+    assert found == []

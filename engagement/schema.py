@@ -1,0 +1,242 @@
+"""Every stored and served field, declared once: performer, campaign summary, run, reject.
+
+Each model names its fields as they appear in JSON (and in the store), with their types and
+meaning. The published documents, the query results, the CLI's ``--json``, the run report and
+the REST API's response models are all built from these; a new column starts here, and
+``tests/test_schema.py`` says what else to touch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .rules import METRIC_COLUMNS, REASONS
+
+
+def empty_reasons() -> dict[str, int]:
+    """A count for every reject reason, in priority order."""
+    return {reason.value: 0 for reason in REASONS}
+
+
+#: A performer's key: one document per (campaign, influencer) of a dataset.
+PAIR: tuple[str, ...] = ("campaignId", "influencerId")
+#: The summed fields of a performer (and of a campaign summary).
+SUMS: tuple[str, ...] = ("posts", *METRIC_COLUMNS)
+
+
+class Performer(BaseModel):
+    """An influencer's result in a campaign (a document of a published dataset)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaignId": "campaign_6",
+                    "influencerId": "influencer_5273",
+                    "engagementRate": 9.98,
+                    "rank": 1,
+                    "posts": 1,
+                    "views": 4255,
+                    "likes": 312,
+                    "comments": 59,
+                    "shares": 54,
+                }
+            ]
+        }
+    )
+
+    campaignId: str
+    influencerId: str
+    engagementRate: float = Field(
+        description="(likes + comments + shares) / views * 100 of the sums (served: 2 dp)"
+    )
+    rank: int = Field(ge=1, description="1 = highest rate in the campaign; ties by influencerId")
+    posts: int = Field(ge=1, description="Accepted rows of the pair")
+    views: int = Field(ge=1)
+    likes: int = Field(ge=0)
+    comments: int = Field(ge=0)
+    shares: int = Field(ge=0)
+
+
+class Campaign(BaseModel):
+    """A campaign of a published dataset: its sums, rates and top influencer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "campaignId": "campaign_6",
+                    "influencers": 989,
+                    "posts": 989,
+                    "views": 50612316,
+                    "likes": 1848542,
+                    "comments": 393937,
+                    "shares": 399213,
+                    "engagementRate": 5.22,
+                    "medianEngagementRate": 5.14,
+                    "topInfluencerId": "influencer_5273",
+                    "topEngagementRate": 9.99,
+                }
+            ]
+        }
+    )
+
+    campaignId: str
+    influencers: int = Field(description="Performers of the campaign")
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    engagementRate: float = Field(description="Rate of the campaign's sums")
+    medianEngagementRate: float = Field(description="Median of the influencers' rates")
+    topInfluencerId: str = Field(description="The influencer ranked 1")
+    topEngagementRate: float
+
+
+class Influencer(BaseModel):
+    """An influencer's results in every campaign, and their totals (served, not stored)."""
+
+    influencerId: str
+    campaigns: list[Performer]
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    engagementRate: float = Field(description="Rate over all the influencer's campaigns")
+
+
+class Source(BaseModel):
+    """What one input file contributed to a run."""
+
+    name: str
+    size: int = Field(description="Bytes of the file (compressed, for gzip)")
+    sha256: str
+    rowsRead: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    blankLines: int = 0
+    rejectsByReason: dict[str, int] = Field(default_factory=lambda: empty_reasons())
+
+
+class SkippedSource(BaseModel):
+    """An input file left out of a run, and why."""
+
+    name: str
+    sha256: str
+    reason: str
+
+
+class Run(BaseModel):
+    """An ETL run (its entry in the run ledger). ``rowsRead == accepted + rejected``."""
+
+    runId: str
+    status: str = Field(description="running, succeeded, failed or abandoned")
+    mode: str = Field(description="replace or append")
+    sources: list[Source] = Field(default_factory=list)
+    rowsRead: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    rejectsByReason: dict[str, int] = Field(default_factory=lambda: empty_reasons())
+    blankLines: int = 0
+    skippedSources: list[SkippedSource] = Field(default_factory=list)
+    performers: int = 0
+    campaigns: int = 0
+    startedAt: str | None = Field(default=None, description="ISO 8601, UTC")
+    finishedAt: str | None = Field(default=None, description="ISO 8601, UTC")
+    seconds: float = 0.0
+    error: str | None = None
+
+
+class Reject(BaseModel):
+    """A quarantined record."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "runId": "20261128T225126-be8e47",
+                    "source": "influencers_data_realistic_malformed.csv",
+                    "line": 10004,
+                    "reason": "invalid_number",
+                    "reasons": ["invalid_number"],
+                    "raw": "influencer_m2,campaign_2,NaN,300,50,20",
+                    "rawBytes": 38,
+                    "rawTruncated": False,
+                }
+            ]
+        }
+    )
+
+    runId: str
+    source: str = Field(description="The input file's name")
+    line: int = Field(description="Physical line of the record's first line (header = 1)")
+    reason: str = Field(description="The first reason that applies")
+    reasons: list[str] = Field(description="Every reason that applies, in priority order")
+    raw: str = Field(description="The record's text: at most 4 KiB of it, cut on a character")
+    rawBytes: int = Field(description="The record's full length in bytes (without line end)")
+    rawTruncated: bool = Field(description="Whether raw holds less than the whole record")
+
+
+def fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's field names (its JSON names), in order."""
+    return tuple(model.model_fields)
+
+
+PERFORMER_FIELDS = fields(Performer)
+CAMPAIGN_FIELDS = fields(Campaign)
+RUN_FIELDS = fields(Run)
+REJECT_FIELDS = fields(Reject)
+#: The fields of a reject as the ETL finds it, before the run and the file are attached.
+RECORD_REJECT_FIELDS = tuple(name for name in REJECT_FIELDS if name not in ("runId", "source"))
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with millisecond precision and a ``Z``."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_json(doc: dict[str, Any]) -> dict[str, Any]:
+    """A run (a ledger document, ``_id`` the run id, or a report's fields) as JSON."""
+    data = {name: doc[name] for name in RUN_FIELDS if name in doc}
+    data.setdefault("runId", doc.get("_id"))
+    for name in ("startedAt", "finishedAt"):
+        value = data.get(name)
+        data[name] = iso(value) if isinstance(value, datetime) else value
+    return Run.model_validate(data).model_dump()
+
+
+def camel_to_snake(name: str) -> str:
+    """``rowsRead`` -> ``rows_read``: the Python attribute of a JSON field."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def dump(obj: object, model: type[BaseModel]) -> dict[str, Any]:
+    """An object with snake_case attributes as the JSON of ``model`` (nested lists too)."""
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = getattr(obj, camel_to_snake(name))
+        inner = _item_model(info.annotation)
+        if inner is not None:
+            value = [dump(item, inner) for item in value]
+        elif isinstance(value, datetime):
+            value = iso(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        data[name] = value
+    return model.model_validate(data).model_dump()
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is list and args:
+        item = args[0]
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None

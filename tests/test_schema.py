@@ -1,0 +1,124 @@
+"""One schema: every stored and served field is declared once, in ``engagement.schema``.
+
+Each test follows one way a field reaches the outside (the published documents, the query
+functions, the CLI's ``--json``, the run report and ledger, the ETL's rejects, the REST API's
+OpenAPI schema) and fails when it carries other fields than the schema declares: add a field
+to a model and these tests name every place that does not follow yet.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, get_type_hints
+
+import pyarrow as pa
+import pytest
+
+import engagement
+from api.main import create_app
+from engagement import queries, schema
+from engagement.aggregate import Aggregator, summarize_campaigns
+from engagement.cli import main
+from engagement.report import RunReport
+from engagement.store import Store
+from engagement.validate import RejectRow
+
+from .conftest import SAMPLE
+from .helpers import load
+
+
+@pytest.fixture(scope="module")
+def published(mongo_server: Any) -> Any:
+    with engagement.connect(mongo_server.uri, database="schema_test") as store:
+        store.client.drop_database("schema_test")
+        report = engagement.run_etl([SAMPLE], store=store)
+        yield store, report
+
+
+def test_models_hold_the_pair_and_the_sums() -> None:
+    assert schema.PERFORMER_FIELDS[:2] == schema.PAIR
+    assert set(schema.SUMS) <= set(schema.PERFORMER_FIELDS)
+    assert set(schema.SUMS) <= set(schema.CAMPAIGN_FIELDS)
+    assert set(schema.SUMS) <= set(schema.fields(schema.Influencer))
+    assert schema.RECORD_REJECT_FIELDS == tuple(get_type_hints(RejectRow))
+
+
+def test_published_documents(published: tuple[Store, RunReport]) -> None:
+    store, report = published
+    performer = store.performers(report.run_id).find_one({}, {"_id": 0})
+    campaign = store.campaigns(report.run_id).find_one({}, {"_id": 0})
+    assert performer is not None and campaign is not None
+    assert set(performer) == set(schema.PERFORMER_FIELDS)
+    assert set(campaign) == set(schema.CAMPAIGN_FIELDS)
+    reject = store.rejects.find_one({"runId": report.run_id}, {"_id": 0, "sourceIndex": 0})
+    assert reject is not None and set(reject) == set(schema.REJECT_FIELDS)
+
+
+def test_etl_frames_and_rejects() -> None:
+    result = load(SAMPLE)
+    assert all(tuple(row) == schema.RECORD_REJECT_FIELDS for row in result.rejects)
+    aggregator = Aggregator()
+    aggregator.add_rows(pa.Table.from_pylist(result.accepted))
+    performers = aggregator.performers()
+    assert tuple(performers.columns) == schema.PERFORMER_FIELDS
+    assert tuple(summarize_campaigns(performers).columns) == schema.CAMPAIGN_FIELDS
+
+
+def test_query_results(published: tuple[Store, RunReport]) -> None:
+    store, report = published
+    page = queries.top_performers(store, "campaign_6", limit=3)
+    assert page is not None and tuple(page.items[0]) == schema.PERFORMER_FIELDS
+    assert tuple(queries.campaigns(store)[0]) == schema.CAMPAIGN_FIELDS
+    one = queries.campaign(store, "campaign_6")
+    assert one is not None and tuple(one) == schema.CAMPAIGN_FIELDS
+    person = queries.influencer(store, page.items[0]["influencerId"])
+    assert person is not None and tuple(person) == schema.fields(schema.Influencer)
+    assert tuple(person["campaigns"][0]) == schema.PERFORMER_FIELDS
+    assert tuple(queries.runs(store)[0]) == schema.RUN_FIELDS
+    assert tuple(queries.runs(store)[0]["sources"][0]) == schema.fields(schema.Source)
+    rejects = queries.rejects(store, report.run_id)
+    assert rejects is not None and tuple(rejects.items[0]) == schema.REJECT_FIELDS
+
+
+def test_run_report_and_ledger(published: tuple[Store, RunReport]) -> None:
+    store, report = published
+    data = report.to_dict()
+    assert tuple(data) == schema.RUN_FIELDS
+    assert tuple(data["sources"][0]) == schema.fields(schema.Source)
+    doc = store.runs.find_one({"_id": report.run_id})
+    assert doc is not None
+    assert set(doc) - {"_id"} == set(schema.RUN_FIELDS) - {"runId"}
+    assert schema.run_json(doc) == data
+
+
+def test_cli_json(
+    published: tuple[Store, RunReport],
+    mongo_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ENGAGEMENT_MONGODB_URI", mongo_server.uri)
+    monkeypatch.setenv("ENGAGEMENT_DB", "schema_test")
+
+    def cli_json(*args: str) -> Any:
+        assert main([*args, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert tuple(cli_json("top", "campaign_6")[0]) == schema.PERFORMER_FIELDS
+    assert tuple(cli_json("campaigns")[0]) == schema.CAMPAIGN_FIELDS
+    assert tuple(cli_json("runs")[0]) == schema.RUN_FIELDS
+    assert tuple(cli_json("rejects")[0]) == schema.REJECT_FIELDS
+
+
+def test_api_response_models() -> None:
+    components = create_app().openapi()["components"]["schemas"]
+    for name, model in [
+        ("Performer", schema.Performer),
+        ("Campaign", schema.Campaign),
+        ("Influencer", schema.Influencer),
+        ("Run", schema.Run),
+        ("Source", schema.Source),
+        ("SkippedSource", schema.SkippedSource),
+        ("Reject", schema.Reject),
+    ]:
+        assert tuple(components[name]["properties"]) == schema.fields(model), name
