@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
-from engagement import Page, Store, connect
-from engagement.cache import warm
+from engagement import Page, Store
+from engagement.serving import DatasetCache
 from engagement.settings import Settings
 
 #: How long the API reuses the published-dataset pointer: a new dataset shows within this.
@@ -18,7 +18,8 @@ POINTER_SECONDS = 1.0
 
 
 class StoreProvider:
-    """One store client for the app's lifetime, made on first use.
+    """One store client and one cache of the published dataset for the app's lifetime,
+    made on first use.
 
     The client reconnects by itself, so the API answers 503 while the store is down and
     recovers without a restart when it is back.
@@ -27,25 +28,27 @@ class StoreProvider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
+        self._cache: DatasetCache | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Store:
-        if self._store is None:
+        return self.cache().store
+
+    def cache(self) -> DatasetCache:
+        if self._cache is None:
             with self._lock:
-                if self._store is None:
-                    self._store = connect(
-                        self.settings.uri(),
-                        database=self.settings.db,
-                        timeout=self.settings.api_timeout,
-                        home=self.settings.home,
-                        check=False,
-                        cache_seconds=POINTER_SECONDS,
+                if self._cache is None:
+                    self._store = self.settings.connect(
+                        timeout=self.settings.api_timeout, check=False
                     )
-                    store = self._store
-                    store.refresh_pointer_in_background(lambda run_id: warm(store, run_id))
-        return self._store
+                    cache = DatasetCache(self._store, pointer_seconds=POINTER_SECONDS)
+                    self._cache = cache.start()
+        return self._cache
 
     def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -57,7 +60,13 @@ async def get_store(request: Request) -> Store:
     return provider.get()
 
 
+async def get_cache(request: Request) -> DatasetCache:
+    provider: StoreProvider = request.app.state.stores
+    return provider.cache()
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+CacheDep = Annotated[DatasetCache, Depends(get_cache)]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 

@@ -33,10 +33,10 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench.readme import put_in_readme  # noqa: E402
-from engagement.embedded import HOST, free_port, server_command  # noqa: E402
 from engagement.generate import generate  # noqa: E402
-from engagement.publish import _records  # noqa: E402
-from engagement.store import connect, dataset_indexes  # noqa: E402
+from engagement.store.connection import connect, dataset_indexes  # noqa: E402
+from engagement.store.embedded import HOST, free_port, server_command  # noqa: E402
+from engagement.store.publish import _records  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -243,7 +243,7 @@ def store_query_ms(server: Server, database: str, campaigns: int, queries: int =
     """Median time of one page's index range query on the server, from one client."""
     import random
 
-    from engagement.queries import published_run, rank_range
+    from engagement.store.queries import published_run, rank_range
 
     rng = random.Random(7)
     with connect(server.uri, database=database) as store:

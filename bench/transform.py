@@ -16,20 +16,16 @@ import pandas as pd
 
 
 def ours(path: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The library's own path: the reader, the validator and the aggregator of the ETL."""
-    from engagement.aggregate import Aggregator
-    from engagement.engines import PandasEngine
-    from engagement.reader import CsvSource
+    """The library's own path: :func:`engagement.etl.transform.transform`, as the ETL runs it."""
+    from engagement.etl.transform import transform
 
-    aggregator = Aggregator()
+    result = transform([path])
     rejects: dict[str, int] = {}
-    with CsvSource(path) as source, PandasEngine() as engine:
-        for result in engine.results(source, 200_000):
-            aggregator.add_partial(result.sums)
-            for reason, count in result.by_reason.items():
-                if count:
-                    rejects[reason.value] = rejects.get(reason.value, 0) + count
-    return aggregator.performers(), rejects
+    for source in result.sources:
+        for reason, count in source.rejects_by_reason.items():
+            if count:
+                rejects[reason] = rejects.get(reason, 0) + count
+    return result.performers, rejects
 
 
 def main(tool: str, path: str) -> dict[str, Any]:

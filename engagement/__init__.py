@@ -16,19 +16,10 @@ from .errors import (
     UsageError,
 )
 from .pipeline import run_etl
-from .queries import (
-    Page,
-    campaign,
-    campaigns,
-    influencer,
-    rejects,
-    run,
-    runs,
-    top_performers,
-)
-from .report import RunReport, SourceReport
 from .rules import RejectReason
-from .store import Store, connect
+from .run_report import RunReport, SourceReport
+from .store.connection import Store, connect
+from .store.queries import Page, campaign, campaigns, influencer, rejects, run, runs, top_performers
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,8 @@
-"""The ETL run: read -> validate -> aggregate -> rank -> publish, with a ledger entry.
+"""An ETL run: lock -> ledger -> transform -> publish -> cleanup.
 
-This module only wires the stages together; each stage lives in its own module.
+This module only wires the stages together: the ETL (:func:`engagement.etl.transform.
+transform`) reads, validates, aggregates and ranks; the store writes the rejects, the
+dataset and the ledger, and flips the pointer. A run is one :class:`RunContext`.
 """
 
 from __future__ import annotations
@@ -11,27 +13,28 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from . import faults, ledger
-from .aggregate import Aggregator, summarize_campaigns
-from .engines import ENGINES, DaskEngine, PandasEngine, make_engine
+from . import faults
 from .errors import InputError, UsageError
-from .lock import PublishLock
-from .publish import cleanup, dataset_frame, flip, write_dataset
-from .reader import CsvSource
-from .report import RunReport, SkippedSource, SourceReport
+from .etl.engines import ENGINES, Engine, make_engine
+from .etl.reader import CHUNK_SIZE, CsvSource
+from .etl.transform import Progress, TransformResult, transform
 from .rules import MAX_RECORD_BYTES
-from .store import Store, connect, translate_errors
+from .run_report import RunReport, SkippedSource, SourceReport
+from .store import ledger
+from .store.connection import Store, connect, translate_errors
+from .store.lock import PublishLock
+from .store.publish import cleanup, dataset_frame, flip, write_dataset
 
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-#: progress(stage, done, total): stage is "read" (bytes) or "publish" (documents).
-Progress = Callable[[str, int, int], None]
+__all__ = ["MODES", "Progress", "RunContext", "check_inputs", "new_run_id", "run_etl"]
 
 
 def new_run_id() -> str:
@@ -89,12 +92,30 @@ def check_inputs(
         CsvSource(path, max_record_bytes).close()
 
 
+@dataclass
+class RunContext:
+    """Everything one run needs: what to read, how, and where to publish."""
+
+    run_id: str
+    sources: list[CsvSource]
+    store: Store
+    engine: Engine
+    mode: str = "replace"
+    chunk_size: int = CHUNK_SIZE
+    progress: Progress | None = None
+    wait: float = 0.0
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+
 def run_etl(
     paths: Sequence[str | os.PathLike[str]],
     *,
     store: Store | None = None,
     mode: Mode = "replace",
-    chunk_size: int = 200_000,
+    chunk_size: int = CHUNK_SIZE,
     engine: str = "pandas",
     progress: Progress | None = None,
     wait: float = 0.0,
@@ -110,7 +131,7 @@ def run_etl(
         Input files (CSV, or gzip-compressed CSV); a directory stands for its ``.csv`` and
         ``.csv.gz`` files.
     store
-        Where to publish; by default :func:`engagement.connect` with the environment.
+        Where to publish; by default the embedded store (:func:`engagement.connect`).
     mode
         ``"replace"``: these files become the whole dataset. ``"append"``: they are added to
         the current dataset; a file whose sha256 is already in it is skipped and reported.
@@ -144,59 +165,35 @@ def run_etl(
         raise UsageError(f"max_record_bytes must be at least 1, not {max_record_bytes}")
     if run_id is not None and not RUN_ID.fullmatch(run_id):
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
-    sources: list[CsvSource] = []
-    try:
-        for path in expand_inputs(paths):
-            sources.append(CsvSource(path, max_record_bytes))
-        hashes = [sha256_of(source.path) for source in sources]
-        own_store = store is None
-        active = store or connect()
-        try:
-            with make_engine(engine, scheduler) as workers:
-                return _run(
-                    active,
-                    run_id or new_run_id(),
-                    sources,
-                    hashes,
-                    mode,
-                    chunk_size,
-                    workers,
-                    progress,
-                    wait,
-                )
-        finally:
-            if own_store:
-                active.close()
-    finally:
-        for source in sources:
-            source.close()
+    with contextlib.ExitStack() as stack:
+        sources = [
+            stack.enter_context(CsvSource(path, max_record_bytes)) for path in expand_inputs(paths)
+        ]
+        workers = make_engine(engine, scheduler)
+        stack.enter_context(workers)  # a bad scheduler fails here, before any write
+        active = store if store is not None else stack.enter_context(connect())
+        context = RunContext(
+            run_id or new_run_id(), sources, active, workers, mode, chunk_size, progress, wait
+        )
+        return _run(context)
 
 
 @translate_errors
-def _run(
-    store: Store,
-    run_id: str,
-    sources: list[CsvSource],
-    hashes: list[str],
-    mode: str,
-    chunk_size: int,
-    engine: PandasEngine | DaskEngine,
-    progress: Progress | None,
-    wait: float,
-) -> RunReport:
+def _run(context: RunContext) -> RunReport:
+    store = context.store
     store.ensure_indexes()
-    if store.runs.find_one({"_id": run_id}, {"_id": 1}) is not None:
-        raise UsageError(f"run {run_id!r} already exists")
-    with PublishLock(store, run_id, wait=wait):
+    if store.runs.find_one({"_id": context.run_id}, {"_id": 1}) is not None:
+        raise UsageError(f"run {context.run_id!r} already exists")
+    with PublishLock(store, context.run_id, wait=context.wait):
         faults.point("lock")
         current = store.current()
         ledger.reconcile(store, current)
-        report = RunReport(run_id=run_id, mode=mode, started_at=datetime.now(UTC))
+        report = RunReport(context.run_id, context.mode, started_at=datetime.now(UTC))
         started = time.perf_counter()
         ledger.start(store, report)
         faults.point("start")
         try:
-            _load_and_publish(store, report, sources, hashes, current, chunk_size, engine, progress)
+            _transform_and_publish(context, report, current)
         except BaseException as exc:
             report.seconds = time.perf_counter() - started
             with contextlib.suppress(Exception):
@@ -213,117 +210,96 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _load_and_publish(
-    store: Store,
-    report: RunReport,
-    sources: list[CsvSource],
-    hashes: list[str],
-    current: dict[str, Any] | None,
-    chunk_size: int,
-    engine: PandasEngine | DaskEngine,
-    progress: Progress | None,
+def _transform_and_publish(
+    context: RunContext, report: RunReport, current: dict[str, Any] | None
 ) -> None:
-    published = {s["sha256"] for s in (current or {}).get("sources", [])}
-    aggregator = Aggregator()
-    total_bytes = sum(s.size for s in sources)
-    done_bytes = 0
-    taken: list[dict[str, Any]] = []
-    for index, (source, sha) in enumerate(zip(sources, hashes, strict=True)):
-        seen = {s.sha256 for s in report.sources}
-        if sha in seen:
-            report.skipped_sources.append(
-                SkippedSource(source.name, sha, "same content as an earlier file of this run")
-            )
-        elif report.mode == "append" and sha in published:
-            report.skipped_sources.append(
-                SkippedSource(source.name, sha, "already in the current dataset")
-            )
-        else:
-            entry = SourceReport(source.name, source.size, sha)
-            report.sources.append(entry)
-
-            def on_bytes(n: int, base: int = done_bytes) -> None:
-                if progress:
-                    progress("read", base + n, total_bytes)
-
-            _load_source(
-                store,
-                report.run_id,
-                index,
-                source,
-                entry,
-                aggregator,
-                chunk_size,
-                engine,
-                on_bytes,
-            )
-            taken.append(
-                {"name": source.name, "sha256": sha, "size": source.size, "runId": report.run_id}
-            )
-            ledger.update(store, report)
-            faults.point("source")
-        done_bytes += source.size
-        if progress:
-            progress("read", done_bytes, total_bytes)
-
-    if report.mode == "append" and not taken and current is not None:
+    store = context.store
+    taken = _choose_sources(context, report, current)
+    appending = context.mode == "append" and current is not None
+    if appending and not taken:  # nothing new: the published dataset stays
+        assert current is not None
         report.performers = int(current.get("performers", 0))
         report.campaigns = int(current.get("campaigns", 0))
         return
-    previous = current["runId"] if current else None
-    if report.mode == "append" and current is not None:
-        aggregator.add_sums(dataset_frame(store, current["runId"]))
-        taken = list(current.get("sources", [])) + taken
-    performers = aggregator.performers()
-    campaigns = summarize_campaigns(performers)
-    report.performers = len(performers)
-    report.campaigns = len(campaigns)
+
+    def keep_rejects(index: int, entry: SourceReport, rows: list[Any]) -> None:
+        store.rejects.insert_many(
+            [
+                {"runId": report.run_id, "source": entry.name, "sourceIndex": index, **row}
+                for row in rows
+            ],
+            ordered=False,
+        )
+        faults.point("rejects")
+
+    def source_done(entry: SourceReport) -> None:
+        ledger.update(store, report)
+        faults.point("source")
+
+    result = transform(
+        [source for source, _ in taken],
+        chunk_size=context.chunk_size,
+        engine=context.engine,
+        reports=[entry for _, entry in taken],
+        base=(lambda: dataset_frame(store, current["runId"])) if appending and current else None,
+        on_rejects=keep_rejects,
+        on_source=source_done,
+        progress=context.progress,
+    )
+    _publish(context, report, result, current, [entry for _, entry in taken])
+
+
+def _choose_sources(
+    context: RunContext, report: RunReport, current: dict[str, Any] | None
+) -> list[tuple[CsvSource, SourceReport]]:
+    """The files to read, each with its report entry; the others go to ``skipped_sources``
+    (a file seen earlier in this run, or, appending, one already in the dataset)."""
+    published = {s["sha256"] for s in (current or {}).get("sources", [])}
+    taken: list[tuple[CsvSource, SourceReport]] = []
+    for source in context.sources:
+        sha = sha256_of(source.path)
+        if sha in {entry.sha256 for entry in report.sources}:
+            reason = "same content as an earlier file of this run"
+            report.skipped_sources.append(SkippedSource(source.name, sha, reason))
+        elif context.mode == "append" and sha in published:
+            reason = "already in the current dataset"
+            report.skipped_sources.append(SkippedSource(source.name, sha, reason))
+        else:
+            entry = SourceReport(source.name, source.size, sha)
+            report.sources.append(entry)
+            taken.append((source, entry))
+    return taken
+
+
+def _publish(
+    context: RunContext,
+    report: RunReport,
+    result: TransformResult,
+    current: dict[str, Any] | None,
+    entries: list[SourceReport],
+) -> None:
+    store = context.store
+    report.performers = len(result.performers)
+    report.campaigns = len(result.campaigns)
     faults.point("aggregate")
+    sources = [
+        {"name": e.name, "sha256": e.sha256, "size": e.size, "runId": report.run_id}
+        for e in entries
+    ]
+    if context.mode == "append" and current is not None:
+        sources = list(current.get("sources", [])) + sources
     written = 0
 
     def on_docs(n: int) -> None:
         nonlocal written
         written += n
-        if progress:
-            progress("publish", written, len(performers))
+        context.show("publish", written, report.performers)
 
-    write_dataset(store, report.run_id, performers, campaigns, on_docs)
+    write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs)
     faults.point("flip")
-    flip(store, report.run_id, previous, taken, report.performers, report.campaigns)
+    previous = current["runId"] if current else None
+    flip(store, report.run_id, previous, sources, report.performers, report.campaigns)
     faults.point("published")
     pointer = store.current()
     keep = {pointer["runId"], pointer.get("previousRunId")} if pointer else set()
     cleanup(store, {run for run in keep if run})
-
-
-def _load_source(
-    store: Store,
-    run_id: str,
-    index: int,
-    source: CsvSource,
-    entry: SourceReport,
-    aggregator: Aggregator,
-    chunk_size: int,
-    engine: PandasEngine | DaskEngine,
-    on_bytes: Callable[[int], None],
-) -> None:
-    entry.blank_lines += source.leading_blank_lines
-    for result in engine.results(source, chunk_size):
-        aggregator.add_partial(result.sums)
-        faults.point("block")
-        if result.rejects:
-            store.rejects.insert_many(
-                [
-                    {"runId": run_id, "source": source.name, "sourceIndex": index, **row}
-                    for row in result.rejects
-                ],
-                ordered=False,
-            )
-            faults.point("rejects")
-        entry.rows_read += result.rows
-        entry.accepted += result.accepted
-        entry.rejected += len(result.rejects)
-        entry.blank_lines += result.blank_lines
-        for reason, count in result.by_reason.items():
-            entry.rejects_by_reason[reason.value] += count
-        on_bytes(source.bytes_read)

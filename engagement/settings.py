@@ -1,4 +1,8 @@
-"""Settings read from the environment by the front ends (CLI, API, notebooks)."""
+"""Settings read from the environment by the front ends (CLI, API, notebooks, dashboard).
+
+The library takes explicit arguments; the ``ENGAGEMENT_*`` variables are read here, once,
+at the edge. Each default is the library's own constant (one owner, one name, one unit).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .etl.reader import CHUNK_SIZE
 from .rules import MAX_RECORD_BYTES
+from .store import embedded
+from .store.connection import DEFAULT_DATABASE, DEFAULT_TIMEOUT, Store, connect
 
 
 class Settings(BaseSettings):
@@ -18,23 +25,24 @@ class Settings(BaseSettings):
     mongodb_uri: SecretStr | None = Field(
         default=None, description="MongoDB URI; unset means the embedded server."
     )
-    db: str = Field(default="engagement", description="Database name.")
+    db: str = Field(default=DEFAULT_DATABASE, description="Database name.")
     home: Path = Field(
-        default=Path(".engagement"),
+        default=embedded.DEFAULT_HOME,
         description="Directory of the embedded server's data, log and state.",
     )
     embedded_port: int = Field(
-        default=27217, description="Preferred port of the embedded server (0: any free port)."
+        default=embedded.DEFAULT_PORT,
+        description="Preferred port of the embedded server (0: any free port).",
     )
     timeout: float = Field(
-        default=2.0, gt=0, description="Seconds to wait for the store before giving up."
+        default=DEFAULT_TIMEOUT, gt=0, description="Seconds to wait for the store before giving up."
     )
     api_timeout: float = Field(
         default=1.0,
         gt=0,
         description="Seconds the API waits for the store before answering 503.",
     )
-    chunk_size: int = Field(default=200_000, gt=0, description="Rows per ETL chunk.")
+    chunk_size: int = Field(default=CHUNK_SIZE, gt=0, description="Lines per ETL chunk.")
     max_record_bytes: int = Field(
         default=MAX_RECORD_BYTES,
         gt=0,
@@ -51,6 +59,24 @@ class Settings(BaseSettings):
 
     def uri(self) -> str | None:
         return self.mongodb_uri.get_secret_value() if self.mongodb_uri else None
+
+    def connect(
+        self,
+        uri: str | None = None,
+        database: str | None = None,
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+    ) -> Store:
+        """:func:`engagement.connect` as these settings say (arguments given win)."""
+        return connect(
+            uri or self.uri(),
+            database=database or self.db,
+            timeout=timeout or self.timeout,
+            home=self.home,
+            port=self.embedded_port,
+            check=check,
+        )
 
 
 def settings_problem(error: ValidationError) -> str:

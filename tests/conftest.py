@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from engagement.embedded import HOST, free_port, server_command
-from engagement.store import Store, connect
+from engagement.store.connection import Store, connect
+from engagement.store.embedded import HOST, free_port, server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engagement import reader
-from engagement.reader import CsvSource, Header
+from engagement.etl import reader
+from engagement.etl.parse import Header
+from engagement.etl.reader import CsvSource
+from engagement.etl.validate import validate
 from engagement.rules import MAX_RECORD_BYTES, METRIC_COLUMNS
-from engagement.validate import validate
 
 from . import reference as rules_reference
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from engagement.aggregate import PERFORMER_COLUMNS, Aggregator, summarize_campaigns
-from engagement.validate import ACCEPTED_SCHEMA
+from engagement.etl.aggregate import PERFORMER_COLUMNS, Aggregator, summarize_campaigns
+from engagement.etl.validate import ACCEPTED_SCHEMA
 
 
 def rows(*records: tuple[str, str, int, int, int, int]) -> pa.Table:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 import engagement
-from engagement import queries
-from engagement.store import connect
+from engagement.store import queries
+from engagement.store.connection import connect
 
 from .conftest import CASES, SAMPLE, ApiServer, MongoServer
 

@@ -10,7 +10,7 @@ import httpx
 
 import engagement
 from api.deps import POINTER_SECONDS
-from engagement.store import connect
+from engagement.store.connection import connect
 
 from .conftest import CASES, ApiServer, MongoServer
 from .test_api import PROBLEM

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engagement.cli import main
-from engagement.embedded import free_port
+from engagement.cli.app import main
+from engagement.store.embedded import free_port
 
 from .conftest import CASES, SAMPLE, engagement_exe
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import engagement
-from engagement import queries
 from engagement.generate import generate
-from engagement.store import Store
+from engagement.store import queries
+from engagement.store.connection import Store
 
 from .conftest import CASES, engagement_exe
 from .test_pipeline import dataset

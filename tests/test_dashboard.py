@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 import engagement
-from engagement import queries
-from engagement.dashboard import Dashboard, Message, fmt
-from engagement.embedded import free_port
+from engagement.dashboard.app import Dashboard, Message, fmt
 from engagement.generate import generate
-from engagement.store import Store
+from engagement.store import queries
+from engagement.store.connection import Store
+from engagement.store.embedded import free_port
 
 from .conftest import CASES, SAMPLE
 

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 import engagement
-from engagement import queries
-from engagement.dashboard import fmt
-from engagement.store import connect
+from engagement.dashboard.app import fmt
+from engagement.store import queries
+from engagement.store.connection import connect
 
 from .conftest import (
     CASES,

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 import engagement
-from engagement.embedded import HOST, free_port
 from engagement.errors import InputError, UsageError
 from engagement.generate import generate
 from engagement.pipeline import check_inputs
-from engagement.store import Store, connect
+from engagement.store.connection import Store, connect
+from engagement.store.embedded import HOST, free_port
 
 from .conftest import CASES, SAMPLE, MongoServer
 from .test_pipeline import dataset

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pymongo.uri_parser import parse_uri
 
-from engagement.cli import cli
+from engagement.cli.app import cli
 from engagement.settings import Settings
 
 from .conftest import ROOT

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engagement import embedded
+from engagement.store import embedded
 
 from .conftest import CASES, engagement_exe
 

@@ -12,9 +12,9 @@ import nbformat
 import papermill
 import pytest
 
-from engagement import queries
-from engagement.notebook import NOTEBOOK, ReportError, execute_report
-from engagement.store import Store
+from engagement.report.runner import NOTEBOOK, ReportError, execute_report
+from engagement.store import queries
+from engagement.store.connection import Store
 
 from .conftest import CASES, ROOT, SAMPLE, engagement_exe
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from engagement.errors import InputError
-from engagement.reader import CsvSource
+from engagement.etl.reader import CsvSource
 from engagement.rules import MAX_RECORD_BYTES, RAW_LIMIT
 
 from .helpers import HEADER, load, load_all_ways, reference, write
@@ -251,7 +251,7 @@ def broken_exports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_the_reported_cases_end_succeeded(
     store_env: dict[str, str], capsys: pytest.CaptureFixture[str], broken_exports: list[Path]
 ) -> None:
-    from engagement.cli import main
+    from engagement.cli.app import main
 
     code = main(["etl", *map(str, broken_exports), "--json"])
     out, err = capsys.readouterr()

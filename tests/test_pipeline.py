@@ -13,8 +13,6 @@ import pandas as pd
 import pytest
 
 import engagement
-from engagement import queries
-from engagement.cache import cached_top_performers, warm
 from engagement.errors import (
     EmptyInputError,
     InputError,
@@ -23,8 +21,9 @@ from engagement.errors import (
     StoreUnavailableError,
     UsageError,
 )
-from engagement.lock import PublishLock
-from engagement.store import Store
+from engagement.store import queries
+from engagement.store.connection import Store
+from engagement.store.lock import PublishLock
 
 from .conftest import CASES, SAMPLE
 
@@ -245,7 +244,7 @@ def test_bad_arguments(store: Store) -> None:
 
 
 def test_unreachable_store_fails_fast() -> None:
-    from engagement.embedded import free_port
+    from engagement.store.embedded import free_port
 
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError, match="store unreachable at mongodb://127.0.0.1"):
@@ -325,7 +324,7 @@ def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> N
 
 
 def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
-    from engagement.store import dataset_indexes
+    from engagement.store.connection import dataset_indexes
 
     assert store.sharded is False  # a single server: the two-index layout
     assert len(dataset_indexes()) == 2
@@ -334,72 +333,6 @@ def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
         if index.document.get("unique"):
             assert keys[0] == "campaignId"  # unique indexes must lead with the shard key
     assert any(list(i.document["key"]) == ["influencerId"] for i in dataset_indexes(sharded=True))
-
-
-def test_a_caching_store_sees_a_new_dataset_within_its_ttl(
-    store: Store, mongo_server: Any, tmp_path: Path
-) -> None:
-    engagement.run_etl([CASES / "part_a.csv"], store=store)
-    with engagement.connect(mongo_server.uri, database=store.db.name, cache_seconds=0.5) as cached:
-        first = queries.top_performers(cached, "spring")
-        assert first is not None and [r["influencerId"] for r in first.items] == ["alice", "bob"]
-        assert queries.top_performers(cached, "spring") == first  # served again from memory
-        changed = tmp_path / "changed.csv"
-        changed.write_text(
-            "influencerId,campaignId,views,likes,comments,shares\nzoe,spring,10,5,0,0\n"
-        )
-        engagement.run_etl([changed], store=store)
-        time.sleep(0.6)
-        fresh = queries.top_performers(cached, "spring")
-        assert fresh is not None and [r["influencerId"] for r in fresh.items] == ["zoe"]
-        assert fresh.total == 1
-
-
-def test_a_serving_store_reads_top_ranks_ahead_and_keeps_pages_bounded(
-    store: Store, mongo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "many.csv"
-    lines = [f"inf_{i:03d},big,1000,{i},0,0" for i in range(250)]
-    lines += ["a,small,10,1,0,0", "b,small,10,2,0,0", "c,small,10,3,0,0"]
-    path.write_text("influencerId,campaignId,views,likes,comments,shares\n" + "\n".join(lines))
-    report = engagement.run_etl([path], store=store)
-    with engagement.connect(mongo_server.uri, database=store.db.name, cache_seconds=60) as cached:
-        cached.current()
-        assert cached_top_performers(cached, "big") is None  # nothing in memory yet
-        assert warm(cached, report.run_id) == 200 + 3
-        for campaign, offset, limit in (
-            ("big", 0, 10),
-            ("big", 190, 10),
-            ("big", 100, 100),
-            ("small", 0, 10),
-            ("small", 2, 100),
-        ):
-            page = cached_top_performers(cached, campaign, limit=limit, offset=offset)
-            assert page is not None
-            assert page == queries.top_performers(store, campaign, limit=limit, offset=offset)
-        assert [r["influencerId"] for r in page.items] == ["a"]
-        assert cached_top_performers(cached, "big", offset=195) is None  # past the warm ranks
-        page = queries.top_performers(cached, "big", offset=195)
-        assert page is not None and [r["rank"] for r in page.items] == list(range(196, 206))
-        assert page.items[0]["influencerId"] == "inf_054"
-        assert cached_top_performers(cached, "big", offset=195) == page  # kept
-
-        monkeypatch.setattr("engagement.store.CACHE_ROWS", 25)  # least recently used out
-        for offset in (200, 210, 220):
-            assert queries.top_performers(cached, "big", offset=offset) is not None
-        assert cached._cache_rows <= 25
-        assert cached_top_performers(cached, "big", offset=195) is None
-        assert cached_top_performers(cached, "big", offset=220) is not None
-
-        monkeypatch.setattr("engagement.cache.CACHE_ROWS", 100)  # read ahead within a budget
-        assert warm(cached, report.run_id) == 0
-
-        newer = engagement.run_etl([CASES / "part_a.csv"], store=store)
-        cached.current()
-        assert cached_top_performers(cached, "big") is None  # the old dataset is not served
-        assert warm(cached, newer.run_id) == 3  # alice and bob in spring, alice in summer
-        spring = cached_top_performers(cached, "spring")
-        assert spring is not None and [r["influencerId"] for r in spring.items] == ["alice", "bob"]
 
 
 HEADER_LINE = b"influencerId,campaignId,views,likes,comments,shares\n"

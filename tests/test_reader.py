@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from engagement.errors import EmptyInputError, InputError, MissingColumnsError
-from engagement.reader import CsvSource, Header, open_input, parse_block
-from engagement.validate import validate
+from engagement.etl.parse import Header, parse_block
+from engagement.etl.reader import CsvSource, open_input
+from engagement.etl.validate import validate
 
 from .helpers import (
     CASES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engagement.records import (
+from engagement.etl.records import (
     Record,
     decode_line,
     decode_lines,

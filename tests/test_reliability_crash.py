@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 import engagement
-from engagement import faults, queries
+from engagement import faults
 from engagement.generate import generate
-from engagement.store import Store, connect
+from engagement.store import queries
+from engagement.store.connection import Store, connect
 
 from .conftest import ApiServer, MongoServer, engagement_exe
 from .test_pipeline import dataset

@@ -15,7 +15,7 @@ import httpx
 import pymongo
 import pytest
 
-from engagement.embedded import free_port
+from engagement.store.embedded import free_port
 
 from .conftest import SAMPLE, ApiServer, MongoServer, VoilaServer, engagement_exe
 

@@ -18,7 +18,7 @@ from api.deps import POINTER_SECONDS
 from engagement import faults
 from engagement.errors import RunInProgressError
 from engagement.generate import generate
-from engagement.store import connect
+from engagement.store.connection import connect
 
 from .conftest import ApiServer, MongoServer, engagement_exe
 from .test_pipeline import dataset

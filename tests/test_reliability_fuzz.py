@@ -2,7 +2,7 @@
 
 Every file is read the way the pipeline reads it (``PandasEngine.results``: blocks parsed,
 validated and reduced per block) and the way a Dask worker does (``raw_blocks`` then
-``reduce_raw``), at small block sizes so block edges move. Nothing may raise except an
+``parse_and_reduce``), at small block sizes so block edges move. Nothing may raise except an
 ``InputError`` for an unusable header at open; ``rowsRead == accepted + rejected``; and
 the outcome equals the plain-Python reference of ``tests/helpers.py``.
 """
@@ -21,12 +21,14 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from engagement.aggregate import Aggregator
-from engagement.engines import BlockResult, PandasEngine, reduce_raw
 from engagement.errors import InputError
-from engagement.reader import BOM, GZIP_MAGIC, CsvSource
+from engagement.etl.aggregate import Aggregator
+from engagement.etl.engines import PandasEngine, parse_and_reduce
+from engagement.etl.parse import BOM
+from engagement.etl.reader import GZIP_MAGIC, CsvSource
+from engagement.etl.transform import BlockResult, reduce_block
+from engagement.etl.validate import validate
 from engagement.rules import ID_COLUMNS, MAX_RECORD_BYTES, METRIC_COLUMNS, REASONS, REQUIRED_COLUMNS
-from engagement.validate import validate
 
 from . import reference as rules
 from .helpers import HEADER, open_source, reference, reference_reasons
@@ -111,12 +113,12 @@ def add_sums(sums: Sums, key: tuple[str, str], values: tuple[int, int, int, int,
 
 def engine_results(src: CsvSource, chunk_rows: int, raw: bool) -> Iterator[BlockResult]:
     """The block results of an open source, as the pandas engine (in a prefetch thread) or
-    a Dask worker (``raw_blocks`` then ``reduce_raw``, here in this process) makes them."""
+    a Dask worker (``raw_blocks`` then ``parse_and_reduce``, here in this process) does."""
     if raw:
         for block in src.raw_blocks(chunk_rows):
-            yield reduce_raw(block, src.header, src.path)
+            yield parse_and_reduce(reduce_block, block, src.header, src.path)
     else:
-        yield from PandasEngine().results(src, chunk_rows)
+        yield from PandasEngine().map_blocks(src, chunk_rows, reduce_block)
 
 
 def run_engine(

@@ -20,7 +20,7 @@ import pytest
 
 import engagement
 from engagement.generate import generate
-from engagement.store import connect
+from engagement.store.connection import connect
 
 from .conftest import ApiServer, MongoServer, engagement_exe
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import engagement
-from engagement import queries, reporting
-from engagement.store import Store
+from engagement.report import views as reporting
+from engagement.store import queries
+from engagement.store.connection import Store
 
 from .conftest import CASES
 

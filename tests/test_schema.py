@@ -16,12 +16,13 @@ import pytest
 
 import engagement
 from api.main import create_app
-from engagement import queries, schema
-from engagement.aggregate import Aggregator, summarize_campaigns
-from engagement.cli import main
-from engagement.report import RunReport
-from engagement.store import Store
-from engagement.validate import RejectRow
+from engagement import schema
+from engagement.cli.app import main
+from engagement.etl.aggregate import Aggregator, summarize_campaigns
+from engagement.etl.validate import RejectRow
+from engagement.run_report import RunReport
+from engagement.store import queries
+from engagement.store.connection import Store
 
 from .conftest import SAMPLE
 from .helpers import load

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engagement.reader import CsvSource, Header, RecordBlock
+from engagement.etl.parse import Header, RecordBlock
+from engagement.etl.reader import CsvSource
+from engagement.etl.validate import ACCEPTED_SCHEMA, reasons_of, strip_values, validate
 from engagement.rules import REQUIRED_COLUMNS, RejectReason
-from engagement.validate import ACCEPTED_SCHEMA, reasons_of, strip_values, validate
 
 from .helpers import (
     CASES,

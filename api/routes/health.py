@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from engagement.errors import StoreError
-from engagement.queries import published_run
+from engagement.store.queries import published_run
 
 from ..deps import StoreDep
 from ..models import Health

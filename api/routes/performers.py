@@ -6,11 +6,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from engagement import top_performers
-from engagement.cache import cached_top_performers
-from engagement.queries import MAX_OFFSET
+from engagement.store.queries import MAX_OFFSET
 
-from ..deps import StoreDep, paging_headers
+from ..deps import CacheDep, paging_headers
 from ..models import Performer, Problem
 
 router = APIRouter(tags=["performers"])
@@ -24,7 +22,7 @@ router = APIRouter(tags=["performers"])
 )
 async def get_top_performers(
     request: Request,
-    store: StoreDep,
+    cache: CacheDep,
     campaign_id: Annotated[str, Query(alias="campaignId", description="Campaign id, exact")],
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Ranks to skip")] = 0,
@@ -33,10 +31,10 @@ async def get_top_performers(
     time. ``X-Total-Count`` gives the campaign's influencer count, ``Link`` the next page and
     ``X-Dataset`` the run id of the dataset read: pages with one value come from one dataset."""
     # hot pages come from memory on the event loop; the store is read in a worker thread
-    page = cached_top_performers(store, campaign_id, limit=limit, offset=offset)
+    page = cache.peek(campaign_id, limit=limit, offset=offset)
     if page is None:
         page = await run_in_threadpool(
-            top_performers, store, campaign_id, limit=limit, offset=offset
+            cache.top_performers, campaign_id, limit=limit, offset=offset
         )
     if page is None:
         raise HTTPException(404, f"campaign {campaign_id!r} is not in the published dataset")

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from engagement import RejectReason, rejects, run, runs
-from engagement.queries import MAX_OFFSET
+from engagement.store.queries import MAX_OFFSET
 
 from ..deps import StoreDep, paging_headers
 from ..models import Problem, Reject, Run

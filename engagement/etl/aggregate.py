@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import EngagementError
-from .rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
-from .schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS
-from .schema import PAIR as PAIR_FIELDS
-from .schema import SUMS as SUM_FIELDS
+from ..errors import EngagementError
+from ..rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
+from ..schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS
+from ..schema import PAIR as PAIR_FIELDS
+from ..schema import SUMS as SUM_FIELDS
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)

@@ -16,8 +16,8 @@ from types import TracebackType
 
 from pymongo.errors import DuplicateKeyError
 
-from .errors import RunInProgressError
-from .store import Document, Store
+from ..errors import RunInProgressError
+from .connection import Document, Store
 
 LOCK_ID = "etl"
 

@@ -14,9 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from . import queries
-from .rules import REASONS
-from .store import Store
+from ..rules import REASONS
+from ..store import queries
+from ..store.connection import Store
 
 _BLUE = "#3b6ea8"
 _RED = "#c0504d"

@@ -14,8 +14,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .reader import Header, RecordBlock
-from .rules import (
+from ..rules import (
     ID_COLUMNS,
     MAX_ID_CHARS,
     METRIC_COLUMNS,
@@ -24,6 +23,7 @@ from .rules import (
     clip_raw,
     parse_metric,
 )
+from .parse import Header, RecordBlock
 
 # Characters Python's str.strip() removes that pyarrow's ASCII trim keeps.
 _ODD_EDGE = r"^[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]|[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]$"

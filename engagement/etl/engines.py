@@ -1,61 +1,34 @@
-"""Where blocks are validated and reduced: in this process (pandas) or on Dask workers.
+"""Where the blocks of a file are reduced: in this process (pandas) or on Dask workers.
 
-Both engines run the same functions on the same blocks, so their datasets, rejects and
-reports are identical; only the place the work happens differs. The driver reads the file,
-cuts it into blocks of whole records, writes the rejects and folds the partial sums.
+An engine only schedules: both run the same function on the same blocks, so their results
+are identical; only the place the work happens differs. The driver reads the file and cuts
+it into blocks of whole records; what a block becomes is the caller's function.
 """
 
 from __future__ import annotations
 
 import collections
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
-import pyarrow as pa
-
-from .aggregate import partial_sums
-from .errors import EngagementError, UsageError
+from ..errors import UsageError
+from .parse import Header, RecordBlock
 from .prefetch import prefetch
-from .reader import CsvSource, Header, RawBlock, RecordBlock
-from .rules import RejectReason
-from .validate import RejectRow, validate
+from .reader import CsvSource, RawBlock
 
 ENGINES: tuple[str, ...] = ("pandas", "dask")
+T = TypeVar("T")
 
 
-@dataclass
-class BlockResult:
-    """One block validated and reduced: per-pair partial sums, rejects, counts."""
-
-    sums: pa.Table
-    rejects: list[RejectRow]
-    by_reason: dict[RejectReason, int]
-    rows: int
-    accepted: int
-    blank_lines: int
+#: The work done on each block: (records, header, file path) -> a result.
+Reduce: TypeAlias = Callable[[RecordBlock, Header, str], T]
 
 
-def reduce_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
-    """Validate a block and sum its accepted rows per pair."""
-    checked = validate(block, header)
-    if checked.rows != block.records:  # every record is accepted or rejected
-        raise EngagementError(f"{path}: {block.records} records but {checked.rows} results")
-    return BlockResult(
-        sums=partial_sums(checked.accepted),
-        rejects=checked.rejects,
-        by_reason=checked.by_reason,
-        rows=checked.rows,
-        accepted=checked.accepted.num_rows,
-        blank_lines=block.blank_lines,
-    )
-
-
-def reduce_raw(raw: RawBlock, header: Header, path: str) -> BlockResult:
-    """Parse, validate and reduce a block of bytes (what a Dask worker runs)."""
-    return reduce_block(raw.records(header), header, path)
+def parse_and_reduce(reduce: Reduce[T], raw: RawBlock, header: Header, path: str) -> T:
+    """Parse a block of bytes, then reduce it (what a Dask worker runs)."""
+    return reduce(raw.records(header), header, path)
 
 
 class PandasEngine:
@@ -69,9 +42,10 @@ class PandasEngine:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def results(self, source: CsvSource, chunk_rows: int) -> Iterator[BlockResult]:
-        for block in prefetch(source.blocks(chunk_rows)):
-            yield reduce_block(block, source.header, source.path)
+    def map_blocks(self, source: CsvSource, chunk_size: int, reduce: Reduce[T]) -> Iterator[T]:
+        """``reduce`` of each block of ``source``, in file order."""
+        for block in prefetch(source.blocks(chunk_size)):
+            yield reduce(block, source.header, source.path)
 
 
 class DaskEngine:
@@ -120,16 +94,22 @@ class DaskEngine:
         if self._cluster is not None:
             self._cluster.close()
 
-    def results(self, source: CsvSource, chunk_rows: int) -> Iterator[BlockResult]:
+    def map_blocks(self, source: CsvSource, chunk_size: int, reduce: Reduce[T]) -> Iterator[T]:
+        """``reduce`` of each block of ``source``, run on the workers, in file order."""
         client = self._client
         limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
         pending: collections.deque[Any] = collections.deque()
-        for raw in source.raw_blocks(chunk_rows):
-            pending.append(client.submit(reduce_raw, raw, source.header, source.path, pure=False))
+        for raw in source.raw_blocks(chunk_size):
+            pending.append(
+                client.submit(parse_and_reduce, reduce, raw, source.header, source.path, pure=False)
+            )
             if len(pending) >= limit:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+Engine: TypeAlias = "PandasEngine | DaskEngine"
 
 
 def make_engine(name: str, scheduler: str | None = None) -> PandasEngine | DaskEngine:

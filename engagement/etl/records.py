@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .rules import MAX_RECORD_BYTES
+from ..rules import MAX_RECORD_BYTES
 
 #: Physical lines as ``(text, undecodable)``, indexable (a list, or decoded on demand).
 Lines: TypeAlias = Sequence[tuple[str, bool]]

@@ -20,9 +20,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StoreUnavailableError
+from ..errors import StoreUnavailableError
 
 HOST = "127.0.0.1"
+#: Where the embedded server keeps its data, log and state, by default.
+DEFAULT_HOME = Path(".engagement")
+#: The port it prefers (a free one when taken).
+DEFAULT_PORT = 27217
 SERVER_ARGS = ("--standalone", "--oplog-max-entries", "1000", "--log-level", "WARNING")
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 #: The dashboard notebook of a source checkout (or of the installed project tree).
-DASHBOARD = Path(__file__).resolve().parent.parent / "notebooks" / "dashboard.ipynb"
+DASHBOARD = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
 
 
 def voila_command(

@@ -17,9 +17,12 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import queries, reporting
-from .errors import StoreError
-from .store import Store, connect
+from ..errors import StoreError
+from ..report import views as reporting
+from ..serving import DatasetCache
+from ..settings import Settings
+from ..store import queries
+from ..store.connection import Store
 
 SEARCH_ABOVE = 20  # show a search box when there are more campaigns than this
 TABLE_COLUMNS = queries.RANKING_COLUMNS
@@ -117,6 +120,7 @@ class Dashboard:
 
     def __init__(self, store: Store, summaries: list[dict[str, Any]]) -> None:
         self.store = store
+        self.cache = DatasetCache(store)  # pages of the published dataset, kept once read
         self.summaries = {s["campaignId"]: s for s in summaries}
         self.page = 0
         self.refreshes = 0
@@ -189,7 +193,7 @@ class Dashboard:
     def from_environment(cls) -> Dashboard | Message:
         """Connect as the environment says (``ENGAGEMENT_MONGODB_URI`` ...) and build."""
         try:
-            return cls.from_store(connect())
+            return cls.from_store(Settings().connect())
         except StoreError as exc:
             return Message(
                 f"<h3>The data store is unavailable</h3><p>{html.escape(str(exc))}"
@@ -237,7 +241,7 @@ class Dashboard:
             return
         campaign, n = self.campaign, int(self.top_n.value)
         summary = queries.campaign(self.store, campaign) or self.summaries[campaign]
-        found = queries.top_performers(self.store, campaign, limit=n, offset=self.page * n)
+        found = self.cache.top_performers(campaign, limit=n, offset=self.page * n)
         rows = found.items if found else []
         rates = queries.rates(self.store, [campaign])
         table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

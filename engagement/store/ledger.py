@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ..run_report import RunReport
+from .connection import Store
 from .publish import cleanup
-from .report import RunReport
-from .store import Store
 
 ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
 ABANDONED_PUBLISHED = (

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .rules import RAW_LIMIT, clip_raw
+from ..rules import RAW_LIMIT, clip_raw
 
 Ending = Literal["end", "eof", "stray"]
 _QUOTE, _CR, _LF = 0x22, 0x0D, 0x0A

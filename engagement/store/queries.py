@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 from pymongo import ASCENDING, DESCENDING
 
-from .errors import StoreError, UsageError
-from .rules import METRIC_COLUMNS, REASONS, engagement_rate
-from .schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS, REJECT_FIELDS, SUMS, run_json
-from .store import Document, Store, translate_errors
+from ..errors import StoreError, UsageError
+from ..rules import METRIC_COLUMNS, REASONS, engagement_rate
+from ..schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS, REJECT_FIELDS, SUMS, run_json
+from .connection import Document, Store, translate_errors
 
 #: The columns of a ranking table, in reading order (CLI, report, dashboard).
 RANKING_COLUMNS = (
@@ -62,7 +62,7 @@ def _shape(doc: Document, fields: tuple[str, ...], decimals: int | None) -> dict
     return out
 
 
-def _check_page(limit: int, offset: int) -> None:
+def check_page(limit: int, offset: int) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise UsageError(f"limit must be a positive integer, not {limit!r}")
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
@@ -71,23 +71,23 @@ def _check_page(limit: int, offset: int) -> None:
         raise UsageError(f"limit must be at most {MAX_OFFSET}, not {limit!r}")
 
 
-def _check_id(name: str, value: object) -> str:
+def check_id(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise UsageError(f"{name} must be a string, not {type(value).__name__}")
     return value
 
 
 @translate_errors
-def published_run(store: Store, fresh: bool = True) -> str | None:
+def published_run(store: Store) -> str | None:
     """The id of the run whose dataset is published, or ``None`` before the first."""
-    current = store.current(fresh=fresh)
+    current = store.current()
     return str(current["runId"]) if current else None
 
 
-def _summary(store: Store, campaign_id: str, fresh: bool = False) -> tuple[str, Document] | None:
-    # Read the pointer (maybe cached), then the summary; if it is missing, read the pointer
-    # afresh: a publish may have moved it, and dropped the dataset we read from.
-    run_id = published_run(store, fresh=fresh)
+def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
+    # Read the pointer, then the summary; if it is missing, read the pointer again: a
+    # publish may have moved it, and dropped the dataset we read from.
+    run_id = published_run(store)
     for _ in range(2):
         if run_id is None:
             return None
@@ -109,7 +109,7 @@ def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
 def page_items(
     rows: list[tuple[Any, ...]], start: int, limit: int, decimals: int | None
 ) -> list[dict[str, Any]]:
-    """``rows[start:start+limit]`` (tuples of :data:`PERFORMER_FIELDS`) as page items."""
+    """``rows[start:start+limit]`` (tuples of the performer fields) as page items."""
     items = [dict(zip(PERFORMER_FIELDS, row, strict=True)) for row in rows[start : start + limit]]
     if decimals is not None:
         for item in items:
@@ -122,9 +122,9 @@ def page_items(
 def read_ranks(
     store: Store, run_id: str, campaign_id: str, limit: int, offset: int, total: int
 ) -> list[tuple[Any, ...]] | None:
-    """Ranks ``offset+1 .. offset+limit`` as tuples of :data:`PERFORMER_FIELDS` (an index
-    range scan), or ``None`` when fewer came back than the campaign has: the dataset was
-    dropped under the reader (two publishes since it read the pointer)."""
+    """Ranks ``offset+1 .. offset+limit`` as tuples of the performer fields (an index range
+    scan), or ``None`` when fewer came back than the campaign has: the dataset was dropped
+    under the reader (two publishes since it read the pointer)."""
     cursor = (
         store.performers(run_id)
         .find(rank_range(campaign_id, limit, offset), {"_id": 0})
@@ -134,10 +134,6 @@ def read_ranks(
     return rows if len(rows) == max(0, min(limit, total - offset)) else None
 
 
-def page_key(run_id: str, campaign_id: str, limit: int, offset: int) -> tuple[Any, ...]:
-    return ("page", run_id, campaign_id, limit, offset)
-
-
 @translate_errors
 def top_performers(
     store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
@@ -145,23 +141,20 @@ def top_performers(
     """The influencers of a campaign by rank (engagement rate descending), a page at a time.
 
     ``None`` when the campaign is not in the published dataset. Served by an index range
-    scan over the precomputed ranks (a caching store keeps the pages it read).
+    scan over the precomputed ranks. (A long-running reader keeps pages in memory through
+    :class:`engagement.serving.DatasetCache`.)
     """
-    campaign_id = _check_id("campaignId", campaign_id)
-    _check_page(limit, offset)
-    for fresh in (False, True):
-        found = _summary(store, campaign_id, fresh)
+    campaign_id = check_id("campaignId", campaign_id)
+    check_page(limit, offset)
+    for _ in range(2):
+        found = _summary(store, campaign_id)
         if found is None:
             return None
         run_id, summary = found
         total = int(summary["influencers"])
-        key = page_key(run_id, campaign_id, limit, offset)
-        rows = store.cached(key)
+        rows = read_ranks(store, run_id, campaign_id, limit, offset, total)
         if rows is None:
-            rows = read_ranks(store, run_id, campaign_id, limit, offset, total)
-            if rows is None:
-                continue  # read the pointer again rather than answer from a torn page
-            store.remember(key, rows)
+            continue  # read the pointer again rather than answer from a torn page
         return Page(page_items(rows, 0, limit, decimals), total, limit, offset, run_id)
     raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
 
@@ -176,7 +169,7 @@ def rates(store: Store, campaign_ids: list[str] | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     query: dict[str, Any] = {}
     if campaign_ids is not None:
-        query["campaignId"] = {"$in": [_check_id("campaignId", c) for c in campaign_ids]}
+        query["campaignId"] = {"$in": [check_id("campaignId", c) for c in campaign_ids]}
     cursor = store.performers(run_id).find(query, {"_id": 0, **dict.fromkeys(columns, 1)})
     frame = pd.DataFrame(list(cursor), columns=columns)
     return frame.sort_values(["campaignId", "rank"], ignore_index=True)
@@ -195,7 +188,7 @@ def campaigns(store: Store, *, decimals: int | None = 2) -> list[dict[str, Any]]
 @translate_errors
 def campaign(store: Store, campaign_id: str, *, decimals: int | None = 2) -> dict[str, Any] | None:
     """One campaign's summary, or ``None`` if it is not in the published dataset."""
-    found = _summary(store, _check_id("campaignId", campaign_id))
+    found = _summary(store, check_id("campaignId", campaign_id))
     return _shape(found[1], CAMPAIGN_FIELDS, decimals) if found else None
 
 
@@ -204,7 +197,7 @@ def influencer(
     store: Store, influencer_id: str, *, decimals: int | None = 2
 ) -> dict[str, Any] | None:
     """An influencer's results in every campaign, or ``None`` if absent from the dataset."""
-    influencer_id = _check_id("influencerId", influencer_id)
+    influencer_id = check_id("influencerId", influencer_id)
     run_id = published_run(store)
     if run_id is None:
         return None
@@ -229,7 +222,7 @@ def influencer(
 @translate_errors
 def runs(store: Store, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """Runs of the ledger, newest first."""
-    _check_page(limit, offset)
+    check_page(limit, offset)
     cursor = store.runs.find().sort("startedAt", DESCENDING).skip(offset).limit(limit)
     return [run_json(doc) for doc in cursor]
 
@@ -237,7 +230,7 @@ def runs(store: Store, *, limit: int = 50, offset: int = 0) -> list[dict[str, An
 @translate_errors
 def run(store: Store, run_id: str) -> dict[str, Any] | None:
     """One run of the ledger, or ``None``."""
-    doc = store.runs.find_one({"_id": _check_id("runId", run_id)})
+    doc = store.runs.find_one({"_id": check_id("runId", run_id)})
     return run_json(doc) if doc else None
 
 
@@ -260,7 +253,7 @@ def rejects(
 
     ``None`` when the run does not exist.
     """
-    _check_page(limit, offset)
+    check_page(limit, offset)
     if reason is not None and reason not in {r.value for r in REASONS}:
         codes = ", ".join(r.value for r in REASONS)
         raise UsageError(f"unknown reject reason {reason!r}; use one of: {codes}")
@@ -268,7 +261,7 @@ def rejects(
         run_id = latest_run_id(store)
         if run_id is None:
             return None
-    elif store.runs.find_one({"_id": _check_id("runId", run_id)}, {"_id": 1}) is None:
+    elif store.runs.find_one({"_id": check_id("runId", run_id)}, {"_id": 1}) is None:
         return None
     query: dict[str, Any] = {"runId": run_id}
     if reason is not None:

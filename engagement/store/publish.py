@@ -17,10 +17,10 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from . import faults
-from .errors import StoreError
-from .schema import PAIR, SUMS
-from .store import CURRENT, Document, Store, dataset_indexes
+from .. import faults
+from ..errors import StoreError
+from ..schema import PAIR, SUMS
+from .connection import CURRENT, Document, Store, dataset_indexes
 
 BATCH = 10_000
 

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EngagementError, UsageError
-from .pipeline import MODES, new_run_id
-from .rules import MAX_RECORD_BYTES
+from ..errors import EngagementError, UsageError
+from ..pipeline import MODES, new_run_id
 
 #: The report notebook of a source checkout (or of the installed project tree).
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "etl.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "etl.ipynb"
 
 _EXIT_CODES = {
     "InputError": 2,
@@ -80,13 +79,13 @@ def execute_report(
     *,
     output_dir: str | os.PathLike[str] = "reports",
     mode: str = "replace",
-    chunk_size: int = 200_000,
+    chunk_size: int | None = None,
     database: str | None = None,
     campaigns: Sequence[str] = (),
     top_n: int = 10,
     notebook: str | os.PathLike[str] = NOTEBOOK,
     progress: bool = False,
-    max_record_bytes: int = MAX_RECORD_BYTES,
+    max_record_bytes: int | None = None,
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
 

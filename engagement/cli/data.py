@@ -1,0 +1,210 @@
+"""Commands over data: load (``etl``) and query (``top``, ``campaigns``, ``runs``, ``rejects``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import UsageError
+from ..etl.engines import ENGINES
+from ..etl.reader import CHUNK_SIZE
+from ..pipeline import MODES, check_inputs, run_etl
+from ..rules import REASONS
+from ..settings import Settings
+from ..store import queries
+from .app import cli, emit_json, json_option, opened, progress_bar, store_options
+from .format import format_report, table
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="replace",
+    show_default=True,
+    help="replace: these files become the dataset; append: add them to it.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Lines per chunk [default: ENGAGEMENT_CHUNK_SIZE, or {CHUNK_SIZE}].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="pandas",
+    show_default=True,
+    help="Where blocks are validated: this process, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler (tcp://host:port) for --engine dask [default: a local cluster].",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a run in progress to finish.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar [default: when stderr is a terminal].",
+)
+@store_options
+@json_option
+def etl(
+    paths: tuple[str, ...],
+    mode: str,
+    chunk_size: int | None,
+    engine: str,
+    scheduler: str | None,
+    wait: float,
+    progress: bool | None,
+    mongodb_uri: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset."""
+    settings = Settings()
+    chunk = chunk_size or settings.chunk_size
+    check_inputs(paths, settings.max_record_bytes)  # bad input: exit 2 even if the store is down
+    show = sys.stderr.isatty() if progress is None else progress
+    with opened(mongodb_uri, database) as store, progress_bar(show) as bar:
+        report = run_etl(
+            list(paths),
+            store=store,
+            mode=mode,  # type: ignore[arg-type]
+            chunk_size=chunk,
+            engine=engine,
+            scheduler=scheduler,
+            progress=bar,
+            wait=wait,
+            max_record_bytes=settings.max_record_bytes,
+        )
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(format_report(report.to_dict()))
+
+
+@cli.command()
+@click.argument("campaign")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@store_options
+@json_option
+def top(
+    campaign: str,
+    limit: int,
+    offset: int,
+    mongodb_uri: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Top performers of CAMPAIGN by engagement rate."""
+    with opened(mongodb_uri, database) as store:
+        page = queries.top_performers(store, campaign, limit=limit, offset=offset)
+        if page is None:
+            if queries.published_run(store) is None:
+                raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
+            raise UsageError(f"campaign {campaign!r} is not in the published dataset")
+    if as_json:
+        emit_json(page.items)
+        return
+    columns = list(queries.RANKING_COLUMNS)
+    click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers")
+    click.echo(table(page.items, columns))
+
+
+@cli.command("campaigns")
+@store_options
+@json_option
+def campaigns_command(mongodb_uri: str | None, database: str | None, as_json: bool) -> None:
+    """Campaigns of the published dataset."""
+    with opened(mongodb_uri, database) as store:
+        rows = queries.campaigns(store)
+    if as_json:
+        emit_json(rows)
+    elif not rows:
+        click.echo("no campaigns: nothing is published yet")
+    else:
+        click.echo(
+            table(
+                rows,
+                [
+                    "campaignId",
+                    "influencers",
+                    "posts",
+                    "views",
+                    "engagementRate",
+                    "medianEngagementRate",
+                    "topInfluencerId",
+                ],
+            )
+        )
+
+
+@cli.command("runs")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@store_options
+@json_option
+def runs_command(limit: int, mongodb_uri: str | None, database: str | None, as_json: bool) -> None:
+    """ETL runs, newest first."""
+    with opened(mongodb_uri, database) as store:
+        rows = queries.runs(store, limit=limit)
+    if as_json:
+        emit_json(rows)
+    elif not rows:
+        click.echo("no runs yet")
+    else:
+        click.echo(
+            table(
+                rows,
+                [
+                    "runId",
+                    "status",
+                    "mode",
+                    "rowsRead",
+                    "accepted",
+                    "rejected",
+                    "performers",
+                    "seconds",
+                ],
+            )
+        )
+
+
+@cli.command("rejects")
+@click.argument("run_id", required=False)
+@click.option("--reason", type=click.Choice([r.value for r in REASONS]))
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@store_options
+@json_option
+def rejects_command(
+    run_id: str | None,
+    reason: str | None,
+    limit: int,
+    offset: int,
+    mongodb_uri: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Rejected rows of RUN_ID (the latest run by default), by file and line."""
+    with opened(mongodb_uri, database) as store:
+        page = queries.rejects(store, run_id, reason=reason, limit=limit, offset=offset)
+    if page is None:
+        raise UsageError(f"no run {run_id!r}" if run_id else "no runs yet")
+    if as_json:
+        emit_json(page.items)
+        return
+    run = page.items[0]["runId"] if page.items else run_id or "the latest run"
+    click.echo(f"{page.total} rejected rows in {run}" + (f" ({reason})" if reason else ""))
+    if page.items:
+        click.echo(table(page.items, ["source", "line", "reason", "raw"]))

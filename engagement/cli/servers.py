@@ -1,0 +1,241 @@
+"""Commands that start things: ``report``, ``serve``, ``dashboard``, ``generate``, ``db``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..etl.reader import CHUNK_SIZE
+from ..pipeline import MODES
+from ..settings import Settings
+from ..store import embedded, queries
+from .app import cli, emit_json, json_option, opened, store_options
+from .format import format_report
+
+
+@cli.command()
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="An input file (.csv or .csv.gz); repeat for several.",
+)
+@click.option(
+    "--output-dir", type=click.Path(file_okay=False), default="reports", show_default=True
+)
+@click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Lines per chunk [default: ENGAGEMENT_CHUNK_SIZE, or {CHUNK_SIZE}].",
+)
+@click.option(
+    "--campaign",
+    "campaigns",
+    multiple=True,
+    help="A campaign to show; repeat for several [default: the three largest].",
+)
+@click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True)
+@store_options
+@json_option
+def report(
+    inputs: tuple[str, ...],
+    output_dir: str,
+    mode: str,
+    chunk_size: int | None,
+    campaigns: tuple[str, ...],
+    top_n: int,
+    mongodb_uri: str | None,
+    database: str | None,
+    as_json: bool,
+) -> None:
+    """Run the ETL through the report notebook (papermill): writes OUTPUT_DIR/<runId>.ipynb
+    and a self-contained OUTPUT_DIR/<runId>.html."""
+    import os
+
+    from ..report.runner import execute_report
+
+    if mongodb_uri:  # the kernel reads it from the environment; it is never saved
+        os.environ["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    Settings()  # a bad setting is a usage error here, not in the kernel
+    files = execute_report(
+        inputs,
+        output_dir=output_dir,
+        mode=mode,
+        chunk_size=chunk_size,  # None: the kernel reads ENGAGEMENT_CHUNK_SIZE
+        database=database,
+        campaigns=campaigns,
+        top_n=top_n,
+        progress=sys.stderr.isatty(),
+    )
+    with opened(mongodb_uri, database) as store:
+        run = queries.run(store, files.run_id)
+    if as_json:
+        emit_json(
+            {
+                "runId": files.run_id,
+                "notebook": str(files.notebook),
+                "html": str(files.html),
+                "run": run,
+            }
+        )
+        return
+    if run:
+        click.echo(format_report(run))
+    click.echo(f"report: {files.html} (notebook: {files.notebook})")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@store_options
+def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
+    """Serve the REST API (OpenAPI docs at /docs) on the configured store."""
+    import uvicorn
+
+    from api.main import create_app
+
+    overrides: dict[str, Any] = {}
+    if mongodb_uri:
+        overrides["mongodb_uri"] = mongodb_uri
+    if database:
+        overrides["db"] = database
+    app = create_app(Settings(**overrides))
+    click.echo(f"serving the API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
+@store_options
+def dashboard(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
+    """Serve the analysts' dashboard (Voila) on the configured store."""
+    import os
+
+    from ..dashboard.voila import voila_command
+
+    env = dict(os.environ)
+    if mongodb_uri:
+        env["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    if database:
+        env["ENGAGEMENT_DB"] = database
+    command = voila_command(host, port)
+    click.echo(f"serving the dashboard on http://{host}:{port}", err=True)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # Voila takes this process: signals reach it
+
+
+@cli.command("generate")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=100_000,
+    show_default=True,
+    help="Lines after the header.",
+)
+@click.option(
+    "--campaigns",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of campaigns [default: rows / 10000, at least 1].",
+)
+@click.option(
+    "--influencers-per-campaign", type=click.IntRange(min=1), default=200, show_default=True
+)
+@click.option(
+    "--malformed",
+    type=click.FloatRange(0, 1),
+    default=0.005,
+    show_default=True,
+    help="Fraction of broken rows (every reject reason and blank lines in turn).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@json_option
+def generate_command(
+    output: str,
+    rows: int,
+    campaigns: int | None,
+    influencers_per_campaign: int,
+    malformed: float,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Write a synthetic export to OUTPUT (.csv or .csv.gz) for tests and benchmarks."""
+    from ..generate import generate
+
+    report = generate(
+        output,
+        rows,
+        campaigns=campaigns,
+        influencers_per_campaign=influencers_per_campaign,
+        malformed=malformed,
+        seed=seed,
+    )
+    summary = {
+        "path": report.path,
+        "lines": report.lines,
+        "rows": report.rows,
+        "expectedRejects": report.expected_rejects,
+        "campaigns": report.campaigns,
+        "pairs": report.pairs,
+        "malformed": report.malformed,
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(
+            f"wrote {report.path}: {report.lines:,} lines, {report.rows:,} rows, "
+            f"{report.expected_rejects:,} malformed, {report.campaigns:,} campaigns"
+        )
+
+
+@cli.group("db")
+def db() -> None:
+    """The embedded store (used when ENGAGEMENT_MONGODB_URI is unset)."""
+
+
+def _home() -> Path:
+    return Settings().home
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the embedded server (if it is not running)."""
+    settings = Settings()
+    info = embedded.ensure_running(settings.home, settings.embedded_port)
+    click.echo(f"embedded store running: {info.uri} (pid {info.pid}, data {info.storage})")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    info = embedded.stop(_home())
+    click.echo(f"embedded store stopped (pid {info.pid})" if info else "embedded store not running")
+
+
+@db.command("status")
+@json_option
+def db_status(as_json: bool) -> None:
+    """Show whether the embedded server runs, and where."""
+    info = embedded.status(_home())
+    if as_json:
+        emit_json(
+            {
+                "running": info is not None,
+                "uri": info.uri if info else None,
+                "pid": info.pid if info else None,
+                "storage": info.storage if info else None,
+            }
+        )
+    elif info:
+        click.echo(f"embedded store running: {info.uri} (pid {info.pid}, data {info.storage})")
+    else:
+        click.echo("embedded store not running")

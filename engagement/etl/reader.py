@@ -1,0 +1,300 @@
+"""Stream a CSV export as blocks of whole records, each with its physical line number.
+
+:class:`CsvSource` reads the header, then the bytes after it in blocks that end on record
+boundaries (:mod:`engagement.etl.parse` turns a block into records). A record longer than
+the bound is read past as a stream (:mod:`engagement.etl.oversized`), never held whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from ..errors import EmptyInputError, InputError, MissingColumnsError
+from ..rules import MAX_RECORD_BYTES, REQUIRED_COLUMNS
+from .oversized import Oversized, RecordScan
+from .parse import BOM, Header, RecordBlock, parse_block
+from .records import Lines, decode_lines, parse_lines
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: Lines per block: memory follows it (the default of ``--chunk-size``).
+CHUNK_SIZE = 200_000
+_HEADER_READ = 1 << 16
+_SKIP_READ = 1 << 20  # read size while skipping a record longer than the bound
+_MAX_READ = 1 << 25  # a block of long lines holds fewer of them than chunk_size
+
+
+def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
+    """Open ``path`` for reading, transparently gunzipping; returns (stream, raw file)."""
+    name = os.fspath(path)
+    try:
+        raw: BinaryIO = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot be read ({exc.strerror or exc})") from None
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def parse_header(
+    path: str, lines: Lines, eof: bool, max_bytes: int = MAX_RECORD_BYTES
+) -> tuple[Header, int]:
+    """Find the header among the first lines; returns it and the blank lines before it."""
+    start = 0
+    parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes)
+    while (
+        not parsed.records
+        and not parsed.oversized
+        and parsed.consumed
+        and start + parsed.consumed < len(lines)
+    ):
+        start += parsed.consumed  # ``consumed`` counts from ``start``, not from line 0
+        parsed = parse_lines(lines, 1, eof=eof, start=start, single=True, max_bytes=max_bytes)
+    if parsed.oversized and not parsed.records:
+        raise _header_too_long(path, max_bytes)
+    if not parsed.records:
+        raise EmptyInputError(path)
+    first = parsed.records[0]
+    if first.undecodable:
+        raise InputError(path, f"header on line {first.line} is not valid UTF-8")
+    names = tuple(name.strip() for name in first.fields)
+    missing = [col for col in REQUIRED_COLUMNS if col not in names]
+    if missing:
+        raise MissingColumnsError(path, missing, names)
+    duplicated = sorted({col for col in REQUIRED_COLUMNS if names.count(col) > 1})
+    if duplicated:
+        raise InputError(path, f"column(s) appear more than once: {', '.join(duplicated)}")
+    positions = {col: names.index(col) for col in REQUIRED_COLUMNS}
+    span = first.raw.count("\n") + 1
+    return Header(names, positions, first.line, span, max_bytes), first.line - 1
+
+
+def _header_too_long(path: str, max_bytes: int) -> InputError:
+    return InputError(
+        path, f"no header record within its first {max_bytes:,} bytes (the record size bound)"
+    )
+
+
+class CsvSource:
+    """One input file: its header and its records, block by block.
+
+    Opening reads the header, so fatal input errors (missing file, empty file, missing
+    columns) surface before anything else happens. Use as a context manager.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], max_record_bytes: int = MAX_RECORD_BYTES
+    ) -> None:
+        self.path = os.fspath(path)
+        self.name = os.path.basename(self.path)
+        self.max_record_bytes = max_record_bytes
+        self._stream, self._raw = open_input(self.path)
+        self._pos = 0  # offset in the (uncompressed) stream
+        self.size = os.fstat(self._raw.fileno()).st_size
+        try:
+            self.header, self.leading_blank_lines = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stream.close()
+        self._raw.close()
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file (compressed, for gzip) consumed so far."""
+        try:
+            return self._raw.tell()
+        except ValueError:  # closed
+            return self.size
+
+    def _read(self, n: int) -> bytes:
+        try:
+            data = self._stream.read(n)
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib: bad deflate data
+            raise InputError(self.path, f"cannot be read ({exc})") from None
+        self._pos += len(data)
+        return data
+
+    def _read_exactly(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        while n > 0 and (part := self._read(n)):
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
+
+    def _seek(self, offset: int) -> None:
+        """Go back to ``offset`` of the (uncompressed) stream."""
+        try:
+            self._stream.seek(offset)
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(self.path, f"cannot be read ({exc})") from None
+        self._pos = offset
+
+    def _read_header(self) -> tuple[Header, int]:
+        buf = self._read(_HEADER_READ)
+        while 0 < len(buf) < len(BOM) and BOM.startswith(buf):  # a short read cut the BOM
+            more = self._read(_HEADER_READ)
+            if not more:
+                break
+            buf += more
+        if buf.startswith(BOM):
+            buf = buf[len(BOM) :]
+        limit = self.max_record_bytes
+        while True:
+            more = self._read(_HEADER_READ)
+            eof = not more
+            buf += more
+            lines = buf.split(b"\n")
+            tail = b"" if eof else lines.pop()  # possibly incomplete
+            decoded = decode_lines(lines)
+            parsed = parse_lines(decoded, 1, eof=eof, max_bytes=limit)
+            if not (parsed.records or parsed.oversized or eof) and len(tail) > limit + 1:
+                raise _header_too_long(self.path, limit)
+            if parsed.records or parsed.oversized or eof:
+                header, blank = parse_header(self.path, decoded, eof, limit)
+                consumed = header.line - 1 + header.lines
+                offset = sum(len(line) + 1 for line in lines[:consumed])
+                self._pending = buf[offset:]
+                self._next_line = consumed + 1
+                return header, blank
+
+    def blocks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[RecordBlock]:
+        """Yield the records after the header in blocks of about ``chunk_size`` lines."""
+        for block in self.raw_blocks(chunk_size):
+            yield block.records(self.header)
+
+    def raw_blocks(self, chunk_size: int = CHUNK_SIZE) -> Iterator[RawBlock]:
+        """Yield the bytes after the header in blocks of whole records (about ``chunk_size``
+        lines each), with the line number each starts at.
+
+        A block without quotes ends at its last newline; one with quotes (or with a line
+        longer than the bound) is parsed to find where its last complete record ends (the
+        parse comes along in ``parsed``). A record longer than the bound comes alone, as
+        an ``oversized`` block, read past without being held.
+        """
+        pending = self._pending
+        self._pending = b""
+        line = self._next_line
+        limit = self.header.max_record_bytes
+        bytes_per_line = 64.0
+        eof = False
+        while True:
+            if not eof:
+                size = int(chunk_size * bytes_per_line)
+                chunk = self._read(min(max(1 << 16, size), _MAX_READ))
+                eof = not chunk
+                buf = pending + chunk if pending else chunk
+            else:
+                buf = pending
+            if not buf:
+                return
+            cut = len(buf) if eof else buf.rfind(b"\n") + 1
+            data, pending = buf[:cut], buf[cut:]
+            oversized = False
+            if data:
+                parsed: RecordBlock | None = None
+                if b'"' in data or _may_hold_long_line(data, limit):
+                    parsed, used_bytes, used_lines, oversized = parse_block(
+                        data, line, self.header, eof=eof
+                    )
+                    if used_bytes < len(data):
+                        pending = data[used_bytes:] + pending
+                        data = data[:used_bytes]
+                else:
+                    used_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                if data:
+                    yield RawBlock(data, line, eof and not pending, parsed)
+                    line += used_lines
+                    bytes_per_line = max(8.0, len(data) / used_lines)
+            # the record pending starts with is incomplete: too long once pending (but for a
+            # last "\r", maybe the terminator's) is
+            if oversized or len(pending) - pending.endswith(b"\r") > limit:
+                pending, line, eof = yield from self._skip_oversized(pending, line, eof)
+            elif eof and pending:
+                raise AssertionError("unconsumed input at end of file")  # parse takes it all
+
+    def _skip_oversized(
+        self, pending: bytes, line: int, eof: bool
+    ) -> Generator[RawBlock, None, tuple[bytes, int, bool]]:
+        """Read past the record longer than the bound that ``pending`` starts with.
+
+        Yields it as an ``oversized`` block, or, when it turns out to be a stray quote's
+        first line, that line alone; returns what follows it: (pending, line, eof).
+        """
+        start = self._pos - len(pending)
+        scan = RecordScan()
+        piece = pending
+        while True:
+            used = scan.feed(piece, final=eof)
+            if scan.ending is not None:
+                break
+            more = b"" if eof else self._read(_SKIP_READ)
+            eof = not more
+            piece = piece[used:] + more
+        if scan.ending != "stray":
+            yield _oversized_block(Oversized(line, scan.head(scan.size), scan.size))
+            return piece[used:], line + scan.newlines + 1, eof
+        first = scan.first_line_size()
+        if first > self.header.max_record_bytes:
+            yield _oversized_block(Oversized(line, scan.head(first), first))
+        else:  # an open quote that never closes: its first line is a record of its own
+            self._seek(start)
+            yield RawBlock(self._read_exactly(first), line, True)
+        self._seek(start + (scan.first_line or 0) + 1)
+        return b"", line + 1, False
+
+
+@dataclass(frozen=True)
+class RawBlock:
+    """Whole records as bytes, the physical line number of the first, and whether a quote
+    still open at their end is a stray one (the file ends with them); ``parsed`` holds their
+    records when finding the end needed a parse. An ``oversized`` block holds no bytes, only
+    the record longer than the bound that stands at ``first_line``."""
+
+    data: bytes
+    first_line: int
+    eof: bool
+    parsed: RecordBlock | None = None
+    oversized: tuple[Oversized, ...] = ()
+
+    def records(self, header: Header) -> RecordBlock:
+        """The block's records (parsing it, unless that was done already)."""
+        if self.oversized:
+            return RecordBlock.of_oversized(self.oversized, header.width)
+        if self.parsed is not None:
+            return self.parsed
+        parsed, used, _, oversized = parse_block(self.data, self.first_line, header, eof=self.eof)
+        if used != len(self.data) or oversized:
+            raise AssertionError(f"block at line {self.first_line} is not whole records")
+        return parsed
+
+
+def _oversized_block(record: Oversized) -> RawBlock:
+    return RawBlock(b"", record.line, False, oversized=(record,))
+
+
+def _may_hold_long_line(data: bytes, limit: int) -> bool:
+    """Could a line of ``data`` be longer than ``limit`` bytes? (Such a line spans a whole
+    window of ``limit // 2`` bytes; a few C-speed searches tell.)"""
+    if len(data) <= limit:
+        return False
+    window = max(1, (limit + 1) // 2)
+    return any(data.find(b"\n", k, k + window) < 0 for k in range(0, len(data), window))

@@ -1,0 +1,134 @@
+"""The ETL as one call, store-free: read -> validate -> aggregate -> rank.
+
+:func:`transform` reads input files block by block on an engine, validates every record,
+sums the accepted ones per (campaign, influencer), ranks them and summarises the campaigns.
+Rejects leave as they are found (``on_rejects``), so memory follows the pairs, not the rows.
+The pipeline publishes what it returns; the benchmarks and the tests call it alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+from .. import faults
+from ..errors import EngagementError
+from ..rules import MAX_RECORD_BYTES, RejectReason
+from ..run_report import SourceReport
+from .aggregate import Aggregator, partial_sums, summarize_campaigns
+from .engines import Engine, make_engine
+from .parse import Header, RecordBlock
+from .reader import CHUNK_SIZE, CsvSource
+from .validate import RejectRow, validate
+
+#: on_rejects(source index, source, rejects of one block), called as blocks are reduced.
+RejectSink = Callable[[int, SourceReport, list[RejectRow]], None]
+#: progress(stage, done, total): stage "read" counts bytes of the input files.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BlockResult:
+    """One block validated and reduced: per-pair partial sums, rejects, counts."""
+
+    sums: pa.Table
+    rejects: list[RejectRow]
+    by_reason: dict[RejectReason, int]
+    rows: int
+    accepted: int
+    blank_lines: int
+
+
+def reduce_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
+    """Validate a block and sum its accepted rows per pair."""
+    checked = validate(block, header)
+    if checked.rows != block.records:  # every record is accepted or rejected
+        raise EngagementError(f"{path}: {block.records} records but {checked.rows} results")
+    return BlockResult(
+        sums=partial_sums(checked.accepted),
+        rejects=checked.rejects,
+        by_reason=checked.by_reason,
+        rows=checked.rows,
+        accepted=checked.accepted.num_rows,
+        blank_lines=block.blank_lines,
+    )
+
+
+@dataclass
+class TransformResult:
+    """The ranked performers, the campaign summaries and what each file gave."""
+
+    performers: pd.DataFrame
+    campaigns: pd.DataFrame
+    sources: list[SourceReport]
+
+
+def transform(
+    inputs: Sequence[str | os.PathLike[str] | CsvSource],
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    engine: str | Engine = "pandas",
+    scheduler: str | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    reports: Sequence[SourceReport] | None = None,
+    base: Callable[[], pd.DataFrame] | None = None,
+    on_rejects: RejectSink | None = None,
+    on_source: Callable[[SourceReport], None] | None = None,
+    progress: Progress | None = None,
+) -> TransformResult:
+    """Read, validate, aggregate and rank ``inputs`` (paths, or sources already open).
+
+    ``engine`` is ``"pandas"``, ``"dask"`` (at ``scheduler``, or a local cluster) or an
+    engine already started. ``reports`` receive each file's counts (new ones by default);
+    ``base`` gives per-pair sums to add before ranking (append mode: the published dataset).
+    ``on_rejects`` gets the rejects of each block, ``on_source`` each file's report once read.
+    """
+    with ExitStack() as stack:
+        sources = [
+            item
+            if isinstance(item, CsvSource)
+            else stack.enter_context(CsvSource(item, max_record_bytes))
+            for item in inputs
+        ]
+        entries = (
+            list(reports)
+            if reports is not None
+            else [SourceReport(source.name, source.size, "") for source in sources]
+        )
+        aggregator = Aggregator()
+        total = sum(source.size for source in sources)
+        done = 0
+        workers = make_engine(engine, scheduler) if isinstance(engine, str) else engine
+        if isinstance(engine, str):
+            stack.enter_context(workers)
+        for index, (source, entry) in enumerate(zip(sources, entries, strict=True)):
+            entry.blank_lines += source.leading_blank_lines
+            for result in workers.map_blocks(source, chunk_size, reduce_block):
+                aggregator.add_partial(result.sums)
+                faults.point("block")
+                if result.rejects and on_rejects:
+                    on_rejects(index, entry, result.rejects)
+                _count(entry, result)
+                if progress:
+                    progress("read", done + source.bytes_read, total)
+            done += source.size
+            if on_source:
+                on_source(entry)
+        if base is not None:
+            aggregator.add_sums(base())
+        performers = aggregator.performers()
+        return TransformResult(performers, summarize_campaigns(performers), entries)
+
+
+def _count(entry: SourceReport, result: BlockResult) -> None:
+    entry.rows_read += result.rows
+    entry.accepted += result.accepted
+    entry.rejected += len(result.rejects)
+    entry.blank_lines += result.blank_lines
+    for reason, count in result.by_reason.items():
+        entry.rejects_by_reason[reason.value] += count

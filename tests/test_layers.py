@@ -1,0 +1,107 @@
+"""The package's layers: dependencies point one way.
+
+The ETL (``engagement/etl``) imports nothing of the store, the store (``engagement/store``)
+nothing of the ETL; both build on the schema, the rules and the errors. No library module
+imports a front end (the CLI, the dashboard, the report runner, the API) or its stack at
+import time: the front ends sit at the edge, and their stacks are extras.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import engagement
+
+PACKAGE = Path(engagement.__file__).resolve().parent
+FRONT_ENDS = ("engagement.cli", "engagement.dashboard", "engagement.report", "api")
+STACKS = (
+    "click",
+    "ipywidgets",
+    "voila",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "matplotlib",
+    "fastapi",
+    "uvicorn",
+    "tqdm",
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_at_import_time(path: Path) -> set[str]:
+    """Modules a file imports at module level (not inside functions), absolute."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    return {module_name(p): imports_at_import_time(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def inside(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_the_etl_and_the_store_do_not_know_each_other() -> None:
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        for target in targets
+        if (inside(module, "engagement.etl") and inside(target, "engagement.store"))
+        or (inside(module, "engagement.store") and inside(target, "engagement.etl"))
+    ]
+    assert wrong == []
+
+
+def test_neither_reaches_up_to_the_pipeline_or_the_serving_cache() -> None:
+    above = ("engagement.pipeline", "engagement.serving", "engagement.settings", *FRONT_ENDS)
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        if inside(module, "engagement.etl") or inside(module, "engagement.store")
+        for target in targets
+        if any(inside(target, up) for up in above)
+    ]
+    assert wrong == []
+
+
+def test_no_library_module_imports_a_front_end_or_its_stack() -> None:
+    wrong = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        if not any(inside(module, front) for front in FRONT_ENDS)
+        for target in targets
+        if any(inside(target, other) for other in (*FRONT_ENDS, *STACKS))
+    ]
+    assert wrong == []
+
+
+def test_importing_the_library_loads_no_front_end_stack() -> None:
+    code = (
+        "import sys, engagement, engagement.etl.transform, engagement.store.queries, "
+        "engagement.serving, engagement.settings, engagement.pipeline\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {STACKS!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
