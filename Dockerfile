@@ -15,7 +15,7 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
 COPY engagement/__init__.py engagement/
 COPY api/__init__.py api/
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e ".[all]"
 
 COPY engagement/ engagement/
 COPY api/ api/

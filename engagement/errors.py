@@ -7,6 +7,7 @@ Exception tree::
     │   ├── MissingColumnsError     required columns absent from the header
     │   └── EmptyInputError         the file holds no header at all
     ├── UsageError                  a bad argument to a library function (exit code 2)
+    │   └── MissingExtraError       a front end whose optional dependencies are not installed
     ├── StoreError                  the store refused or failed an operation (exit code 3)
     │   └── StoreUnavailableError   the store cannot be reached in time (exit code 3)
     └── RunInProgressError          another ETL run holds the publish lock (exit code 2)
@@ -57,6 +58,19 @@ class UsageError(EngagementError):
     """A library function was called with an argument it cannot accept."""
 
     exit_code = 2
+
+
+class MissingExtraError(UsageError):
+    """A feature needs an extra that is not installed: names the ``pip install`` to run."""
+
+    def __init__(self, feature: str, extra: str, missing: Sequence[str]) -> None:
+        super().__init__(
+            f"{feature} needs the {extra!r} extra ({', '.join(missing)} not installed): "
+            f"pip install 'engagement[{extra}]'"
+        )
+        self.feature = feature
+        self.extra = extra
+        self.missing = list(missing)
 
 
 class StoreError(EngagementError):

@@ -295,3 +295,19 @@ def test_a_bad_setting_is_a_usage_error(
         "error: invalid setting ENGAGEMENT_MAX_RECORD_BYTES: Input should be a valid integer, "
         "unable to parse string as an integer\n"
     )
+
+
+def test_dashboard_kernels_find_the_same_embedded_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voila runs a kernel in the notebook's folder: the home it gets must be absolute."""
+    from engagement.cli.servers import kernel_environment
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENGAGEMENT_HOME", raising=False)
+    env = kernel_environment({"PATH": "/bin"}, None, "mine")
+    assert env == {
+        "PATH": "/bin",
+        "ENGAGEMENT_DB": "mine",
+        "ENGAGEMENT_HOME": str(tmp_path / ".engagement"),
+    }

@@ -123,14 +123,21 @@ def test_variables_are_documented_and_the_uri_matches_the_settings(
         assert uri["options"]["replicaSet"] == "rs0" and uri["options"]["authSource"] == "admin"
 
 
+ALL_EXTRAS = ("api", "dashboard", "notebooks", "dask")
+
+
 def test_environment_yml_matches_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = package_requirements(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert extras["all"] == ["engagement[api,dashboard,notebooks,dask]"]
+    wanted = package_requirements(
+        project["dependencies"] + [r for name in ALL_EXTRAS for r in extras[name]]
+    )
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert environment["channels"][0] == "conda-forge"
     conda = [d for d in environment["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert "-e ." in pip
+    assert "-e .[all]" in pip
     listed = package_requirements(
         [d for d in conda if not d.startswith(("python", "pip"))]
         + [d for d in pip if not d.startswith("-e")]
@@ -144,7 +151,9 @@ def test_dockerfile_installs_the_project_and_drops_root() -> None:
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     instructions = [line for line in lines if line and not line.startswith("#")]
     assert instructions[0].startswith("FROM python:3.11")
-    assert any(line.startswith("RUN pip install") and "-e ." in line for line in instructions)
+    assert any(
+        line.startswith("RUN pip install") and '-e ".[all]"' in line for line in instructions
+    )
     user = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert "EXPOSE 8000 8866" in instructions

@@ -9,6 +9,7 @@ import click
 from ..errors import UsageError
 from ..etl.engines import ENGINES
 from ..etl.reader import CHUNK_SIZE
+from ..extras import require
 from ..pipeline import MODES, check_inputs, run_etl
 from ..rules import REASONS
 from ..settings import Settings
@@ -74,6 +75,8 @@ def etl(
     settings = Settings()
     chunk = chunk_size or settings.chunk_size
     check_inputs(paths, settings.max_record_bytes)  # bad input: exit 2 even if the store is down
+    if engine == "dask":
+        require("dask", "the dask engine")
     show = sys.stderr.isatty() if progress is None else progress
     with opened(mongodb_uri, database) as store, progress_bar(show) as bar:
         report = run_etl(

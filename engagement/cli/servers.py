@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..etl.reader import CHUNK_SIZE
+from ..extras import require
 from ..pipeline import MODES
 from ..settings import Settings
 from ..store import embedded, queries
@@ -57,6 +58,7 @@ def report(
 ) -> None:
     """Run the ETL through the report notebook (papermill): writes OUTPUT_DIR/<runId>.ipynb
     and a self-contained OUTPUT_DIR/<runId>.html."""
+    require("notebooks", "engagement report")
     import os
 
     from ..report.runner import execute_report
@@ -97,6 +99,7 @@ def report(
 @store_options
 def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
     """Serve the REST API (OpenAPI docs at /docs) on the configured store."""
+    require("api", "engagement serve")
     import uvicorn
 
     from api.main import create_app
@@ -117,19 +120,29 @@ def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -
 @store_options
 def dashboard(host: str, port: int, mongodb_uri: str | None, database: str | None) -> None:
     """Serve the analysts' dashboard (Voila) on the configured store."""
+    require("dashboard", "engagement dashboard")
     import os
 
     from ..dashboard.voila import voila_command
 
-    env = dict(os.environ)
-    if mongodb_uri:
-        env["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
-    if database:
-        env["ENGAGEMENT_DB"] = database
+    env = kernel_environment(dict(os.environ), mongodb_uri, database)
     command = voila_command(host, port)
     click.echo(f"serving the dashboard on http://{host}:{port}", err=True)
     sys.stdout.flush()
     os.execve(command[0], command, env)  # Voila takes this process: signals reach it
+
+
+def kernel_environment(
+    env: dict[str, str], mongodb_uri: str | None, database: str | None
+) -> dict[str, str]:
+    """The environment of the dashboard's kernels: the store options given, and the
+    embedded store's home made absolute (a kernel runs in the notebook's folder)."""
+    if mongodb_uri:
+        env["ENGAGEMENT_MONGODB_URI"] = mongodb_uri
+    if database:
+        env["ENGAGEMENT_DB"] = database
+    env["ENGAGEMENT_HOME"] = str(Settings().home.resolve())
+    return env
 
 
 @cli.command("generate")

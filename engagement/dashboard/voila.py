@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from importlib.resources import files
 from pathlib import Path
 
-#: The dashboard notebook of a source checkout (or of the installed project tree).
-DASHBOARD = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard.ipynb"
+#: The dashboard notebook (package data: the checkout's notebooks/, or the installed copy).
+DASHBOARD = Path(str(files("engagement.notebooks") / "dashboard.ipynb"))  # package data
 
 
 def voila_command(

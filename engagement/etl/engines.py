@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
 from ..errors import UsageError
+from ..extras import require
 from .parse import Header, RecordBlock
 from .prefetch import prefetch
 from .reader import CsvSource, RawBlock
@@ -63,10 +64,9 @@ class DaskEngine:
         self._cluster: Any = None
 
     def __enter__(self) -> DaskEngine:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover - dask is a dependency
-            raise UsageError("the dask engine needs dask[distributed] installed") from None
+        require("dask", "the dask engine")
+        from distributed import Client, LocalCluster
+
         if self.address:
             try:
                 self._client = Client(self.address, timeout=5)  # type: ignore[no-untyped-call]

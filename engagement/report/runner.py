@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from ..errors import EngagementError, UsageError
 from ..pipeline import MODES, new_run_id
 
 #: The report notebook of a source checkout (or of the installed project tree).
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "etl.ipynb"
+NOTEBOOK = Path(str(files("engagement.notebooks") / "etl.ipynb"))  # package data
 
 _EXIT_CODES = {
     "InputError": 2,
