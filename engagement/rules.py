@@ -24,7 +24,6 @@ RAW_LIMIT = 4096
 
 #: An id (stripped) may hold at most this many characters, none of them a control character.
 MAX_ID_CHARS = 256
-CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 
 #: An integer literal: optional sign, digits, optionally "." followed by zeros only.
 INTEGER_LITERAL = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
@@ -93,11 +92,6 @@ def engagement_rate(
         return float(likes + comments + shares) / float(views) * 100.0
     interactions = np.asarray(np.add(np.add(likes, comments), shares)).astype(np.float64)
     return interactions / np.asarray(views).astype(np.float64) * 100.0
-
-
-def is_valid_id(text: str) -> bool:
-    """Is a stripped, non-empty id acceptable: at most 256 characters, no control character?"""
-    return len(text) <= MAX_ID_CHARS and CONTROL_CHARACTERS.isdisjoint(text)
 
 
 def clip_raw(data: bytes) -> bytes:

@@ -191,8 +191,6 @@ PERFORMER_FIELDS = fields(Performer)
 CAMPAIGN_FIELDS = fields(Campaign)
 RUN_FIELDS = fields(Run)
 REJECT_FIELDS = fields(Reject)
-#: The fields of a reject as the ETL finds it, before the run and the file are attached.
-RECORD_REJECT_FIELDS = tuple(name for name in REJECT_FIELDS if name not in ("runId", "source"))
 
 
 def iso(moment: datetime | None) -> str | None:

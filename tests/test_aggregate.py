@@ -5,7 +5,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from engagement.etl.aggregate import PERFORMER_COLUMNS, Aggregator, summarize_campaigns
+from engagement.etl.aggregate import (
+    PERFORMER_COLUMNS,
+    Aggregator,
+    partial_sums,
+    summarize_campaigns,
+)
 from engagement.etl.validate import ACCEPTED_SCHEMA
 
 
@@ -26,13 +31,15 @@ def rows(*records: tuple[str, str, int, int, int, int]) -> pa.Table:
 
 def test_ties_and_duplicate_pairs_are_ranked_by_rate_then_influencer() -> None:
     agg = Aggregator()
-    agg.add_rows(rows(("b", "c1", 100, 5, 3, 2), ("a", "c1", 200, 10, 6, 4)))
-    agg.add_rows(
-        rows(
-            ("c", "c1", 100, 20, 0, 0),
-            ("a", "c2", 50, 1, 1, 0),
-            ("a", "c2", 150, 3, 1, 4),
-            ("d", "c2", 100, 6, 0, 0),
+    agg.add_partial(partial_sums(rows(("b", "c1", 100, 5, 3, 2), ("a", "c1", 200, 10, 6, 4))))
+    agg.add_partial(
+        partial_sums(
+            rows(
+                ("c", "c1", 100, 20, 0, 0),
+                ("a", "c2", 50, 1, 1, 0),
+                ("a", "c2", 150, 3, 1, 4),
+                ("d", "c2", 100, 6, 0, 0),
+            )
         )
     )
     out = agg.performers()
@@ -59,18 +66,20 @@ def test_ties_and_duplicate_pairs_are_ranked_by_rate_then_influencer() -> None:
 def test_folding_partials_gives_the_same_sums() -> None:
     records = [(f"i{k % 7}", f"c{k % 3}", 100 + k, k % 5, k % 3, k % 2) for k in range(200)]
     one = Aggregator()
-    one.add_rows(rows(*records))
+    one.add_partial(partial_sums(rows(*records)))
     many = Aggregator(fold_rows=5)
     for k in range(0, 200, 9):
-        many.add_rows(rows(*records[k : k + 9]))
+        many.add_partial(partial_sums(rows(*records[k : k + 9])))
     assert one.performers().equals(many.performers())
     assert one.performers()["posts"].sum() == 200
 
 
 def test_campaign_summaries() -> None:
     agg = Aggregator()
-    agg.add_rows(
-        rows(("b", "c1", 100, 5, 3, 2), ("a", "c1", 200, 10, 6, 4), ("c", "c1", 100, 20, 0, 0))
+    agg.add_partial(
+        partial_sums(
+            rows(("b", "c1", 100, 5, 3, 2), ("a", "c1", 200, 10, 6, 4), ("c", "c1", 100, 20, 0, 0))
+        )
     )
     summary = summarize_campaigns(agg.performers())
     row = summary.iloc[0].to_dict()

@@ -61,11 +61,6 @@ class Aggregator:
         self._rows = 0
         self._fold_rows = fold_rows
 
-    def add_rows(self, accepted: pa.Table) -> None:
-        """Add accepted rows (``campaignId, influencerId`` and the four metrics)."""
-        if accepted.num_rows:
-            self._add(partial_sums(accepted))
-
     def add_partial(self, sums: pa.Table) -> None:
         """Add per-pair partial sums (from :func:`partial_sums`)."""
         if sums.num_rows:

@@ -44,10 +44,6 @@ class Record:
     undecodable: bool = False
     size: int | None = None
 
-    @property
-    def nbytes(self) -> int:
-        return self.size if self.size is not None else len(self.raw.encode("utf-8"))
-
 
 @dataclass(slots=True)
 class ParsedLines:
