@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
-from engagement import Page, Store
+from engagement import Store
 from engagement.serving import DatasetCache
 from engagement.settings import Settings
+
+from .caching import PageBytes
 
 #: How long the API reuses the published-dataset pointer: a new dataset shows within this.
 POINTER_SECONDS = 1.0
@@ -65,8 +67,14 @@ async def get_cache(request: Request) -> DatasetCache:
     return provider.cache()
 
 
+async def get_pages(request: Request) -> PageBytes:
+    pages: PageBytes = request.app.state.pages
+    return pages
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 CacheDep = Annotated[DatasetCache, Depends(get_cache)]
+PagesDep = Annotated[PageBytes, Depends(get_pages)]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
@@ -86,12 +94,19 @@ async def require_api_key(
         )
 
 
-def paging_headers(request: Request, response: Response, page: Page) -> None:
+def paging_headers(
+    request: Request,
+    response: Response,
+    total: int,
+    limit: int,
+    offset: int,
+    dataset: str | None = None,
+) -> None:
     """``X-Total-Count``, ``X-Dataset`` (the run id of the dataset read), and an RFC 8288
     ``Link: <...>; rel="next"`` while more follow."""
-    response.headers["X-Total-Count"] = str(page.total)
-    if page.dataset:
-        response.headers["X-Dataset"] = page.dataset
-    if page.has_more:
-        nxt = request.url.include_query_params(offset=page.offset + page.limit)
+    response.headers["X-Total-Count"] = str(total)
+    if dataset:
+        response.headers["X-Dataset"] = dataset
+    if offset + limit < total:
+        nxt = request.url.include_query_params(offset=offset + limit)
         response.headers["Link"] = f'<{nxt}>; rel="next"'

@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from engagement import __version__
 from engagement.settings import Settings
 
 from . import problems
+from .caching import PageBytes
 from .deps import StoreProvider, require_api_key
 from .routes import campaigns, health, influencers, performers, runs
 
@@ -30,7 +32,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.stores = StoreProvider(settings)
+    app.state.pages = PageBytes()
     app.state.api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    if settings.origins():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.origins(),
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "If-None-Match", "Content-Type"],
+            expose_headers=["ETag", "X-Total-Count", "X-Dataset", "Link", "Location"],
+        )
     problems.install(app)
     secured = [Depends(require_api_key)] if app.state.api_key else []
     for module in (performers, campaigns, influencers, runs):

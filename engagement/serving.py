@@ -21,7 +21,8 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from pymongo import ASCENDING
@@ -45,6 +46,7 @@ WARM_BATCH = 50
 MAX_SUMMARIES = 100_000
 
 Rows = list[tuple[Any, ...]]
+T = TypeVar("T")
 
 
 class DatasetCache:
@@ -120,11 +122,30 @@ class DatasetCache:
         threading.Thread(target=refresh, name="engagement-pointer", daemon=True).start()
         return self
 
+    def dataset(self) -> str | None:
+        """The run id of the published dataset, when the pointer is in memory (no I/O)."""
+        current = self._pointer_in_memory()
+        return str(current["runId"]) if current else None
+
+    def pinned(self, query: Callable[..., T], *args: Any) -> tuple[str | None, T]:
+        """``query(store, *args, dataset=run_id)`` on the dataset the pointer names:
+        (run id, result). An empty result while the pointer has moved on is read again
+        from the new dataset (the old one may be gone)."""
+        current = self.pointer()
+        if current is None:
+            return None, query(self.store, *args)
+        run_id = str(current["runId"])
+        result = query(self.store, *args, dataset=run_id)
+        if not result:
+            latest = self.pointer(fresh=True)
+            if latest is not None and str(latest["runId"]) != run_id:
+                run_id = str(latest["runId"])
+                result = query(self.store, *args, dataset=run_id)
+        return run_id, result
+
     # --- pages ----------------------------------------------------------------------------
 
-    def peek(
-        self, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
-    ) -> Page | None:
+    def peek(self, campaign_id: str, *, limit: int = 10, offset: int = 0) -> Page | None:
         """The page :meth:`top_performers` would return, when it is in memory; else
         ``None``. Never does I/O."""
         current = self._pointer_in_memory()
@@ -138,13 +159,11 @@ class DatasetCache:
         found = self._rows_in_memory(run_id, campaign_id, limit, offset, total)
         if found is None:
             return None
-        items = page_items(found[0], found[1], limit, decimals)
+        items = page_items(found[0], found[1], limit)
         return Page(items, total, limit, offset, run_id)
 
     @translate_errors
-    def top_performers(
-        self, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
-    ) -> Page | None:
+    def top_performers(self, campaign_id: str, *, limit: int = 10, offset: int = 0) -> Page | None:
         """The influencers of a campaign by rank, a page at a time, from memory or the store
         (what :func:`engagement.store.queries.top_performers` returns); ``None`` when the
         campaign is not in the published dataset."""
@@ -169,7 +188,7 @@ class DatasetCache:
                 with self._lock:
                     self._pages[(run_id, campaign_id, limit, offset)] = rows
                 found = (rows, 0)
-            items = page_items(found[0], found[1], limit, decimals)
+            items = page_items(found[0], found[1], limit)
             return Page(items, total, limit, offset, run_id)
         raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
 

@@ -51,11 +51,17 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )
+    cors_origins: str = Field(
+        default="", description="Origins (comma-separated) browser clients may call the API from."
+    )
 
     @field_validator("mongodb_uri", "api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def uri(self) -> str | None:
         return self.mongodb_uri.get_secret_value() if self.mongodb_uri else None

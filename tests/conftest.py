@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+import engagement
 from engagement.store.connection import Store, connect
 from engagement.store.embedded import HOST, free_port, server_command
 
@@ -213,3 +215,35 @@ def chromium_executable() -> str:
     if not found:
         pytest.fail("Chromium is needed for the browser tests: apt-get install chromium")
     return found
+
+
+# --- the API over HTTP, on a loaded store (module-scoped) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded(mongo_server: MongoServer) -> Iterator[dict[str, Any]]:
+    """A database with the sample loaded (run 1) and then part_a appended (run 2)."""
+    database = f"api_{uuid.uuid4().hex[:10]}"
+    with connect(mongo_server.uri, database=database) as store:
+        first = engagement.run_etl([SAMPLE], store=store)
+        second = engagement.run_etl([CASES / "part_a.csv"], store=store, mode="append")
+        yield {
+            "uri": mongo_server.uri,
+            "db": database,
+            "store": store,
+            "runs": [first.run_id, second.run_id],
+        }
+
+
+def api_env(loaded: dict[str, Any], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update({"ENGAGEMENT_MONGODB_URI": loaded["uri"], "ENGAGEMENT_DB": loaded["db"], **extra})
+    return env
+
+
+@pytest.fixture(scope="module")
+def api(loaded: dict[str, Any]) -> Iterator[httpx.Client]:
+    server = ApiServer(api_env(loaded))
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+    server.stop()

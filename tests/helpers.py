@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from engagement.etl import reader
 from engagement.etl.parse import Header
 from engagement.etl.reader import CsvSource
@@ -269,3 +271,15 @@ def load_all_ways(
                 got = without_padding(load(other, read_size=read_size, max_bytes=max_bytes))
                 assert got.comparable() == expected, (kind, read_size)
     return base
+
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, detail: str) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert set(body) == {"type", "title", "status", "detail"}
+    assert body["status"] == status and body["title"]
+    assert detail in body["detail"], body

@@ -1,32 +1,37 @@
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from engagement import campaign, campaigns
 
-from ..deps import StoreDep
+from ..caching import NOT_MODIFIED, json_response, published
+from ..deps import CacheDep
 from ..models import Campaign, Problem
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-@router.get("", response_model=list[Campaign], summary="Campaigns of the published dataset")
-def list_campaigns(store: StoreDep) -> list[dict[str, Any]]:
+@router.get(
+    "",
+    response_model=list[Campaign],
+    responses=NOT_MODIFIED,
+    summary="Campaigns of the published dataset",
+)
+async def list_campaigns(request: Request, cache: CacheDep) -> Response:
     """Every campaign with its summary, by campaignId."""
-    return campaigns(store)
+    found = await published(request, cache, campaigns)
+    return found if isinstance(found, Response) else json_response(b"[]", None)
 
 
 @router.get(
     "/{campaignId}",
     response_model=Campaign,
-    responses={404: {"model": Problem, "description": "Unknown campaign"}},
+    responses={404: {"model": Problem, "description": "Unknown campaign"}, **NOT_MODIFIED},
     summary="One campaign's summary",
 )
-def get_campaign(campaignId: str, store: StoreDep) -> dict[str, Any]:  # noqa: N803
+async def get_campaign(campaignId: str, request: Request, cache: CacheDep) -> Response:  # noqa: N803
     """Influencer count, totals, campaign engagement rate, median rate and top influencer."""
-    found = campaign(store, campaignId)
-    if found is None:
+    found = await published(request, cache, campaign, campaignId)
+    if not isinstance(found, Response):
         raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
     return found

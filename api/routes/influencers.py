@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from engagement import influencer
 
-from ..deps import StoreDep
+from ..caching import NOT_MODIFIED, published
+from ..deps import CacheDep
 from ..models import Influencer, Problem
 
 router = APIRouter(prefix="/influencers", tags=["influencers"])
@@ -15,12 +14,12 @@ router = APIRouter(prefix="/influencers", tags=["influencers"])
 @router.get(
     "/{influencerId}",
     response_model=Influencer,
-    responses={404: {"model": Problem, "description": "Unknown influencer"}},
+    responses={404: {"model": Problem, "description": "Unknown influencer"}, **NOT_MODIFIED},
     summary="One influencer across campaigns",
 )
-def get_influencer(influencerId: str, store: StoreDep) -> dict[str, Any]:  # noqa: N803
+async def get_influencer(influencerId: str, request: Request, cache: CacheDep) -> Response:  # noqa: N803
     """The influencer's rank and metrics in every campaign, and their totals."""
-    found = influencer(store, influencerId)
-    if found is None:
+    found = await published(request, cache, influencer, influencerId)
+    if not isinstance(found, Response):
         raise HTTPException(404, f"influencer {influencerId!r} is not in the published dataset")
     return found

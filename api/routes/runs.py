@@ -57,5 +57,5 @@ def get_rejects(
     )
     if page is None:
         raise HTTPException(404, f"run {runId!r} does not exist")
-    paging_headers(request, response, page)
+    paging_headers(request, response, page.total, limit, offset)
     return page.items

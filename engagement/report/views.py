@@ -148,6 +148,11 @@ def top_table(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
     return pd.DataFrame(page.items)[columns].set_index("rank")
 
 
+def for_display(table: pd.DataFrame, places: int = 2) -> pd.DataFrame:
+    """A table with its floats rounded for reading (the data keeps full precision)."""
+    return table.round(places)
+
+
 def top_chart(table: pd.DataFrame, campaign_id: str) -> Figure:
     """The engagement rates of a campaign's top performers (from :func:`top_table`)."""
     figure = Figure(figsize=(7, 0.3 * len(table) + 1.2), layout="constrained")

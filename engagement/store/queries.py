@@ -2,7 +2,8 @@
 
 One function per question; the API, the dashboard, the notebook and the CLI all call these.
 They return plain JSON-ready dicts with the API's camelCase names, ``None`` for "no such
-thing"; engagement rates are rounded to ``decimals`` places (``None``: full precision).
+thing"; engagement rates and every other float come as stored (full precision: the front
+ends round for display).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ RANKING_COLUMNS = (
 )
 #: Largest offset a query accepts (far beyond any dataset; keeps values within BSON int64).
 MAX_OFFSET = 10**12
-_RATES = ("engagementRate", "medianEngagementRate", "topEngagementRate")
 
 
 @dataclass
@@ -52,14 +52,8 @@ class Page:
         return pd.DataFrame(self.items)
 
 
-def _shape(doc: Document, fields: tuple[str, ...], decimals: int | None) -> dict[str, Any]:
-    out = {name: doc.get(name) for name in fields}
-    if decimals is not None:
-        for name in _RATES:
-            value = out.get(name)
-            if isinstance(value, float):
-                out[name] = round(value, decimals)
-    return out
+def _shape(doc: Document, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: doc.get(name) for name in fields}
 
 
 def check_page(limit: int, offset: int) -> None:
@@ -106,17 +100,9 @@ def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
     return {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}}
 
 
-def page_items(
-    rows: list[tuple[Any, ...]], start: int, limit: int, decimals: int | None
-) -> list[dict[str, Any]]:
+def page_items(rows: list[tuple[Any, ...]], start: int, limit: int) -> list[dict[str, Any]]:
     """``rows[start:start+limit]`` (tuples of the performer fields) as page items."""
-    items = [dict(zip(PERFORMER_FIELDS, row, strict=True)) for row in rows[start : start + limit]]
-    if decimals is not None:
-        for item in items:
-            value = item["engagementRate"]
-            if isinstance(value, float):
-                item["engagementRate"] = round(value, decimals)
-    return items
+    return [dict(zip(PERFORMER_FIELDS, row, strict=True)) for row in rows[start : start + limit]]
 
 
 def read_ranks(
@@ -136,7 +122,7 @@ def read_ranks(
 
 @translate_errors
 def top_performers(
-    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0, decimals: int | None = 2
+    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0
 ) -> Page | None:
     """The influencers of a campaign by rank (engagement rate descending), a page at a time.
 
@@ -155,7 +141,7 @@ def top_performers(
         rows = read_ranks(store, run_id, campaign_id, limit, offset, total)
         if rows is None:
             continue  # read the pointer again rather than answer from a torn page
-        return Page(page_items(rows, 0, limit, decimals), total, limit, offset, run_id)
+        return Page(page_items(rows, 0, limit), total, limit, offset, run_id)
     raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
 
 
@@ -176,29 +162,38 @@ def rates(store: Store, campaign_ids: list[str] | None = None) -> pd.DataFrame:
 
 
 @translate_errors
-def campaigns(store: Store, *, decimals: int | None = 2) -> list[dict[str, Any]]:
-    """Every campaign of the published dataset with its summary, by campaignId."""
-    run_id = published_run(store)
+def campaigns(store: Store, *, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every campaign of the published dataset (or of ``dataset``, a run id) with its
+    summary, by campaignId."""
+    run_id = dataset or published_run(store)
     if run_id is None:
         return []
     cursor = store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", ASCENDING)
-    return [_shape(doc, CAMPAIGN_FIELDS, decimals) for doc in cursor]
+    return [_shape(doc, CAMPAIGN_FIELDS) for doc in cursor]
 
 
 @translate_errors
-def campaign(store: Store, campaign_id: str, *, decimals: int | None = 2) -> dict[str, Any] | None:
-    """One campaign's summary, or ``None`` if it is not in the published dataset."""
-    found = _summary(store, check_id("campaignId", campaign_id))
-    return _shape(found[1], CAMPAIGN_FIELDS, decimals) if found else None
+def campaign(
+    store: Store, campaign_id: str, *, dataset: str | None = None
+) -> dict[str, Any] | None:
+    """One campaign's summary, or ``None`` if it is not in the published dataset (or in
+    ``dataset``, a run id)."""
+    campaign_id = check_id("campaignId", campaign_id)
+    if dataset is not None:
+        summary = store.campaign_summary(dataset, campaign_id)
+        return _shape(summary, CAMPAIGN_FIELDS) if summary else None
+    found = _summary(store, campaign_id)
+    return _shape(found[1], CAMPAIGN_FIELDS) if found else None
 
 
 @translate_errors
 def influencer(
-    store: Store, influencer_id: str, *, decimals: int | None = 2
+    store: Store, influencer_id: str, *, dataset: str | None = None
 ) -> dict[str, Any] | None:
-    """An influencer's results in every campaign, or ``None`` if absent from the dataset."""
+    """An influencer's results in every campaign, or ``None`` if absent from the published
+    dataset (or from ``dataset``, a run id)."""
     influencer_id = check_id("influencerId", influencer_id)
-    run_id = published_run(store)
+    run_id = dataset or published_run(store)
     if run_id is None:
         return None
     cursor = (
@@ -206,7 +201,7 @@ def influencer(
         .find({"influencerId": influencer_id}, {"_id": 0})
         .sort("campaignId", ASCENDING)
     )
-    rows = [_shape(doc, PERFORMER_FIELDS, decimals) for doc in cursor]
+    rows = [_shape(doc, PERFORMER_FIELDS) for doc in cursor]
     if not rows:
         return None
     totals = {name: sum(int(row[name]) for row in rows) for name in SUMS}
@@ -215,7 +210,7 @@ def influencer(
         "influencerId": influencer_id,
         "campaigns": rows,
         **totals,
-        "engagementRate": round(rate, decimals) if decimals is not None else rate,
+        "engagementRate": rate,
     }
 
 
