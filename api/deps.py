@@ -94,6 +94,25 @@ async def require_api_key(
         )
 
 
+async def require_writer(
+    request: Request, key: Annotated[str | None, Security(api_key_header)] = None
+) -> None:
+    """Writes need the API key: without one configured they are refused (403)."""
+    if request.app.state.api_key is None:
+        raise HTTPException(
+            403, "uploads are disabled: the server has no API key (set ENGAGEMENT_API_KEY)"
+        )
+    await require_api_key(request, key)
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.stores.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
 def paging_headers(
     request: Request,
     response: Response,

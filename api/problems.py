@@ -11,7 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from engagement.errors import StoreError, StoreUnavailableError, UsageError
+from engagement.errors import (
+    InputError,
+    RunInProgressError,
+    StoreError,
+    StoreUnavailableError,
+    UsageError,
+)
 
 MEDIA_TYPE = "application/problem+json"
 STORE_UNAVAILABLE = "urn:engagement:problem:store-unavailable"
@@ -45,6 +51,10 @@ async def on_usage_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, str(exc))
 
 
+async def on_run_in_progress(request: Request, exc: Exception) -> JSONResponse:
+    return problem(409, str(exc))
+
+
 async def on_store_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, StoreUnavailableError):
         detail = "the data store is unreachable; try again shortly"
@@ -63,6 +73,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(UsageError, on_usage_error)
+    app.add_exception_handler(InputError, on_usage_error)  # an uploaded file it cannot load
+    app.add_exception_handler(RunInProgressError, on_run_in_progress)
     app.add_exception_handler(StoreError, on_store_error)
     app.add_exception_handler(Exception, on_unexpected)
 

@@ -13,7 +13,7 @@ from .errors import MissingExtraError
 
 #: The modules each extra brings.
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "api": ("fastapi", "uvicorn"),
+    "api": ("fastapi", "uvicorn", "python_multipart"),
     "dashboard": ("voila", "ipywidgets", "ipykernel", "matplotlib"),
     "notebooks": ("papermill", "nbconvert", "nbformat", "ipykernel", "matplotlib"),
     "dask": ("dask", "distributed"),

@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -33,6 +33,8 @@ from .store.publish import cleanup, dataset_frame, flip, write_dataset
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: How often a running run's counts reach its ledger entry.
+LEDGER_SECONDS = 1.0
 
 __all__ = ["MODES", "Progress", "RunContext", "check_inputs", "new_run_id", "run_etl"]
 
@@ -104,6 +106,7 @@ class RunContext:
     chunk_size: int = CHUNK_SIZE
     progress: Progress | None = None
     wait: float = 0.0
+    on_start: Callable[[RunReport], None] | None = None
 
     def show(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -122,6 +125,7 @@ def run_etl(
     run_id: str | None = None,
     scheduler: str | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    on_start: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -150,6 +154,9 @@ def run_etl(
     max_record_bytes
         A record longer than this (in bytes, without its line terminator) is rejected as
         ``record_too_large`` and read past without being held in memory.
+    on_start
+        Called with the run's report once it holds the lock and its ledger entry is written
+        (the ledger then follows its counts, about once a second).
 
     Raises
     ------
@@ -173,7 +180,15 @@ def run_etl(
         stack.enter_context(workers)  # a bad scheduler fails here, before any write
         active = store if store is not None else stack.enter_context(connect())
         context = RunContext(
-            run_id or new_run_id(), sources, active, workers, mode, chunk_size, progress, wait
+            run_id or new_run_id(),
+            sources,
+            active,
+            workers,
+            mode,
+            chunk_size,
+            progress,
+            wait,
+            on_start,
         )
         return _run(context)
 
@@ -192,6 +207,8 @@ def _run(context: RunContext) -> RunReport:
         started = time.perf_counter()
         ledger.start(store, report)
         faults.point("start")
+        if context.on_start:
+            context.on_start(report)
         try:
             _transform_and_publish(context, report, current)
         except BaseException as exc:
@@ -236,6 +253,15 @@ def _transform_and_publish(
         ledger.update(store, report)
         faults.point("source")
 
+    noted = time.monotonic()
+
+    def reading(stage: str, done: int, total: int) -> None:
+        nonlocal noted
+        context.show(stage, done, total)
+        if time.monotonic() - noted >= LEDGER_SECONDS:  # the counts so far, for readers
+            noted = time.monotonic()
+            ledger.update(store, report)
+
     result = transform(
         [source for source, _ in taken],
         chunk_size=context.chunk_size,
@@ -244,7 +270,7 @@ def _transform_and_publish(
         base=(lambda: dataset_frame(store, current["runId"])) if appending and current else None,
         on_rejects=keep_rejects,
         on_source=source_done,
-        progress=context.progress,
+        progress=reading,
     )
     _publish(context, report, result, current, [entry for _, entry in taken])
 

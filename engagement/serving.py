@@ -83,6 +83,7 @@ class DatasetCache:
 
     # --- the pointer ----------------------------------------------------------------------
 
+    @translate_errors
     def pointer(self, fresh: bool = False) -> Document | None:
         """The pointer to the published dataset: reused while younger than
         ``pointer_seconds`` unless ``fresh``; ``None`` before the first publish."""
@@ -110,7 +111,7 @@ class DatasetCache:
             while not self._stop.wait(self.pointer_seconds / 2):
                 try:
                     current = self.pointer(fresh=True)
-                except PyMongoError:
+                except StoreError:  # requests meet the outage themselves
                     continue
                 run_id = str(current["runId"]) if current else None
                 if run_id and run_id not in seen:
@@ -127,6 +128,7 @@ class DatasetCache:
         current = self._pointer_in_memory()
         return str(current["runId"]) if current else None
 
+    @translate_errors
     def pinned(self, query: Callable[..., T], *args: Any) -> tuple[str | None, T]:
         """``query(store, *args, dataset=run_id)`` on the dataset the pointer names:
         (run id, result). An empty result while the pointer has moved on is read again

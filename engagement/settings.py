@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )
+    max_upload_bytes: int = Field(
+        default=1 << 30, gt=0, description="Largest body POST /runs accepts, in bytes."
+    )
     cors_origins: str = Field(
         default="", description="Origins (comma-separated) browser clients may call the API from."
     )

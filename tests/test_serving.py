@@ -88,3 +88,33 @@ def test_the_background_refresh_reads_a_new_dataset_ahead(store: Store) -> None:
             time.sleep(0.05)
         page = cache.peek("spring")
         assert page is not None and page.dataset == report.run_id
+
+
+def test_the_background_refresh_outlives_a_store_outage(own_server: Any, tmp_path: Path) -> None:
+    with engagement.connect(own_server.uri, database="outage", timeout=0.5) as store:
+        engagement.run_etl([CASES / "part_a.csv"], store=store)
+        with DatasetCache(store, pointer_seconds=0.2).start() as cache:
+            assert _eventually(lambda: cache.peek("spring") is not None)
+            own_server.stop()
+            time.sleep(1.0)  # the refresh fails a few times meanwhile
+            own_server.start()
+            changed = tmp_path / "changed.csv"
+            changed.write_text(
+                "influencerId,campaignId,views,likes,comments,shares\nzoe,spring,10,5,0,0\n"
+            )
+            newer = engagement.run_etl([changed], store=store)
+
+            def read_ahead() -> bool:
+                page = cache.peek("spring")
+                return page is not None and page.dataset == newer.run_id
+
+            assert _eventually(read_ahead)  # the refresh saw the new dataset and read it ahead
+
+
+def _eventually(condition: Any, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

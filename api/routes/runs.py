@@ -1,16 +1,42 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from engagement import RejectReason, rejects, run, runs
+from engagement import RejectReason, RunReport, Store, rejects, run, run_etl, runs
+from engagement.pipeline import check_inputs, new_run_id
 from engagement.store.queries import MAX_OFFSET
 
-from ..deps import StoreDep, paging_headers
+from ..deps import SettingsDep, StoreDep, paging_headers, require_writer
 from ..models import Problem, Reject, Run
+from ..uploads import receive, too_large
 
 router = APIRouter(prefix="/runs", tags=["runs"])
+log = logging.getLogger("engagement.api")
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+        "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    },
+}
 
 
 @router.get("", response_model=list[Run], summary="ETL runs, newest first")
@@ -59,3 +85,86 @@ def get_rejects(
         raise HTTPException(404, f"run {runId!r} does not exist")
     paging_headers(request, response, page.total, limit, offset)
     return page.items
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=Run,
+    dependencies=[Depends(require_writer)],
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    responses={
+        403: {"model": Problem, "description": "The server has no API key: uploads are off"},
+        409: {"model": Problem, "description": "Another run is publishing"},
+        413: {"model": Problem, "description": "The body is larger than the limit"},
+        415: {"model": Problem, "description": "Not CSV, gzip or multipart/form-data"},
+        422: {"model": Problem, "description": "A file cannot be loaded (a column missing...)"},
+    },
+    summary="Upload CSV exports and run the ETL",
+)
+async def upload(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    mode: Annotated[Literal["replace", "append"], Query(description="replace or append")] = (
+        "replace"
+    ),
+) -> Response:
+    """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files) is
+    streamed to temporary files, then the ETL runs in a worker: the answer, ``202`` with
+    ``Location: /runs/{runId}`` and the run's ledger entry, comes once the run holds the
+    publish lock. ``GET /runs/{runId}`` follows its counts and shows its end."""
+    limit = settings.max_upload_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise too_large(limit)  # refused before reading any of it
+    folder = Path(tempfile.mkdtemp(prefix="engagement-upload-"))
+    try:
+        paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
+        run_id = await run_in_threadpool(
+            start_run, store, paths, mode, settings.max_record_bytes, folder
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    entry = await run_in_threadpool(run, store, run_id)
+    return JSONResponse(entry, status_code=202, headers={"Location": f"/runs/{run_id}"})
+
+
+def start_run(
+    store: Store, paths: list[Path], mode: str, max_record_bytes: int, folder: Path
+) -> str:
+    """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
+    and its ledger entry exists (or raises what stopped it before). ``folder`` goes after."""
+    check_inputs(paths, max_record_bytes)  # a file it cannot load: 422, nothing written
+    run_id = new_run_id()
+    started = threading.Event()
+    failed: list[BaseException] = []
+
+    def began(report: RunReport) -> None:
+        started.set()
+
+    def work() -> None:
+        try:
+            run_etl(
+                paths,
+                store=store,
+                mode=mode,  # type: ignore[arg-type]
+                run_id=run_id,
+                max_record_bytes=max_record_bytes,
+                on_start=began,
+            )
+        except BaseException as exc:  # after the start, the ledger says how it failed
+            if not started.is_set():
+                failed.append(exc)
+            else:
+                log.warning("uploaded run %s failed: %s", run_id, exc)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            started.set()
+
+    threading.Thread(target=work, name=f"engagement-run-{run_id}", daemon=True).start()
+    started.wait()
+    if failed:
+        raise failed[0]
+    return run_id
