@@ -28,20 +28,26 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def etag(dataset: str, request: Request) -> str:
+def tag_of(dataset: str, path: str, query: list[tuple[str, str]]) -> str:
     """A strong ETag: the dataset's run id and a digest of the path and the query."""
-    query = sorted(request.query_params.multi_items())
-    key = json.dumps([request.url.path, query]).encode()
+    key = json.dumps([path, sorted(query)]).encode()
     return f'"{dataset}.{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
 
 
-def matches(request: Request, tag: str) -> bool:
-    """Does the request's ``If-None-Match`` name ``tag`` (or ``*``)?"""
-    header = request.headers.get("if-none-match")
+def etag(dataset: str, request: Request) -> str:
+    return tag_of(dataset, request.url.path, request.query_params.multi_items())
+
+
+def names(header: str | None, tag: str) -> bool:
+    """Does an ``If-None-Match`` header name ``tag`` (or ``*``)?"""
     if not header:
         return False
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or tag in tags
+
+
+def matches(request: Request, tag: str) -> bool:
+    return names(request.headers.get("if-none-match"), tag)
 
 
 def not_modified(tag: str) -> Response:

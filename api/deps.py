@@ -47,6 +47,10 @@ class StoreProvider:
                     self._cache = cache.start()
         return self._cache
 
+    def cached(self) -> DatasetCache | None:
+        """The cache once made (no connection attempt)."""
+        return self._cache
+
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()

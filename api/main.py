@@ -14,6 +14,7 @@ from engagement.settings import Settings
 from . import problems
 from .caching import PageBytes
 from .deps import StoreProvider, require_api_key
+from .fastpath import HotPages
 from .routes import campaigns, health, influencers, performers, runs
 
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stores = StoreProvider(settings)
     app.state.pages = PageBytes()
     app.state.api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    app.add_middleware(HotPages, state=app.state)  # inside CORS: its headers still added
     if settings.origins():
         app.add_middleware(
             CORSMiddleware,

@@ -158,3 +158,31 @@ def test_cors_for_browser_clients(loaded: dict[str, Any], configured: bool) -> N
                 assert allowed is None
     finally:
         server.stop()
+
+
+def test_pages_kept_in_memory_answer_exactly_as_the_route(api: httpx.Client) -> None:
+    """The second ask of a page is answered from its kept bytes, in front of the framework:
+    the same body and headers as the first, which the route answered."""
+    url = "/top-performers?campaignId=campaign_2&limit=7&offset=14"
+    first, second = api.get(url), api.get(url)
+    assert second.content == first.content
+    for name in ("etag", "cache-control", "content-type", "x-total-count", "x-dataset", "link"):
+        assert second.headers[name] == first.headers[name], name
+    last = api.get(f"/top-performers?campaignId=campaign_2&limit=7&offset={1000}")
+    again = api.get(f"/top-performers?campaignId=campaign_2&limit=7&offset={1000}")
+    assert "link" not in again.headers and again.content == last.content
+
+
+def test_kept_pages_still_need_the_api_key(loaded: dict[str, Any]) -> None:
+    server = ApiServer(api_env(loaded, ENGAGEMENT_API_KEY="hot-k3y"))
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            url = "/top-performers?campaignId=campaign_6&limit=3"
+            for _ in range(2):  # kept after the first
+                assert client.get(url, headers={"X-API-Key": "hot-k3y"}).status_code == 200
+            assert client.get(url).status_code == 401
+            assert client.get(url, headers={"X-API-Key": "wrong"}).status_code == 401
+            tag = client.get(url, headers={"X-API-Key": "hot-k3y"}).headers["etag"]
+            assert client.get(url, headers={"If-None-Match": tag}).status_code == 401
+    finally:
+        server.stop()
