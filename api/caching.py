@@ -28,14 +28,21 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def tag_of(dataset: str, path: str, query: list[tuple[str, str]]) -> str:
-    """A strong ETag: the dataset's run id and a digest of the path and the query."""
-    key = json.dumps([path, sorted(query)]).encode()
+def tag_of(dataset: str, path: str, query: list[tuple[str, str]], variant: str = "") -> str:
+    """A strong ETag: the dataset's run id and a digest of the path, the query and the
+    representation (``variant``: "" for JSON, "csv")."""
+    key = json.dumps([path, sorted(query), variant]).encode()
     return f'"{dataset}.{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
 
 
+def wants_csv(accept: str | None) -> bool:
+    """Does an ``Accept`` header ask for CSV (over JSON)?"""
+    return bool(accept) and "text/csv" in accept.lower()  # type: ignore[union-attr]
+
+
 def etag(dataset: str, request: Request) -> str:
-    return tag_of(dataset, request.url.path, request.query_params.multi_items())
+    variant = "csv" if wants_csv(request.headers.get("accept")) else ""
+    return tag_of(dataset, request.url.path, request.query_params.multi_items(), variant)
 
 
 def names(header: str | None, tag: str) -> bool:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .caching import names, tag_of
+from .caching import names, tag_of, wants_csv
 
 PATH = "/top-performers"
 
@@ -36,6 +36,8 @@ class HotPages:
 
     async def _answer(self, scope: Scope, send: Send) -> bool:
         headers = dict(scope["headers"])
+        if wants_csv(headers.get(b"accept", b"").decode("latin-1")):
+            return False  # CSV is the route's
         key: str | None = self.state.api_key
         if key is not None:
             given = headers.get(b"x-api-key", b"")
@@ -50,7 +52,7 @@ class HotPages:
         if paging is None:
             return False
         tag = tag_of(dataset, PATH, query)
-        common = [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
+        common = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept")]
         if names(headers.get(b"if-none-match", b"").decode("latin-1"), tag):
             await _send(send, 304, common, b"")
             return True

@@ -46,8 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     problems.install(app)
     secured = [Depends(require_api_key)] if app.state.api_key else []
-    for module in (performers, campaigns, influencers, runs):
-        app.include_router(module.router, dependencies=secured)
+    for router in (
+        performers.router,
+        campaigns.router,
+        campaigns.benchmarks_router,
+        influencers.router,
+        runs.router,
+    ):
+        app.include_router(router, dependencies=secured)
     app.include_router(health.router)
     problems.document(app, unsecured={"/health"}, keyed=bool(secured))
     return app

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from engagement.schema import Campaign, Influencer, Performer, Reject, Run, SkippedSource, Source
+from engagement.schema import (
+    Benchmarks,
+    Campaign,
+    Influencer,
+    Performer,
+    Reject,
+    Run,
+    SkippedSource,
+    Source,
+)
 
 __all__ = [
+    "Benchmarks",
     "Campaign",
     "Health",
     "Influencer",

@@ -324,7 +324,15 @@ def _publish(
     write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs)
     faults.point("flip")
     previous = current["runId"] if current else None
-    flip(store, report.run_id, previous, sources, report.performers, report.campaigns)
+    flip(
+        store,
+        report.run_id,
+        previous,
+        sources,
+        report.performers,
+        report.campaigns,
+        result.benchmarks,
+    )
     faults.point("published")
     pointer = store.current()
     keep = {pointer["runId"], pointer.get("previousRunId")} if pointer else set()

@@ -102,3 +102,22 @@ def clip_raw(data: bytes) -> bytes:
     while cut > RAW_LIMIT - 3 and (data[cut] & 0xC0) == 0x80:  # a continuation byte
         cut -= 1
     return data[:cut]
+
+
+#: Below this many influencers a campaign's prior is not fitted: the raw rate stands.
+MIN_PRIOR_PAIRS = 3
+
+
+def credible_rate(
+    views: npt.ArrayLike,
+    interactions: npt.ArrayLike,
+    prior_rate: npt.ArrayLike,
+    strength: npt.ArrayLike,
+) -> npt.NDArray[np.float64]:
+    """The engagement rate shrunk toward ``prior_rate`` (a fraction): the posterior mean of a
+    beta-binomial whose prior weighs as ``strength`` views, in percent:
+    ``(interactions + prior_rate * strength) / (views + strength) * 100``."""
+    n = np.asarray(views).astype(np.float64)
+    x = np.asarray(interactions).astype(np.float64)
+    mu, m = np.asarray(prior_rate, dtype=np.float64), np.asarray(strength, dtype=np.float64)
+    return (x + mu * m) / (n + m) * 100.0

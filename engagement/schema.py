@@ -36,13 +36,16 @@ class Performer(BaseModel):
                 {
                     "campaignId": "campaign_6",
                     "influencerId": "influencer_5273",
-                    "engagementRate": 9.98,
+                    "engagementRate": 9.9882491186839,
                     "rank": 1,
                     "posts": 1,
                     "views": 4255,
                     "likes": 312,
                     "comments": 59,
                     "shares": 54,
+                    "credibleRate": 9.87165123244826,
+                    "credibleRank": 2,
+                    "percentile": 99.89888776541962,
                 }
             ]
         }
@@ -50,15 +53,20 @@ class Performer(BaseModel):
 
     campaignId: str
     influencerId: str
-    engagementRate: float = Field(
-        description="(likes + comments + shares) / views * 100 of the sums (served: 2 dp)"
-    )
+    engagementRate: float = Field(description="(likes + comments + shares) / views * 100")
     rank: int = Field(ge=1, description="1 = highest rate in the campaign; ties by influencerId")
     posts: int = Field(ge=1, description="Accepted rows of the pair")
     views: int = Field(ge=1)
     likes: int = Field(ge=0)
     comments: int = Field(ge=0)
     shares: int = Field(ge=0)
+    credibleRate: float = Field(
+        description="The rate shrunk toward the campaign's pooled rate by empirical Bayes"
+    )
+    credibleRank: int = Field(ge=1, description="1 = highest credible rate; ties by influencerId")
+    percentile: float = Field(
+        ge=0, le=100, description="Share (%) of the campaign's influencers it beats on rate"
+    )
 
 
 class Campaign(BaseModel):
@@ -78,7 +86,11 @@ class Campaign(BaseModel):
                     "engagementRate": 5.22,
                     "medianEngagementRate": 5.14,
                     "topInfluencerId": "influencer_5273",
-                    "topEngagementRate": 9.99,
+                    "topEngagementRate": 9.9882491186839,
+                    "p25EngagementRate": 2.6,
+                    "p75EngagementRate": 7.6,
+                    "p90EngagementRate": 9.1,
+                    "priorStrength": 56.8,
                 }
             ]
         }
@@ -91,10 +103,34 @@ class Campaign(BaseModel):
     likes: int
     comments: int
     shares: int
-    engagementRate: float = Field(description="Rate of the campaign's sums")
+    engagementRate: float = Field(description="Rate of the campaign's sums (its pooled rate)")
     medianEngagementRate: float = Field(description="Median of the influencers' rates")
     topInfluencerId: str = Field(description="The influencer ranked 1")
     topEngagementRate: float
+    p25EngagementRate: float = Field(description="25th percentile of the influencers' rates")
+    p75EngagementRate: float = Field(description="75th percentile of the influencers' rates")
+    p90EngagementRate: float = Field(description="90th percentile of the influencers' rates")
+    priorStrength: float | None = Field(
+        description="Views the credible rates' prior weighs as: 0 below 3 influencers (the "
+        "raw rate stands), null when the rates spread no wider than chance (all pooled)"
+    )
+
+
+class Benchmarks(BaseModel):
+    """The whole published dataset: pooled rate and the spread of every pair's rate."""
+
+    campaigns: int
+    influencers: int = Field(description="(campaign, influencer) pairs")
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    engagementRate: float = Field(description="Pooled rate over all campaigns")
+    p25EngagementRate: float
+    medianEngagementRate: float
+    p75EngagementRate: float
+    p90EngagementRate: float
 
 
 class Influencer(BaseModel):
@@ -189,6 +225,7 @@ def fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 PERFORMER_FIELDS = fields(Performer)
 CAMPAIGN_FIELDS = fields(Campaign)
+BENCHMARK_FIELDS = fields(Benchmarks)
 RUN_FIELDS = fields(Run)
 REJECT_FIELDS = fields(Reject)
 

@@ -31,7 +31,7 @@ from pymongo.errors import PyMongoError
 from .errors import StoreError
 from .schema import PERFORMER_FIELDS
 from .store.connection import Document, Store, translate_errors
-from .store.queries import Page, check_id, check_page, page_items, read_ranks
+from .store.queries import Page, check_id, check_order, check_page, page_items, read_ranks
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,9 @@ class DatasetCache:
 
     # --- pages ----------------------------------------------------------------------------
 
-    def peek(self, campaign_id: str, *, limit: int = 10, offset: int = 0) -> Page | None:
+    def peek(
+        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
+    ) -> Page | None:
         """The page :meth:`top_performers` would return, when it is in memory; else
         ``None``. Never does I/O."""
         current = self._pointer_in_memory()
@@ -158,19 +160,22 @@ class DatasetCache:
         if summary is None:
             return None
         total = int(summary["influencers"])
-        found = self._rows_in_memory(run_id, campaign_id, limit, offset, total)
+        found = self._rows_in_memory(run_id, campaign_id, limit, offset, total, by)
         if found is None:
             return None
         items = page_items(found[0], found[1], limit)
         return Page(items, total, limit, offset, run_id)
 
     @translate_errors
-    def top_performers(self, campaign_id: str, *, limit: int = 10, offset: int = 0) -> Page | None:
+    def top_performers(
+        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
+    ) -> Page | None:
         """The influencers of a campaign by rank, a page at a time, from memory or the store
         (what :func:`engagement.store.queries.top_performers` returns); ``None`` when the
         campaign is not in the published dataset."""
         campaign_id = check_id("campaignId", campaign_id)
         check_page(limit, offset)
+        check_order(by)
         for fresh in (False, True):
             current = self.pointer(fresh)
             if current is None:
@@ -182,13 +187,13 @@ class DatasetCache:
                     return None
                 continue  # a publish may have moved the pointer: read it afresh
             total = int(summary["influencers"])
-            found = self._rows_in_memory(run_id, campaign_id, limit, offset, total)
+            found = self._rows_in_memory(run_id, campaign_id, limit, offset, total, by)
             if found is None:
-                rows = read_ranks(self.store, run_id, campaign_id, limit, offset, total)
+                rows = read_ranks(self.store, run_id, campaign_id, limit, offset, total, by)
                 if rows is None:
                     continue  # the dataset was dropped under us: read the pointer again
                 with self._lock:
-                    self._pages[(run_id, campaign_id, limit, offset)] = rows
+                    self._pages[(run_id, campaign_id, limit, offset, by)] = rows
                 found = (rows, 0)
             items = page_items(found[0], found[1], limit)
             return Page(items, total, limit, offset, run_id)
@@ -205,16 +210,17 @@ class DatasetCache:
         return summary
 
     def _rows_in_memory(
-        self, run_id: str, campaign_id: str, limit: int, offset: int, total: int
+        self, run_id: str, campaign_id: str, limit: int, offset: int, total: int, by: str
     ) -> tuple[Rows, int] | None:
-        """(rows, where the page starts in them), from the read-ahead ranks or a kept page."""
+        """(rows, where the page starts in them), from the read-ahead ranks (the engagement
+        rate order) or a kept page."""
         warm = self._warm
-        if warm and warm[0] == run_id:
+        if warm and warm[0] == run_id and by == "engagementRate":
             ranks = warm[1].get(campaign_id)
             if ranks is not None and (offset + limit <= len(ranks) or len(ranks) >= total):
                 return ranks, offset
         with self._lock:
-            rows = self._pages.get((run_id, campaign_id, limit, offset))
+            rows = self._pages.get((run_id, campaign_id, limit, offset, by))
         return (rows, 0) if rows is not None else None
 
     # --- reading ahead --------------------------------------------------------------------

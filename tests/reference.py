@@ -244,3 +244,40 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
                 row.update({c: metric(item.fields[positions[c]]) for c in METRICS})
                 out.accepted.append(row)
     return out
+
+
+# --- credible rates, plain Python ----------------------------------------------------------
+
+MIN_PRIOR_PAIRS = 3
+
+
+def credible(pairs: list[tuple[int, int]]) -> tuple[list[float], float | None]:
+    """One campaign's credible rates (percent), pairs given as (views, interactions), and
+    its prior strength (None: infinite), by the method of moments written out."""
+    total_views = sum(n for n, _ in pairs)
+    mu = sum(x for _, x in pairs) / total_views
+    if len(pairs) < MIN_PRIOR_PAIRS:
+        return [x / n * 100 for n, x in pairs], 0.0
+    rates = [x / n for n, x in pairs]
+    mean = sum(rates) / len(rates)
+    variance = sum((r - mean) ** 2 for r in rates) / (len(rates) - 1)
+    chance = mu * (1 - mu) * sum(1 / n for n, _ in pairs) / len(pairs)
+    spread = variance - chance
+    if spread <= 0:
+        return [mu * 100 for _ in pairs], None
+    strength = max(0.0, mu * (1 - mu) / spread - 1)
+    return [(x + mu * strength) / (n + strength) * 100 for n, x in pairs], strength
+
+
+def percentile(rate: float, rates: list[float]) -> float:
+    """The share (%) of ``rates`` strictly below ``rate``."""
+    return 100 * sum(1 for r in rates if r < rate) / len(rates)
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The linear-interpolation quantile (NumPy's and pandas' default)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -39,6 +39,8 @@ COLUMNS = [
     "rank",
     "influencerId",
     "engagementRate",
+    "credibleRate",
+    "percentile",
     "posts",
     "views",
     "likes",

@@ -83,10 +83,17 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
         assert line.split()[-1] == str(library[key]), line
     assert len(outputs(notebook, "image/png")) == 2 + 1 + 2  # rejects, histogram+box, 2 tops
     markdown = outputs(notebook, "text/markdown")
-    assert markdown == ["### campaign_6", "### campaign_2"]
+    # the top of each campaign shown, then its raw and credible tops side by side
+    assert markdown == ["### campaign_6", "### campaign_2"] * 2
     top6 = queries.top_performers(store, "campaign_6", limit=5)
-    assert top6 is not None
-    assert all(r["influencerId"] in json.dumps(notebook.cells[-1].outputs) for r in top6.items)
+    credible6 = queries.top_performers(store, "campaign_6", limit=5, by="credibleRate")
+    assert top6 is not None and credible6 is not None
+    side_by_side = json.dumps(notebook.cells[-1].outputs)
+    assert "by credible rate" in side_by_side
+    for row in top6.items + credible6.items:
+        assert row["influencerId"] in side_by_side
+    benchmarks = json.dumps(notebook.cells[-2].outputs)
+    assert "p90EngagementRate" in benchmarks and "campaign_10" in benchmarks
 
     html = Path(files["html"]).read_text()
     assert Path(files["html"]) == tmp_path / f"{run_id}.html"

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from engagement import campaign, campaigns
+from engagement.store.queries import benchmarks
 
 from ..caching import NOT_MODIFIED, json_response, published
 from ..deps import CacheDep
-from ..models import Campaign, Problem
+from ..models import Benchmarks, Campaign, Problem
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -34,4 +35,22 @@ async def get_campaign(campaignId: str, request: Request, cache: CacheDep) -> Re
     found = await published(request, cache, campaign, campaignId)
     if not isinstance(found, Response):
         raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
+    return found
+
+
+benchmarks_router = APIRouter(tags=["campaigns"])
+
+
+@benchmarks_router.get(
+    "/benchmarks",
+    response_model=Benchmarks,
+    responses={404: {"model": Problem, "description": "Nothing published yet"}, **NOT_MODIFIED},
+    summary="The whole dataset's benchmarks",
+)
+async def get_benchmarks(request: Request, cache: CacheDep) -> Response:
+    """The pooled engagement rate over all campaigns and the spread (p25, median, p75,
+    p90) of every campaign-influencer pair's rate."""
+    found = await published(request, cache, benchmarks)
+    if not isinstance(found, Response):
+        raise HTTPException(404, "nothing is published yet")
     return found

@@ -1,13 +1,26 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from engagement.exports import csv_lines
+from engagement.schema import PERFORMER_FIELDS
 from engagement.store.queries import MAX_OFFSET
 
-from ..caching import NOT_MODIFIED, Body, etag, json_bytes, json_response, matches, not_modified
+from ..caching import (
+    NO_CACHE,
+    NOT_MODIFIED,
+    Body,
+    etag,
+    json_bytes,
+    json_response,
+    matches,
+    not_modified,
+    wants_csv,
+)
 from ..deps import CacheDep, PagesDep, paging_headers
 from ..models import Performer
 
@@ -15,12 +28,16 @@ router = APIRouter(tags=["performers"])
 
 #: A whole campaign in one call: the largest page.
 MAX_LIMIT = 10_000
+Order = Literal["engagementRate", "credibleRate"]
 
 
 @router.get(
     "/top-performers",
     response_model=list[Performer],
-    responses=NOT_MODIFIED,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **NOT_MODIFIED,
+    },
     summary="Top performers of a campaign",
 )
 async def get_top_performers(
@@ -32,34 +49,48 @@ async def get_top_performers(
     ],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Ranks to skip")] = 0,
+    by: Annotated[
+        Order,
+        Query(description="engagementRate (the original order) or credibleRate"),
+    ] = "engagementRate",
 ) -> Response:
-    """Influencers of a campaign by engagement rate, descending (rank order), a page at a
-    time; rates at full precision. A campaign not in the published dataset gives ``[]``.
+    """Influencers of a campaign by engagement rate, descending (rank order), or by credible
+    rate (``by=credibleRate``), a page at a time; rates at full precision. A campaign not in
+    the published dataset gives ``[]``.
     ``X-Total-Count`` gives the campaign's influencer count, ``Link`` the next page and
     ``X-Dataset`` the run id of the dataset read: pages with one value come from one
     dataset. ``ETag`` and ``If-None-Match`` revalidate a page (``304``)."""
     # from memory on the event loop when it can be: a 304, a page's bytes, its rows
-    dataset = cache.dataset()
-    if dataset is not None:
-        tag = etag(dataset, request)
-        if matches(request, tag):
-            return not_modified(tag)
-        body = pages.get(tag)
-        if body is not None:
-            return _send(request, body, tag, dataset, limit, offset)
-    page = cache.peek(campaign_id, limit=limit, offset=offset)
+    known = cache.dataset()
+    if known is not None:
+        kept = etag(known, request)
+        if matches(request, kept):
+            return not_modified(kept)
+        hot = pages.get(kept)
+        if hot is not None:
+            return _send(request, hot, kept, known, limit, offset)
+    page = cache.peek(campaign_id, limit=limit, offset=offset, by=by)
     if page is None:  # the store is read in a worker thread
         page = await run_in_threadpool(
-            cache.top_performers, campaign_id, limit=limit, offset=offset
+            cache.top_performers, campaign_id, limit=limit, offset=offset, by=by
         )
     dataset = page.dataset if page is not None else cache.dataset()
-    body = Body(json_bytes(page.items if page else []), page.total if page else 0)
-    if dataset is None:  # nothing published yet: nothing to revalidate
-        return _send(request, body, None, None, limit, offset)
-    tag = etag(dataset, request)
-    pages.put(tag, body)
-    if matches(request, tag):
+    items, total = (page.items, page.total) if page is not None else ([], 0)
+    tag = etag(dataset, request) if dataset is not None else None
+    if tag is not None and matches(request, tag):
         return not_modified(tag)
+    if wants_csv(request.headers.get("accept")):
+        response: Response = StreamingResponse(
+            csv_lines(items, PERFORMER_FIELDS),
+            media_type="text/csv; charset=utf-8",
+            headers={"ETag": tag, **NO_CACHE} if tag else None,
+        )
+        paging_headers(request, response, total, limit, offset, dataset)
+        response.headers["Vary"] = "Accept"
+        return response
+    body = Body(json_bytes(items), total)
+    if tag is not None:
+        pages.put(tag, body)
     return _send(request, body, tag, dataset, limit, offset)
 
 
@@ -68,4 +99,5 @@ def _send(
 ) -> Response:
     response = json_response(body.data, tag)
     paging_headers(request, response, body.total, limit, offset, dataset)
+    response.headers["Vary"] = "Accept"
     return response

@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from engagement import RejectReason, RunReport, Store, rejects, run, run_etl, runs
+from engagement.exports import csv_lines
 from engagement.pipeline import check_inputs, new_run_id
+from engagement.schema import REJECT_FIELDS
 from engagement.store.queries import MAX_OFFSET
 
+from ..caching import wants_csv
 from ..deps import SettingsDep, StoreDep, paging_headers, require_writer
 from ..models import Problem, Reject, Run
 from ..uploads import receive, too_large
@@ -65,7 +68,10 @@ def get_run(runId: str, store: StoreDep) -> dict[str, Any]:  # noqa: N803
 @router.get(
     "/{runId}/rejects",
     response_model=list[Reject],
-    responses={404: {"model": Problem, "description": "Unknown run"}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"model": Problem, "description": "Unknown run"},
+    },
     summary="Rejected rows of a run",
 )
 def get_rejects(
@@ -76,13 +82,20 @@ def get_rejects(
     reason: Annotated[RejectReason | None, Query(description="Only this primary reason")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> list[dict[str, Any]]:
-    """Quarantined records by file and line, with every reason and the raw text."""
+) -> Any:
+    """Quarantined records by file and line, with every reason and the raw text (as CSV
+    with ``Accept: text/csv``, reasons joined by ``;``)."""
     page = rejects(
         store, runId, reason=reason.value if reason else None, limit=limit, offset=offset
     )
     if page is None:
         raise HTTPException(404, f"run {runId!r} does not exist")
+    if wants_csv(request.headers.get("accept")):
+        streamed = StreamingResponse(
+            csv_lines(page.items, REJECT_FIELDS), media_type="text/csv; charset=utf-8"
+        )
+        paging_headers(request, streamed, page.total, limit, offset)
+        return streamed
     paging_headers(request, response, page.total, limit, offset)
     return page.items
 

@@ -9,6 +9,7 @@ import click
 from ..errors import UsageError
 from ..etl.engines import ENGINES
 from ..etl.reader import CHUNK_SIZE
+from ..exports import FORMATS, export
 from ..extras import require
 from ..pipeline import MODES, check_inputs, run_etl
 from ..rules import REASONS
@@ -96,23 +97,35 @@ def etl(
         click.echo(format_report(report.to_dict()))
 
 
+ORDERS = {"engagement": "engagementRate", "credible": "credibleRate"}
+
+
 @cli.command()
 @click.argument("campaign")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(list(ORDERS)),
+    default="engagement",
+    show_default=True,
+    help="Order by engagement rate, or by credible rate (shrunk for small samples).",
+)
 @store_options
 @json_option
 def top(
     campaign: str,
     limit: int,
     offset: int,
+    by: str,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
 ) -> None:
-    """Top performers of CAMPAIGN by engagement rate."""
+    """Top performers of CAMPAIGN by engagement rate (or credible rate)."""
+    order = ORDERS[by]
     with opened(mongodb_uri, database) as store:
-        page = queries.top_performers(store, campaign, limit=limit, offset=offset)
+        page = queries.top_performers(store, campaign, limit=limit, offset=offset, by=order)
         if page is None:
             if queries.published_run(store) is None:
                 raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
@@ -120,8 +133,9 @@ def top(
     if as_json:
         emit_json(page.items)
         return
-    columns = list(queries.RANKING_COLUMNS)
-    click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers")
+    columns = list(queries.ranking_columns(order))
+    order = " by credible rate" if by == "credible" else ""
+    click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers{order}")
     click.echo(table(page.items, columns))
 
 
@@ -211,3 +225,29 @@ def rejects_command(
     click.echo(f"{page.total} rejected rows in {run}" + (f" ({reason})" if reason else ""))
     if page.items:
         click.echo(table(page.items, ["source", "line", "reason", "raw"]))
+
+
+@cli.command("export")
+@click.argument("campaigns", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="csv, parquet or jsonl [default: from the file's suffix, else csv].",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@store_options
+def export_command(
+    campaigns: tuple[str, ...],
+    fmt: str | None,
+    output: str,
+    mongodb_uri: str | None,
+    database: str | None,
+) -> None:
+    """Write the published dataset (CAMPAIGNS, or all) with every field to OUTPUT."""
+    suffix = output.rsplit(".", 1)[-1].lower() if "." in output else ""
+    chosen = fmt or (suffix if suffix in FORMATS else "csv")
+    with opened(mongodb_uri, database) as store:
+        rows = export(store, output, campaign_ids=campaigns, format=chosen)
+    click.echo(f"wrote {output}: {rows:,} performers ({chosen})", err=True)

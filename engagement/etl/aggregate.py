@@ -6,16 +6,20 @@ per pair as it arrives, and the partial sums are folded together whenever they p
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import EngagementError
 from ..rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
-from ..schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS
+from ..schema import BENCHMARK_FIELDS, CAMPAIGN_FIELDS, PERFORMER_FIELDS
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
+from .credible import credible_rates
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)
@@ -101,44 +105,123 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def rank(sums: pa.Table) -> pd.DataFrame:
-    """Add ``engagementRate`` and ``rank`` to per-pair sums and order by campaign and rank.
+    """Add the rates, ranks and percentile to per-pair sums; order by campaign and rank.
 
-    Rank: within a campaign, by engagement rate descending, then influencerId ascending;
-    1-based and unique.
+    ``rank``: within a campaign, by engagement rate descending, then influencerId ascending;
+    1-based and unique. ``credibleRank`` the same by credible rate. ``percentile``: the share
+    of the campaign's influencers with a lower engagement rate.
     """
     rate = engagement_rate(*(sums.column(c).to_numpy() for c in METRIC_COLUMNS))
     table = sums.append_column("engagementRate", pa.array(rate))
-    order = pc.sort_indices(
-        table,
-        sort_keys=[
-            ("campaignId", "ascending"),
-            ("engagementRate", "descending"),
-            ("influencerId", "ascending"),
-        ],
-    )
-    table = table.take(order)
-    campaign = table.column("campaignId").combine_chunks()
-    n = table.num_rows
-    starts = np.ones(n, dtype=np.bool_)
-    if n > 1:
-        starts[1:] = np.asarray(pc.not_equal(campaign[1:], campaign[:-1]), dtype=np.bool_)
-    position = np.arange(n, dtype=np.int64)
-    first = np.maximum.accumulate(np.where(starts, position, 0))
-    table = table.append_column("rank", pa.array(position - first + 1))
+    table = table.take(_order(table, "engagementRate"))
+    starts = _group_starts(table.column("campaignId").combine_chunks())
+    table = table.append_column("rank", pa.array(_positions(starts, table.num_rows)))
+    views = table.column("views").to_numpy()
+    interactions = _interactions(table)
+    credible, _ = credible_rates(starts, views, interactions)
+    table = table.append_column("credibleRate", pa.array(credible))
+    by_credible = _order(table, "credibleRate")
+    credible_rank = np.empty(table.num_rows, dtype=np.int64)
+    credible_rank[np.asarray(by_credible)] = _positions(starts, table.num_rows)
+    table = table.append_column("credibleRank", pa.array(credible_rank))
+    table = table.append_column("percentile", pa.array(_percentiles(table, starts)))
     frame: pd.DataFrame = table.select(PERFORMER_COLUMNS).to_pandas()
     return frame
 
 
+def _order(table: pa.Table, rate: str) -> pa.Array:
+    return pc.sort_indices(
+        table,
+        sort_keys=[
+            ("campaignId", "ascending"),
+            (rate, "descending"),
+            ("influencerId", "ascending"),
+        ],
+    )
+
+
+def _group_starts(campaign: pa.Array) -> npt.NDArray[np.int64]:
+    """Where each campaign's rows start, in rows sorted by campaign."""
+    n = len(campaign)
+    starts = np.ones(n, dtype=np.bool_)
+    if n > 1:
+        starts[1:] = np.asarray(pc.not_equal(campaign[1:], campaign[:-1]), dtype=np.bool_)
+    return np.flatnonzero(starts).astype(np.int64)
+
+
+def _positions(starts: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """1-based positions within each group."""
+    position = np.arange(n, dtype=np.int64)
+    first = np.zeros(n, dtype=np.int64)
+    first[starts] = starts
+    return position - np.maximum.accumulate(first) + 1
+
+
+def _interactions(table: pa.Table) -> npt.NDArray[np.int64]:
+    return np.asarray(
+        table.column("likes").to_numpy()
+        + table.column("comments").to_numpy()
+        + table.column("shares").to_numpy()
+    )
+
+
+def _percentiles(table: pa.Table, starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """100 * (the campaign's influencers with a strictly lower rate) / (its influencers),
+    for rows sorted by campaign and rate descending."""
+    n = table.num_rows
+    rate = table.column("engagementRate").to_numpy()
+    sizes = np.diff(np.append(starts, n))
+    size = np.repeat(sizes, sizes)
+    end = np.repeat(np.append(starts[1:], n), sizes)  # where each row's campaign ends
+    # rows after the last row with the same rate (in this campaign) all have lower rates
+    same = np.ones(n, dtype=np.bool_)
+    if n > 1:
+        same[:-1] = rate[:-1] != rate[1:]
+    same[np.append(starts[1:], n) - 1] = True  # a campaign's last row ends its run
+    last_of_run = np.flatnonzero(same)
+    last = last_of_run[np.searchsorted(last_of_run, np.arange(n))]
+    beaten = end - last - 1
+    return np.asarray(beaten * 100.0 / size, dtype=np.float64)
+
+
 def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
-    """One row per campaign: influencers, sums, campaign rate, median rate, top influencer."""
+    """One row per campaign: influencers, sums, rates and their spread, top influencer and
+    the strength of the credible rates' prior."""
     if len(performers) == 0:
         return _empty(CAMPAIGN_COLUMNS)
-    grouped = performers.groupby("campaignId", sort=True)
+    ordered = performers.sort_values(["campaignId", "rank"], kind="stable")
+    grouped = ordered.groupby("campaignId", sort=True)
     out = grouped[SUMS].sum()
     out.insert(0, "influencers", grouped.size())
     out["engagementRate"] = engagement_rate(*(out[c].to_numpy() for c in METRIC_COLUMNS))
-    out["medianEngagementRate"] = grouped["engagementRate"].median()
-    top = performers[performers["rank"] == 1].set_index("campaignId")
+    rates = grouped["engagementRate"]
+    out["medianEngagementRate"] = rates.median()
+    top = ordered[ordered["rank"] == 1].set_index("campaignId")
     out["topInfluencerId"] = top["influencerId"]
     out["topEngagementRate"] = top["engagementRate"]
+    for q in (25, 75, 90):
+        out[f"p{q}EngagementRate"] = rates.quantile(q / 100)
+    sizes = out["influencers"].to_numpy()
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    interactions = (ordered["likes"] + ordered["comments"] + ordered["shares"]).to_numpy()
+    _, strength = credible_rates(starts, ordered["views"].to_numpy(), interactions)
+    out["priorStrength"] = [None if np.isinf(s) else float(s) for s in strength]
     return out.reset_index()[CAMPAIGN_COLUMNS]
+
+
+def summarize_dataset(performers: pd.DataFrame, campaigns: pd.DataFrame) -> dict[str, Any]:
+    """The whole dataset's benchmarks: its sums, pooled rate and every pair's rate spread
+    (the fields of :class:`engagement.schema.Benchmarks`)."""
+    totals = {c: int(performers[c].sum()) if len(performers) else 0 for c in SUMS}
+    rates = performers["engagementRate"].astype("float64")
+    out: dict[str, Any] = {
+        "campaigns": len(campaigns),
+        "influencers": len(performers),
+        **totals,
+        "engagementRate": engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
+        if totals["views"]
+        else 0.0,
+    }
+    for name, q in (("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9)):
+        out[f"{name}EngagementRate"] = float(rates.quantile(q)) if len(rates) else 0.0
+    return {name: out[name] for name in BENCHMARK_FIELDS}

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +21,7 @@ from .. import faults
 from ..errors import EngagementError
 from ..rules import MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
-from .aggregate import Aggregator, partial_sums, summarize_campaigns
+from .aggregate import Aggregator, partial_sums, summarize_campaigns, summarize_dataset
 from .engines import Engine, make_engine
 from .parse import Header, RecordBlock
 from .reader import CHUNK_SIZE, CsvSource
@@ -66,6 +67,7 @@ class TransformResult:
     performers: pd.DataFrame
     campaigns: pd.DataFrame
     sources: list[SourceReport]
+    benchmarks: dict[str, Any]
 
 
 def transform(
@@ -122,7 +124,9 @@ def transform(
         if base is not None:
             aggregator.add_sums(base())
         performers = aggregator.performers()
-        return TransformResult(performers, summarize_campaigns(performers), entries)
+        campaigns = summarize_campaigns(performers)
+        benchmarks = summarize_dataset(performers, campaigns)
+        return TransformResult(performers, campaigns, entries, benchmarks)
 
 
 def _count(entry: SourceReport, result: BlockResult) -> None:

@@ -139,13 +139,39 @@ def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> 
     return [c["campaignId"] for c in largest[:default]]
 
 
-def top_table(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
-    """The campaign's top ``n`` performers, one row per rank."""
-    page = queries.top_performers(store, campaign_id, limit=n)
-    columns = list(queries.RANKING_COLUMNS)
+def top_table(
+    store: Store, campaign_id: str, n: int = 10, by: str = "engagementRate"
+) -> pd.DataFrame:
+    """The campaign's top ``n`` performers in the order ``by``, one row per rank."""
+    page = queries.top_performers(store, campaign_id, limit=n, by=by)
+    columns = list(queries.ranking_columns(by))
     if page is None or not page.items:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(page.items)[columns].set_index("rank")
+        return pd.DataFrame(columns=columns).set_index(columns[0])
+    return pd.DataFrame(page.items)[columns].set_index(columns[0])
+
+
+def campaign_benchmarks(store: Store) -> pd.DataFrame:
+    """Each campaign's pooled rate and the spread of its influencers' rates."""
+    columns = [
+        "campaignId",
+        "influencers",
+        "engagementRate",
+        "p25EngagementRate",
+        "medianEngagementRate",
+        "p75EngagementRate",
+        "p90EngagementRate",
+        "priorStrength",
+    ]
+    return pd.DataFrame(queries.campaigns(store), columns=columns).set_index("campaignId")
+
+
+def raw_and_credible(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
+    """The top ``n`` by engagement rate beside the top ``n`` by credible rate."""
+    raw = top_table(store, campaign_id, n)[["influencerId", "engagementRate", "views"]]
+    credible = top_table(store, campaign_id, n, by="credibleRate")
+    credible = credible[["influencerId", "credibleRate", "views"]]
+    raw.index.name = credible.index.name = "#"
+    return pd.concat({"by engagement rate": raw, "by credible rate": credible}, axis=1)
 
 
 def for_display(table: pd.DataFrame, places: int = 2) -> pd.DataFrame:

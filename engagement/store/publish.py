@@ -69,14 +69,17 @@ def flip(
     sources: list[dict[str, Any]],
     performers: int,
     campaigns: int,
+    benchmarks: dict[str, Any] | None = None,
 ) -> None:
-    """Point ``current`` at ``run_id`` if it still points at ``expected`` (compare-and-set)."""
+    """Point ``current`` at ``run_id`` if it still points at ``expected`` (compare-and-set).
+    The pointer carries the dataset's ``benchmarks``."""
     doc = {
         "runId": run_id,
         "previousRunId": expected,
         "sources": sources,
         "performers": performers,
         "campaigns": campaigns,
+        "benchmarks": benchmarks or {},
         "publishedAt": datetime.now(UTC),
     }
     if expected is None:

@@ -16,7 +16,14 @@ from pymongo import ASCENDING, DESCENDING
 
 from ..errors import StoreError, UsageError
 from ..rules import METRIC_COLUMNS, REASONS, engagement_rate
-from ..schema import CAMPAIGN_FIELDS, PERFORMER_FIELDS, REJECT_FIELDS, SUMS, run_json
+from ..schema import (
+    BENCHMARK_FIELDS,
+    CAMPAIGN_FIELDS,
+    PERFORMER_FIELDS,
+    REJECT_FIELDS,
+    SUMS,
+    run_json,
+)
 from .connection import Document, Store, translate_errors
 
 #: The columns of a ranking table, in reading order (CLI, report, dashboard).
@@ -24,12 +31,34 @@ RANKING_COLUMNS = (
     "rank",
     "influencerId",
     "engagementRate",
+    "credibleRate",
+    "percentile",
     "posts",
     "views",
     "likes",
     "comments",
     "shares",
 )
+#: The same in the credible order.
+CREDIBLE_COLUMNS = (
+    "credibleRank",
+    "influencerId",
+    "credibleRate",
+    "engagementRate",
+    "rank",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
+
+
+def ranking_columns(by: str = "engagementRate") -> tuple[str, ...]:
+    """The columns of a ranking table in the order ``by``."""
+    return CREDIBLE_COLUMNS if by == "credibleRate" else RANKING_COLUMNS
+
+
 #: Largest offset a query accepts (far beyond any dataset; keeps values within BSON int64).
 MAX_OFFSET = 10**12
 
@@ -95,9 +124,21 @@ def _summary(store: Store, campaign_id: str) -> tuple[str, Document] | None:
     return None
 
 
-def rank_range(campaign_id: str, limit: int, offset: int) -> dict[str, Any]:
-    """The filter of a top-N page: a range of precomputed ranks (an index range scan)."""
-    return {"campaignId": campaign_id, "rank": {"$gt": offset, "$lte": offset + limit}}
+#: The orders a ranking comes in: the field ordered by, and its precomputed rank.
+ORDERS = {"engagementRate": "rank", "credibleRate": "credibleRank"}
+
+
+def check_order(by: str) -> str:
+    if by not in ORDERS:
+        raise UsageError(f"order by one of {', '.join(ORDERS)}, not {by!r}")
+    return ORDERS[by]
+
+
+def rank_range(campaign_id: str, limit: int, offset: int, rank: str = "rank") -> dict[str, Any]:
+    """The filter of a top-N page: a range of precomputed ranks. By ``rank`` it is an
+    index range scan; by ``credibleRank`` the campaign's own documents are read (by the
+    same index's ``campaignId`` prefix), never the rest of the dataset."""
+    return {"campaignId": campaign_id, rank: {"$gt": offset, "$lte": offset + limit}}
 
 
 def page_items(rows: list[tuple[Any, ...]], start: int, limit: int) -> list[dict[str, Any]]:
@@ -106,15 +147,22 @@ def page_items(rows: list[tuple[Any, ...]], start: int, limit: int) -> list[dict
 
 
 def read_ranks(
-    store: Store, run_id: str, campaign_id: str, limit: int, offset: int, total: int
+    store: Store,
+    run_id: str,
+    campaign_id: str,
+    limit: int,
+    offset: int,
+    total: int,
+    by: str = "engagementRate",
 ) -> list[tuple[Any, ...]] | None:
-    """Ranks ``offset+1 .. offset+limit`` as tuples of the performer fields (an index range
-    scan), or ``None`` when fewer came back than the campaign has: the dataset was dropped
+    """Ranks ``offset+1 .. offset+limit`` (in the order ``by``) as tuples of the performer
+    fields, or ``None`` when fewer came back than the campaign has: the dataset was dropped
     under the reader (two publishes since it read the pointer)."""
+    rank = check_order(by)
     cursor = (
         store.performers(run_id)
-        .find(rank_range(campaign_id, limit, offset), {"_id": 0})
-        .sort("rank", ASCENDING)
+        .find(rank_range(campaign_id, limit, offset, rank), {"_id": 0})
+        .sort(rank, ASCENDING)
     )
     rows = [tuple(doc.get(name) for name in PERFORMER_FIELDS) for doc in cursor]
     return rows if len(rows) == max(0, min(limit, total - offset)) else None
@@ -122,27 +170,46 @@ def read_ranks(
 
 @translate_errors
 def top_performers(
-    store: Store, campaign_id: str, *, limit: int = 10, offset: int = 0
+    store: Store,
+    campaign_id: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    by: str = "engagementRate",
 ) -> Page | None:
-    """The influencers of a campaign by rank (engagement rate descending), a page at a time.
+    """The influencers of a campaign in rank order, a page at a time: by engagement rate
+    (descending, the original API's order) or by ``credibleRate``.
 
-    ``None`` when the campaign is not in the published dataset. Served by an index range
-    scan over the precomputed ranks. (A long-running reader keeps pages in memory through
-    :class:`engagement.serving.DatasetCache`.)
+    ``None`` when the campaign is not in the published dataset. (A long-running reader
+    keeps pages in memory through :class:`engagement.serving.DatasetCache`.)
     """
     campaign_id = check_id("campaignId", campaign_id)
     check_page(limit, offset)
+    check_order(by)
     for _ in range(2):
         found = _summary(store, campaign_id)
         if found is None:
             return None
         run_id, summary = found
         total = int(summary["influencers"])
-        rows = read_ranks(store, run_id, campaign_id, limit, offset, total)
+        rows = read_ranks(store, run_id, campaign_id, limit, offset, total, by)
         if rows is None:
             continue  # read the pointer again rather than answer from a torn page
         return Page(page_items(rows, 0, limit), total, limit, offset, run_id)
     raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
+
+
+@translate_errors
+def benchmarks(store: Store, *, dataset: str | None = None) -> dict[str, Any] | None:
+    """The published dataset's benchmarks (pooled rate, spread of every pair's rate), or
+    ``None`` before the first publish (or when ``dataset`` is no longer the published one)."""
+    current = store.current()
+    if current is None or (dataset is not None and current["runId"] != dataset):
+        return None
+    found = current.get("benchmarks") or {}
+    if not found:
+        return None
+    return {name: found.get(name) for name in BENCHMARK_FIELDS}
 
 
 @translate_errors

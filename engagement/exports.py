@@ -1,0 +1,110 @@
+"""Exports of the published dataset: every performer field, as CSV, Parquet or JSON lines.
+
+Rows come from the store a campaign at a time, in rank order, and go to the file as they
+come: memory follows one campaign, not the dataset.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pymongo import ASCENDING
+
+from .errors import UsageError
+from .schema import PERFORMER_FIELDS, Performer
+from .store.connection import Store, translate_errors
+from .store.queries import check_id, published_run
+
+FORMATS = ("csv", "parquet", "jsonl")
+_ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
+
+
+def arrow_schema() -> pa.Schema:
+    """The performer fields as an Arrow schema."""
+    return pa.schema(
+        [
+            (name, _ARROW[field.annotation.__name__])  # type: ignore[union-attr]
+            for name, field in Performer.model_fields.items()
+        ]
+    )
+
+
+def csv_lines(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterator[str]:
+    """``rows`` as CSV text (a header, then a line a row): floats at full precision, lists
+    joined with ``;``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(fields)
+    yield flush()
+    for row in rows:
+        values = [row.get(name) for name in fields]
+        writer.writerow([";".join(v) if isinstance(v, list) else v for v in values])
+        yield flush()
+
+
+@translate_errors
+def performer_batches(
+    store: Store, campaign_ids: Sequence[str] = ()
+) -> Iterator[list[dict[str, Any]]]:
+    """The published dataset's performers (of ``campaign_ids``, or all), a campaign at a
+    time in campaign and rank order."""
+    run_id = published_run(store)
+    if run_id is None:
+        raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
+    summaries = store.campaigns(run_id)
+    known = [doc["campaignId"] for doc in summaries.find({}, {"campaignId": 1}).sort("campaignId")]
+    wanted = [check_id("campaignId", c) for c in campaign_ids] or known
+    missing = sorted(set(wanted) - set(known))
+    if missing:
+        raise UsageError(f"not in the published dataset: {', '.join(missing)}")
+    performers = store.performers(run_id)
+    for campaign_id in wanted:
+        cursor = performers.find({"campaignId": campaign_id}, {"_id": 0}).sort("rank", ASCENDING)
+        yield [{name: doc.get(name) for name in PERFORMER_FIELDS} for doc in cursor]
+
+
+def export(
+    store: Store,
+    path: str | os.PathLike[str],
+    *,
+    campaign_ids: Sequence[str] = (),
+    format: str = "csv",
+) -> int:
+    """Write the published dataset's performers (of ``campaign_ids``, or all) to ``path``;
+    returns the rows written."""
+    if format not in FORMATS:
+        raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    batches = performer_batches(store, campaign_ids)
+    written = 0
+    if format == "parquet":
+        with pq.ParquetWriter(os.fspath(path), arrow_schema()) as writer:
+            for batch in batches:
+                writer.write_table(pa.Table.from_pylist(batch, schema=arrow_schema()))
+                written += len(batch)
+        return written
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if format == "csv":
+            lines = csv_lines((row for batch in batches for row in batch), PERFORMER_FIELDS)
+            for line in lines:
+                out.write(line)
+                written += 1
+            return written - 1  # the header
+        for batch in batches:
+            for row in batch:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            written += len(batch)
+    return written

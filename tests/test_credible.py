@@ -1,0 +1,265 @@
+"""Credible rates, ranks, percentiles and benchmarks: by hand, against plain Python, and the
+same over engines and load modes."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import engagement
+from engagement.etl.aggregate import Aggregator, partial_sums, summarize_campaigns
+from engagement.etl.validate import ACCEPTED_SCHEMA
+from engagement.store import Store, queries
+
+from . import reference
+
+HEADER = "influencerId,campaignId,views,likes,comments,shares\n"
+
+
+def performers_of(rows: list[tuple[str, str, int, int, int, int]]) -> pd.DataFrame:
+    """Rows (influencer, campaign, views, likes, comments, shares) ranked by the library."""
+    names = ("influencerId", "campaignId", "views", "likes", "comments", "shares")
+    table = pa.Table.from_pylist(
+        [dict(zip(names, r, strict=True)) for r in rows], schema=ACCEPTED_SCHEMA
+    )
+    aggregator = Aggregator()
+    aggregator.add_partial(partial_sums(table))
+    return aggregator.performers()
+
+
+def test_a_hand_worked_example() -> None:
+    """Three influencers of one campaign:
+
+    ====  =====  ============  ======
+    who   views  interactions  rate
+    ====  =====  ============  ======
+    a       100            10  10 %
+    b     1,000            50   5 %
+    c     1,000            20   2 %
+    ====  =====  ============  ======
+
+    pooled mu = 80 / 2,100 = 0.0380952; rates' variance (n - 1) = 0.0016333;
+    chance = mu (1 - mu) (1/100 + 1/1000 + 1/1000) / 3 = 0.00014658;
+    spread = 0.00148676; M = mu (1 - mu) / spread - 1 = 23.647 views.
+    a: (10 + 0.0381 * 23.647) / (100 + 23.647) = 8.816 %: one tenth of b's views, so it
+    moves most (from 10 %); b (4.972 %) and c (2.042 %) barely move.
+    """
+    frame = performers_of(
+        [("a", "c", 100, 10, 0, 0), ("b", "c", 1000, 50, 0, 0), ("cc", "c", 1000, 20, 0, 0)]
+    )
+    got = {r.influencerId: r for r in frame.itertuples()}
+    mu = 80 / 2100
+    variance = ((0.1 - 0.17 / 3) ** 2 + (0.05 - 0.17 / 3) ** 2 + (0.02 - 0.17 / 3) ** 2) / 2
+    spread = variance - mu * (1 - mu) * (1 / 100 + 2 / 1000) / 3
+    strength = mu * (1 - mu) / spread - 1
+    assert strength == pytest.approx(23.647, abs=1e-3)
+    assert got["a"].credibleRate == pytest.approx((10 + mu * strength) / (100 + strength) * 100)
+    assert got["a"].credibleRate == pytest.approx(8.816, abs=1e-3)
+    assert got["b"].credibleRate == pytest.approx(4.972, abs=1e-3)
+    assert got["cc"].credibleRate == pytest.approx(2.042, abs=1e-3)
+    assert [got[k].rank for k in ("a", "b", "cc")] == [1, 2, 3]
+    assert [got[k].credibleRank for k in ("a", "b", "cc")] == [1, 2, 3]
+    assert [got[k].percentile for k in ("a", "b", "cc")] == [200 / 3, 100 / 3, 0.0]
+    summary = summarize_campaigns(frame).iloc[0]
+    assert summary["priorStrength"] == pytest.approx(strength)
+
+
+def random_campaigns(seed: int) -> list[tuple[str, str, int, int, int, int]]:
+    rng = random.Random(seed)
+    rows: list[tuple[str, str, int, int, int, int]] = []
+    for c in range(12):
+        campaign = f"c{c}"
+        kind = c % 4  # 0: many pairs, 1: one pair, 2: two pairs, 3: every rate equal
+        pairs = {0: rng.randint(3, 60), 1: 1, 2: 2, 3: rng.randint(3, 8)}[kind]
+        for i in range(pairs):
+            for _ in range(rng.randint(1, 3)):  # posts, summed per pair
+                views = rng.choice([10, 100, 4000, 90_000]) if kind != 3 else 1000
+                likes = rng.randint(0, views // 10) if kind != 3 else 40
+                rows.append((f"i{i:03d}", campaign, views, likes, 0, 0))
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_against_plain_python(seed: int) -> None:
+    rows = random_campaigns(seed)
+    frame = performers_of(rows)
+    summaries = summarize_campaigns(frame).set_index("campaignId")
+    for campaign, group in frame.groupby("campaignId"):
+        group = group.sort_values("influencerId")
+        pairs = list(zip(group["views"], group["likes"], strict=True))
+        rates, strength = reference.credible([(int(n), int(x)) for n, x in pairs])
+        assert group["credibleRate"].tolist() == pytest.approx(rates, rel=1e-12), campaign
+        found = summaries.loc[campaign, "priorStrength"]
+        if strength is None:
+            assert found is None or (isinstance(found, float) and math.isnan(found))
+            assert len(set(group["credibleRate"])) == 1  # every pair at the pooled rate
+        else:
+            assert found == pytest.approx(strength, rel=1e-9)
+        raw = group["engagementRate"].tolist()
+        assert group["percentile"].tolist() == pytest.approx(
+            [reference.percentile(r, raw) for r in raw]
+        )
+        for q, column in ((0.25, "p25EngagementRate"), (0.9, "p90EngagementRate")):
+            assert summaries.loc[campaign, column] == pytest.approx(reference.quantile(raw, q))
+        for rank, rate in (("rank", "engagementRate"), ("credibleRank", "credibleRate")):
+            # a total order: 1..k, by the rate descending, ties by influencerId
+            assert sorted(group[rank]) == list(range(1, len(group) + 1))
+            ordered = group.sort_values(rank)
+            keys = list(zip(ordered[rate], ordered["influencerId"], strict=True))
+            assert keys == sorted(keys, key=lambda k: (-k[0], k[1]))
+
+
+def write_rows(path: Path, rows: list[tuple[str, str, int, int, int, int]]) -> Path:
+    path.write_text(HEADER + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def dataset(store: Store) -> list[dict[str, Any]]:
+    run_id = queries.published_run(store)
+    assert run_id is not None
+    docs = store.performers(run_id).find({}, {"_id": 0})
+    return sorted(docs, key=lambda d: (d["campaignId"], d["rank"]))
+
+
+def test_append_equals_one_replace(store: Store, tmp_path: Path) -> None:
+    rows = random_campaigns(5)
+    half = len(rows) // 2
+    a = write_rows(tmp_path / "a.csv", rows[:half])
+    b = write_rows(tmp_path / "b.csv", rows[half:])
+    engagement.run_etl([a, b], store=store)
+    together = dataset(store)
+    engagement.run_etl([a], store=store)
+    engagement.run_etl([b], store=store, mode="append")
+    assert dataset(store) == together
+    assert {"credibleRate", "credibleRank", "percentile"} <= set(together[0])
+
+
+# --- served: the API, the CLI, exports ------------------------------------------------------
+
+
+def test_the_credible_order_over_http(api: Any, loaded: dict[str, Any]) -> None:
+    store = loaded["store"]
+    whole = api.get(
+        "/top-performers",
+        params={"campaignId": "campaign_6", "limit": 10_000, "by": "credibleRate"},
+    ).json()
+    assert [r["credibleRank"] for r in whole] == list(range(1, 990))
+    rates = [r["credibleRate"] for r in whole]
+    assert rates == sorted(rates, reverse=True)
+    expected = queries.top_performers(store, "campaign_6", limit=10_000, by="credibleRate")
+    assert expected is not None and whole == expected.items
+    paged: list[dict[str, Any]] = []
+    for offset in range(0, 989, 100):
+        page = api.get(
+            "/top-performers",
+            params={
+                "campaignId": "campaign_6",
+                "limit": 100,
+                "offset": offset,
+                "by": "credibleRate",
+            },
+        )
+        paged.extend(page.json())
+    assert paged == whole
+    # the small sample at the top by raw rate is not at the top by credible rate
+    raw_top = api.get("/top-performers", params={"campaignId": "campaign_6", "limit": 1}).json()
+    assert raw_top[0]["influencerId"] == "influencer_5273" and raw_top[0]["views"] == 4255
+    assert whole[0]["influencerId"] == "influencer_7902" and raw_top[0]["credibleRank"] == 9
+    bad = api.get("/top-performers", params={"campaignId": "campaign_6", "by": "views"})
+    assert bad.status_code == 422
+
+
+def test_benchmarks_and_percentiles_over_http(api: Any, loaded: dict[str, Any]) -> None:
+    store = loaded["store"]
+    run_id = queries.published_run(store)
+    performers = list(store.performers(run_id).find({}, {"_id": 0}))
+    rates = [p["engagementRate"] for p in performers]
+    bench = api.get("/benchmarks")
+    assert bench.status_code == 200 and bench.headers["etag"]
+    body = bench.json()
+    assert body["influencers"] == len(performers) and body["campaigns"] == 12
+    views = sum(p["views"] for p in performers)
+    interactions = sum(p["likes"] + p["comments"] + p["shares"] for p in performers)
+    assert body["engagementRate"] == pytest.approx(interactions / views * 100, rel=1e-12)
+    assert body["p90EngagementRate"] == pytest.approx(reference.quantile(rates, 0.9))
+    assert body["medianEngagementRate"] == pytest.approx(reference.quantile(rates, 0.5))
+    spring = api.get("/campaigns/spring").json()
+    assert {"p25EngagementRate", "p75EngagementRate", "p90EngagementRate"} <= set(spring)
+
+
+def test_csv_answers(api: Any, loaded: dict[str, Any]) -> None:
+    import io
+
+    url = "/top-performers?campaignId=campaign_6&limit=50&offset=10"
+    as_json = api.get(url)
+    as_csv = api.get(url, headers={"Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    for name in ("x-total-count", "x-dataset", "link"):
+        assert as_csv.headers[name] == as_json.headers[name]
+    assert as_csv.headers["etag"] != as_json.headers["etag"]  # another representation
+    frame = pd.read_csv(io.StringIO(as_csv.text))
+    assert frame.to_dict("records") == as_json.json()
+    run_id = loaded["runs"][0]
+    rejects = api.get(f"/runs/{run_id}/rejects", headers={"Accept": "text/csv"})
+    assert rejects.headers["x-total-count"] == "10"
+    table = pd.read_csv(io.StringIO(rejects.text), keep_default_na=False)
+    assert list(table["line"]) == [r["line"] for r in api.get(f"/runs/{run_id}/rejects").json()]
+    assert table.loc[table.line == 10008, "reasons"].item() == (
+        "negative_value;interactions_exceed_views"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_exports_equal_the_api(
+    api: Any, loaded: dict[str, Any], tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engagement.cli import main
+
+    monkeypatch.setenv("ENGAGEMENT_MONGODB_URI", loaded["uri"])
+    monkeypatch.setenv("ENGAGEMENT_DB", loaded["db"])
+    out = tmp_path / f"export.{fmt}"
+    assert main(["export", "campaign_6", "spring", "-o", str(out)]) == 0
+    frame = {
+        "csv": pd.read_csv,
+        "parquet": pd.read_parquet,
+        "jsonl": lambda p: pd.read_json(p, lines=True, precise_float=True),
+    }[fmt](out)
+    served = [
+        row
+        for campaign in ("campaign_6", "spring")
+        for row in api.get(
+            "/top-performers", params={"campaignId": campaign, "limit": 10_000}
+        ).json()
+    ]
+    assert frame.to_dict("records") == served
+    everything = tmp_path / f"all.{fmt}"
+    assert main(["export", "-o", str(everything)]) == 0
+    count = len(pd.read_parquet(everything)) if fmt == "parquet" else None
+    if count is not None:
+        assert count == sum(c["influencers"] for c in api.get("/campaigns").json())
+
+
+def test_the_cli_orders_by_credible_rate(
+    loaded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from engagement.cli import main
+
+    monkeypatch.setenv("ENGAGEMENT_MONGODB_URI", loaded["uri"])
+    monkeypatch.setenv("ENGAGEMENT_DB", loaded["db"])
+    assert main(["top", "campaign_6", "--by", "credible", "--limit", "3", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["credibleRank"] for r in rows] == [1, 2, 3]
+    assert main(["top", "campaign_6", "--by", "credible", "--limit", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "by credible rate" in text and text.splitlines()[3].split()[:2] == [
+        "1",
+        "influencer_7902",
+    ]
