@@ -42,7 +42,7 @@ dashboard: $(STAMP) ## Serve the Voila dashboard on the configured store
 
 screenshots: $(STAMP) browser ## Refresh docs/dashboard.png from the browser test
 	mkdir -p docs
-	ENGAGEMENT_SCREENSHOT=docs/dashboard.png $(BIN)/pytest -q tests/test_dashboard_browser.py -k renders
+	ENGAGEMENT_SCREENSHOT=docs/dashboard.png $(BIN)/pytest -q tests/test_dashboard_browser.py -k renders_all_campaigns
 
 browser: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \

@@ -1,4 +1,4 @@
-"""The dashboard class, without a browser: every part follows the chosen campaign."""
+"""The dashboard class, without a browser: three views, each part follows what is chosen."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 import engagement
-from engagement.dashboard.app import Dashboard, Message, fmt
+from engagement.dashboard import charts
+from engagement.dashboard.app import Dashboard, Message
+from engagement.dashboard.parts import fmt
 from engagement.generate import generate
 from engagement.store import queries
 from engagement.store.connection import Store
@@ -20,17 +22,27 @@ from engagement.store.embedded import free_port
 
 from .conftest import CASES, SAMPLE
 
-PNG = b"\x89PNG\r\n\x1a\n"
-
 
 def cells(table_html: str) -> list[list[str]]:
     body = table_html.split("<tbody>")[1]
-    return [re.findall(r"<td>(.*?)</td>", row) for row in body.split("</tr>") if "<td>" in row]
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in body.split("</tr>")
+        if "<td" in row
+    ]
+
+
+def headings(table_html: str) -> list[str]:
+    head = table_html.split("<thead>")[1].split("</thead>")[0]
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head)]
 
 
 def kpis(board: Dashboard) -> dict[str, str]:
     return dict(
-        re.findall(r'data-kpi="(\w+)">.*?<div class="eg-kpi-value">(.*?)</div>', board.kpis.value)
+        re.findall(
+            r'data-kpi="(\w+)">.*?<div class="eg-kpi-value">(.*?)</div>',
+            board.campaign_view.kpis.value,
+        )
     )
 
 
@@ -47,12 +59,27 @@ COLUMNS = [
     "comments",
     "shares",
 ]
+CREDIBLE_COLUMNS = [
+    "credibleRank",
+    "influencerId",
+    "credibleRate",
+    "engagementRate",
+    "rank",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+]
 
 
-def expected_rows(store: Store, campaign: str, n: int, offset: int = 0) -> list[list[str]]:
-    page = queries.top_performers(store, campaign, limit=n, offset=offset)
+def expected_rows(
+    store: Store, campaign: str, n: int, offset: int = 0, by: str = "engagementRate"
+) -> list[list[str]]:
+    page = queries.top_performers(store, campaign, limit=n, offset=offset, by=by)
     assert page is not None
-    return [[fmt(row[c]) for c in COLUMNS] for row in page.items]
+    columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
+    return [[fmt(row[c]) for c in columns] for row in page.items]
 
 
 @pytest.fixture
@@ -63,20 +90,50 @@ def board(store: Store) -> Dashboard:
     return built
 
 
-def count_changes(board: Dashboard) -> dict[str, int]:
-    counts = dict.fromkeys(["kpis", "table", "bars", "histogram", "download"], 0)
-    for name in counts:
+def test_opens_on_all_campaigns(board: Dashboard, store: Store) -> None:
+    assert board.view == "campaigns"
+    summaries = queries.campaigns(store)
+    frame = board.overview.grid.data
+    assert list(frame.index) == [s["campaignId"] for s in summaries]
+    assert frame.index.name == "Campaign"
+    assert list(frame.columns) == [
+        "Influencers",
+        "Views",
+        "Engagement rate (%)",
+        "Campaign median (%)",
+        "90th percentile (%)",
+        "Top influencer",
+    ]
+    assert list(frame["Views"]) == [s["views"] for s in summaries]
+    bars = board.overview.chart.data[0]
+    assert list(bars.y) == [s["campaignId"] for s in summaries]
+    assert list(bars.base) == [s["p25EngagementRate"] for s in summaries]
 
-        def bump(_: Any, name: str = name) -> None:
-            counts[name] += 1
 
-        getattr(board, name).observe(bump, names="value")
-    return counts
+def test_a_click_on_a_campaign_opens_it(board: Dashboard, store: Store) -> None:
+    trace = board.overview.chart.data[0]
+    index = list(trace.y).index("campaign_6")
+    trace._dispatch_on_click(_Points([index]), None)  # what a browser click sends
+    assert board.view == "campaign" and board.campaign_view.campaign == "campaign_6"
+    assert cells(board.campaign_view.table.value) == expected_rows(store, "campaign_6", 10)
+    board.overview._on_cell({"primary_key_row": 1, "row": 1})  # a click on the grid's row
+    assert board.campaign_view.campaign == queries.campaigns(store)[1]["campaignId"]
 
 
-def test_default_campaign(board: Dashboard, store: Store) -> None:
+class _Points:
+    """The points of a plotly click, as the widget hands them to callbacks."""
+
+    def __init__(self, indices: list[int]) -> None:
+        self.point_inds = indices
+        self.trace_index = 0
+        self.xs: list[Any] = []
+        self.ys: list[Any] = []
+
+
+def test_the_campaign_view(board: Dashboard, store: Store) -> None:
+    view = board.campaign_view
     ids = [c["campaignId"] for c in queries.campaigns(store)]
-    assert list(board.picker.options) == ids and board.campaign == ids[0] == "campaign_1"
+    assert list(view.picker.options) == ids and view.campaign == ids[0] == "campaign_1"
     summary = queries.campaign(store, "campaign_1")
     assert summary is not None
     assert kpis(board) == {
@@ -84,47 +141,107 @@ def test_default_campaign(board: Dashboard, store: Store) -> None:
         "views": f"{summary['views']:,}",
         "rate": f"{summary['engagementRate']:.2f} %",
         "median": f"{summary['medianEngagementRate']:.2f} %",
+        "p90": f"{summary['p90EngagementRate']:.2f} %",
     }
-    assert cells(board.table.value) == expected_rows(store, "campaign_1", 10)
-    assert bytes(board.bars.value).startswith(PNG) and bytes(board.histogram.value).startswith(PNG)
-    assert "page 1 of 102" in board.position.value
-    assert board.previous.disabled and not board.next.disabled
-    assert board.search.layout.display == "none"  # 12 campaigns: no search box
+    assert headings(view.table.value)[:3] == ["Rank", "Influencer", "Engagement rate (%)"]
+    assert cells(view.table.value) == expected_rows(store, "campaign_1", 10)
+    assert "page 1 of 102" in view.position.value
+    assert view.previous.disabled and not view.next.disabled
+    assert view.search.layout.display == "none"  # 12 campaigns: no search box
+    bars = view.bars.data[0]
+    page = queries.top_performers(store, "campaign_1", limit=10)
+    assert page is not None
+    assert list(bars.y) == [r["influencerId"] for r in reversed(page.items)]
+    assert "credible rate %{customdata[4]:.2f} %" in bars.hovertemplate
+    assert 'href="?campaign=campaign_1"' in view.share.value
 
 
 def test_picking_a_campaign_updates_every_part_once(board: Dashboard, store: Store) -> None:
-    before = (board.bars.value, board.histogram.value, board.kpis.value)
-    counts = count_changes(board)
-    refreshes = board.refreshes
-    board.picker.value = "campaign_6"
-    assert board.refreshes == refreshes + 1
+    view = board.campaign_view
+    counts = dict.fromkeys(["kpis", "table", "download", "share"], 0)
+    for name in counts:
+
+        def bump(_: Any, name: str = name) -> None:
+            counts[name] += 1
+
+        getattr(view, name).observe(bump, names="value")
+    refreshes = view.refreshes
+    view.picker.value = "campaign_6"
+    assert view.refreshes == refreshes + 1
     assert counts == dict.fromkeys(counts, 1)
-    assert cells(board.table.value) == expected_rows(store, "campaign_6", 10)
+    assert cells(view.table.value) == expected_rows(store, "campaign_6", 10)
     assert kpis(board)["influencers"] == "989"
-    assert bytes(board.bars.value) != bytes(before[0])
-    assert bytes(board.histogram.value) != bytes(before[1])
-    csv = board.download.value.split("base64,")[1].split('"')[0]
+    assert len(view.histogram.data[0].x) == 989
+    csv = view.download.value.split("base64,")[1].split('"')[0]
     frame = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()))
     top = queries.top_performers(store, "campaign_6", limit=10)
     assert top is not None
     assert frame["influencerId"].tolist() == [r["influencerId"] for r in top.items]
-    assert 'download="campaign_6_page1.csv"' in board.download.value
+    assert frame["engagementRate"].tolist() == [r["engagementRate"] for r in top.items]
+    assert 'download="campaign_6_page1.csv"' in view.download.value
+
+
+def test_the_order_toggle(board: Dashboard, store: Store) -> None:
+    view = board.campaign_view
+    view.picker.value = "campaign_6"
+    view.order.value = "credible rate"
+    assert headings(view.table.value)[:3] == ["Credible rank", "Influencer", "Credible rate (%)"]
+    assert cells(view.table.value) == expected_rows(store, "campaign_6", 10, by="credibleRate")
+    assert cells(view.table.value)[0][1] == "influencer_7902"
+    assert view.bars.data[0].y[-1] == "influencer_7902"  # the top bar
+    assert "by credible rate" in view.bars.layout.title.text
 
 
 def test_top_n_and_paging(board: Dashboard, store: Store) -> None:
-    board.picker.value = "spring"
-    assert cells(board.table.value) == expected_rows(store, "spring", 10)
-    assert board.next.disabled  # two influencers: one page
-    board.picker.value = "campaign_3"
-    board.top_n.value = 25
-    assert len(cells(board.table.value)) == 25
-    board.next.click()
-    assert cells(board.table.value) == expected_rows(store, "campaign_3", 25, offset=25)
-    assert "page 2 of" in board.position.value and not board.previous.disabled
-    board.previous.click()
-    assert cells(board.table.value)[0][0] == "1"
-    board.top_n.value = 10  # back to the first page
-    assert board.page == 0 and len(cells(board.table.value)) == 10
+    view = board.campaign_view
+    view.picker.value = "spring"
+    assert cells(view.table.value) == expected_rows(store, "spring", 10)
+    assert view.next.disabled  # three influencers: one page
+    view.picker.value = "campaign_3"
+    view.top_n.value = 25
+    assert len(cells(view.table.value)) == 25
+    view.next.click()
+    assert cells(view.table.value) == expected_rows(store, "campaign_3", 25, offset=25)
+    assert "page 2 of" in view.position.value and not view.previous.disabled
+    view.previous.click()
+    assert cells(view.table.value)[0][0] == "1"
+    view.top_n.value = 10  # back to the first page
+    assert view.page == 0 and len(cells(view.table.value)) == 10
+
+
+def test_a_click_on_a_bar_opens_the_influencer(board: Dashboard, store: Store) -> None:
+    board.open("campaign", "campaign_6")
+    bars = board.campaign_view.bars.data[0]
+    bars._dispatch_on_click(_Points([len(bars.y) - 1]), None)  # the top bar: rank 1
+    assert board.view == "influencer"
+    view = board.influencer_view
+    assert view.search.value == "influencer_5273"
+    found = queries.influencer(store, "influencer_5273")
+    assert found is not None
+    rows = cells(view.table.value)
+    assert [r[0] for r in rows] == [c["campaignId"] for c in found["campaigns"]]
+    assert rows[0][1:3] == [
+        fmt(found["campaigns"][0]["engagementRate"]),
+        fmt(found["campaigns"][0]["credibleRate"]),
+    ]
+    median = queries.campaign(store, found["campaigns"][0]["campaignId"])
+    assert median is not None and rows[0][6] == fmt(median["medianEngagementRate"])
+    assert list(view.chart.data[2].x) == [median["medianEngagementRate"]]
+    assert 'href="?influencer=influencer_5273"' in view.share.value
+    view.show("nobody")
+    assert "No influencer <code>nobody</code>" in view.message.value and view.table.value == ""
+
+
+def test_a_shared_link_opens_its_view(store: Store) -> None:
+    engagement.run_etl([SAMPLE], store=store)
+    board = Dashboard.from_store(store, "campaign=campaign_6")
+    assert isinstance(board, Dashboard)
+    assert (board.view, board.campaign_view.campaign) == ("campaign", "campaign_6")
+    other = Dashboard.from_store(store, "?influencer=influencer_7902")
+    assert isinstance(other, Dashboard)
+    assert (other.view, other.influencer_view.search.value) == ("influencer", "influencer_7902")
+    unknown = Dashboard.from_store(store, "campaign=nope")
+    assert isinstance(unknown, Dashboard) and unknown.campaign_view.campaign == "campaign_1"
 
 
 def test_quality_panel(board: Dashboard, store: Store) -> None:
@@ -142,13 +259,35 @@ def test_search_when_campaigns_are_many(store: Store, tmp_path: Path) -> None:
     engagement.run_etl([path], store=store)
     board = Dashboard.from_store(store)
     assert isinstance(board, Dashboard)
-    assert board.search.layout.display == "" and len(board.picker.options) == 30
-    board.search.value = "campaign_2"
-    assert list(board.picker.options) == ["campaign_2"] + [f"campaign_{i}" for i in range(20, 30)]
-    assert board.campaign == "campaign_2"
-    assert cells(board.table.value) == expected_rows(store, "campaign_2", 10)
-    board.search.value = "no match"
-    assert len(board.picker.options) == 30
+    view = board.campaign_view
+    assert view.search.layout.display == "" and len(view.picker.options) == 30
+    view.search.value = "campaign_2"
+    assert list(view.picker.options) == ["campaign_2"] + [f"campaign_{i}" for i in range(20, 30)]
+    assert view.campaign == "campaign_2"
+    assert cells(view.table.value) == expected_rows(store, "campaign_2", 10)
+    view.search.value = "no match"
+    assert len(view.picker.options) == 30
+
+
+def test_charts_say_what_a_hover_shows() -> None:
+    rows = [
+        {
+            "influencerId": "a",
+            "posts": 2,
+            "views": 1000,
+            "engagementRate": 5.0,
+            "credibleRate": 4.5,
+        }
+    ]
+    figure = charts.ranking_bars(rows, "credibleRate", "c")
+    assert list(figure.data[0].x) == [4.5] and list(figure.data[0].customdata[0]) == [
+        "a",
+        2,
+        1000,
+        5.0,
+        4.5,
+    ]
+    assert figure.layout.title.text == "c: this page by credible rate"
 
 
 def test_empty_store_and_unreachable_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 import engagement
-from engagement.dashboard.app import fmt
+from engagement.dashboard.parts import fmt
 from engagement.store import queries
 from engagement.store.connection import connect
 
@@ -28,7 +28,9 @@ from .conftest import (
     VoilaServer,
     chromium_executable,
 )
-from .test_dashboard import COLUMNS
+from .test_dashboard import COLUMNS, CREDIBLE_COLUMNS
+
+WAIT = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +60,18 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def open_page(browser: Browser, url: str, ready: str) -> Page:
+    opened = browser.new_page(viewport={"width": 1300, "height": 1600})
+    started = time.monotonic()
+    opened.goto(url)
+    opened.wait_for_selector(ready, timeout=WAIT)
+    print(f"first render of {url}: {time.monotonic() - started:.2f} s")
+    return opened
+
+
 @pytest.fixture
 def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
-    opened = browser.new_page(viewport={"width": 1300, "height": 1500})
-    started = time.monotonic()
-    opened.goto(site["voila"])
-    opened.wait_for_selector(".eg-ranking tbody tr", timeout=60_000)
-    print(f"first render of the dashboard: {time.monotonic() - started:.2f} s")
+    opened = open_page(browser, site["voila"], ".eg-overview .js-plotly-plot .bars path")
     yield opened
     opened.close()
 
@@ -76,42 +83,60 @@ def table(page: Page) -> list[list[str]]:
     ]
 
 
-def api_rows(site: dict[str, Any], campaign: str, offset: int = 0) -> list[list[str]]:
+def api_rows(
+    site: dict[str, Any], campaign: str, offset: int = 0, by: str = "engagementRate"
+) -> list[list[str]]:
     response = httpx.get(
         f"{site['api']}/top-performers",
-        params={"campaignId": campaign, "limit": 10, "offset": offset},
+        params={"campaignId": campaign, "limit": 10, "offset": offset, "by": by},
     )
     assert response.status_code == 200
-    return [[fmt(row[c]) for c in COLUMNS] for row in response.json()]
+    columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
+    return [[fmt(row[c]) for c in columns] for row in response.json()]
 
 
 def kpi(page: Page, name: str) -> str:
     return page.locator(f'[data-kpi="{name}"] .eg-kpi-value').inner_text().strip()
 
 
-def test_renders_the_default_campaign(page: Page, site: dict[str, Any], tmp_path: Path) -> None:
-    assert page.locator(".eg-campaign select").input_value() == "campaign_1"
-    assert table(page) == api_rows(site, "campaign_1")
-    summary = httpx.get(f"{site['api']}/campaigns/campaign_1").json()
-    assert kpi(page, "influencers") == f"{summary['influencers']:,}"
-    assert kpi(page, "views") == f"{summary['views']:,}"
-    assert kpi(page, "rate") == f"{summary['engagementRate']:.2f} %"
+def first_cell(page: Page, column: int, text: str) -> None:
+    page.wait_for_function(
+        f"() => {{ const c = document.querySelector("
+        f"'.eg-ranking tbody tr td:nth-child({column})'); "
+        f"return c && c.innerText.trim() === {text!r}; }}",
+        timeout=WAIT,
+    )
 
+
+def bar(chart: Locator, index: int) -> Locator:
+    return chart.locator(".bars path").nth(index)
+
+
+def press(page: Page, target: Locator) -> None:
+    """Click a plotly bar as a user does (its drag layer takes the pointer events)."""
+    box = target.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+
+
+def test_renders_all_campaigns(page: Page, site: dict[str, Any], tmp_path: Path) -> None:
+    summaries = queries.campaigns(site["store"])
+    chart = page.locator(".eg-overview .js-plotly-plot")
+    assert chart.locator(".bars path").count() == len(summaries)
+    assert page.locator(".eg-overview canvas").count() >= 1  # the sortable grid
     run = queries.runs(site["store"], limit=1)[0]
     quality = page.locator(".eg-quality")
     assert quality.locator('[data-count="rowsRead"]').inner_text() == f"{run['rowsRead']:,}"
     assert quality.locator('[data-count="rejected"]').inner_text() == f"{run['rejected']:,}"
     assert "10,002" in quality.locator(".eg-rejects").inner_text()
-    images = page.locator(".eg-bars img, img.eg-bars, .eg-histogram img, img.eg-histogram")
-    assert images.count() == 2
-    with page.expect_download() as download:
-        page.locator("a.eg-download").click()
-    assert download.value.suggested_filename == "campaign_1_page1.csv"
-    lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0] == ",".join(COLUMNS) and len(lines) == 11
-    assert [line.split(",")[1] for line in lines[1:]] == [
-        r[1] for r in api_rows(site, "campaign_1")
-    ]
+    # a hover on a campaign's bar tells its spread
+    box = bar(chart, 5).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".eg-overview .hoverlayer .hovertext", timeout=WAIT)
+    tip = page.locator(".eg-overview .hoverlayer").text_content() or ""
+    sixth = summaries[5]
+    assert sixth["campaignId"] in tip and f"{sixth['influencers']:,} influencers" in tip
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -120,25 +145,98 @@ def test_renders_the_default_campaign(page: Page, site: dict[str, Any], tmp_path
         shutil.copy(shot, target)
 
 
-def test_picking_another_campaign(page: Page, site: dict[str, Any]) -> None:
-    first = table(page)
-    page.locator(".eg-campaign select").select_option("campaign_6")
-    page.wait_for_function(
-        "() => document.querySelector('[data-kpi=\"influencers\"] .eg-kpi-value')"
-        ".innerText.trim() === '989'"
-    )
-    page.wait_for_function(
-        f"() => document.querySelector('.eg-ranking tbody td:nth-child(2)').innerText.trim()"
-        f" === {api_rows(site, 'campaign_6')[0][1]!r}"
-    )
-    assert table(page) == api_rows(site, "campaign_6") != first
+def test_a_click_on_a_campaign_opens_it(page: Page, site: dict[str, Any]) -> None:
+    ids = [s["campaignId"] for s in queries.campaigns(site["store"])]
+    chart = page.locator(".eg-overview .js-plotly-plot")
+    press(page, bar(chart, ids.index("campaign_6")))
+    page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT)
+    first_cell(page, 2, api_rows(site, "campaign_6")[0][1])
+    assert table(page) == api_rows(site, "campaign_6")
     summary = httpx.get(f"{site['api']}/campaigns/campaign_6").json()
+    assert kpi(page, "influencers") == "989"
     assert kpi(page, "views") == f"{summary['views']:,}"
     assert kpi(page, "median") == f"{summary['medianEngagementRate']:.2f} %"
 
     page.locator(".eg-next button, button.eg-next").click()
-    page.wait_for_function(
-        "() => document.querySelector('.eg-ranking tbody td').innerText.trim() === '11'"
-    )
+    first_cell(page, 1, "11")
     assert table(page) == api_rows(site, "campaign_6", offset=10)
     assert "page 2 of 99" in page.locator(".eg-position").inner_text()
+
+    with page.expect_download() as download:
+        page.locator("a.eg-download").click()
+    assert download.value.suggested_filename == "campaign_6_page2.csv"
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == ",".join(COLUMNS) and len(lines) == 11
+
+
+def test_hover_and_click_on_an_influencer(browser: Browser, site: dict[str, Any]) -> None:
+    page = open_page(
+        browser, site["voila"] + "?campaign=campaign_6", ".eg-campaign-view .bars path"
+    )
+    try:
+        first_cell(page, 2, "influencer_5273")
+        chart = page.locator(".eg-bars .js-plotly-plot, .eg-bars.js-plotly-plot").first
+        top = bar(chart, 9)  # bars run from the bottom: the last is rank 1
+        box = top.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector(".eg-bars .hoverlayer .hovertext", timeout=WAIT)
+        tip = page.locator(".eg-bars .hoverlayer").text_content() or ""
+        row = httpx.get(
+            f"{site['api']}/top-performers", params={"campaignId": "campaign_6", "limit": 1}
+        ).json()[0]
+        for text in (
+            "influencer_5273",
+            "posts 1",
+            "views 4,255",
+            f"rate {row['engagementRate']:.2f} %",
+            f"credible rate {row['credibleRate']:.2f} %",
+        ):
+            assert text in tip, (text, tip)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector(".eg-influencer-table tbody tr", timeout=WAIT)
+        found = httpx.get(f"{site['api']}/influencers/influencer_5273").json()
+        rows = page.locator(".eg-influencer-table tbody tr").all_inner_texts()
+        assert [r.split("\t")[0].strip() for r in rows] == [
+            c["campaignId"] for c in found["campaigns"]
+        ]
+        assert "influencer_5273" in page.locator(".eg-influencer-message").inner_text()
+    finally:
+        page.close()
+
+
+def test_the_order_toggle(browser: Browser, site: dict[str, Any]) -> None:
+    page = open_page(
+        browser, site["voila"] + "?campaign=campaign_6", ".eg-campaign-view .eg-ranking tbody tr"
+    )
+    try:
+        page.locator(".eg-order button", has_text="credible rate").click()
+        first_cell(page, 2, "influencer_7902")
+        assert table(page) == api_rows(site, "campaign_6", by="credibleRate")
+        header = page.locator(".eg-ranking thead th").all_inner_texts()
+        assert header[:3] == ["Credible rank", "Influencer", "Credible rate (%)"]
+    finally:
+        page.close()
+
+
+def test_a_shared_link_opens_the_same_view(browser: Browser, site: dict[str, Any]) -> None:
+    page = open_page(
+        browser,
+        site["voila"] + "?influencer=influencer_7902",
+        ".eg-influencer-table tbody tr",
+    )
+    try:
+        assert page.locator(".eg-influencer-view").is_visible()
+        assert "influencer_7902" in page.locator(".eg-influencer-message").inner_text()
+        link = page.locator(".eg-influencer-view .eg-share a")
+        assert link.get_attribute("href") == "?influencer=influencer_7902"
+    finally:
+        page.close()
+    campaign = open_page(
+        browser, site["voila"] + "?campaign=spring", ".eg-campaign-view .eg-ranking tbody tr"
+    )
+    try:
+        assert campaign.locator(".eg-campaign select").input_value() == "spring"
+        assert table(campaign) == api_rows(site, "spring")
+    finally:
+        campaign.close()

@@ -28,6 +28,9 @@ STACKS = (
     "fastapi",
     "uvicorn",
     "tqdm",
+    "plotly",
+    "ipydatagrid",
+    "anywidget",
 )
 
 

@@ -1,0 +1,199 @@
+"""The dashboard's interactive charts (plotly): pure functions from rows to figures.
+
+Every chart carries what a click needs in ``customdata`` (a campaign or an influencer id)
+and says what a hover shows in its ``hovertemplate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+BLUE = "#3b6ea8"
+ORANGE = "#d9822b"
+GREY = "#8a8f98"
+_LAYOUT: dict[str, Any] = {
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
+    "hovermode": "closest",
+    "plot_bgcolor": "white",
+    "font": {"size": 12},
+}
+
+
+def _number(value: Any) -> float:
+    """A rate to draw (a dataset published before a field existed lacks it: not drawn)."""
+    return float("nan") if value is None else float(value)
+
+
+def campaign_spread(summaries: Sequence[dict[str, Any]]) -> go.Figure:
+    """Each campaign's influencer rates: a bar from p25 to p75, the median and p90 marked;
+    a click on a campaign opens it."""
+    summaries = [
+        {k: _number(v) if k.endswith("EngagementRate") else v for k, v in s.items()}
+        for s in summaries
+    ]
+    ids = [s["campaignId"] for s in summaries]
+    low = [s["p25EngagementRate"] for s in summaries]
+    high = [s["p75EngagementRate"] for s in summaries]
+    data = [
+        [
+            s["campaignId"],
+            s["influencers"],
+            s["engagementRate"],
+            s["medianEngagementRate"],
+            s["p75EngagementRate"],
+            s["p25EngagementRate"],
+        ]
+        for s in summaries
+    ]
+    hover = (
+        "<b>%{customdata[0]}</b><br>%{customdata[1]:,} influencers<br>"
+        "p25-p75: %{customdata[5]:.2f} - %{customdata[4]:.2f} %<br>"
+        "median %{customdata[3]:.2f} %<br>campaign rate %{customdata[2]:.2f} %<extra></extra>"
+    )
+    figure = go.Figure(
+        [
+            go.Bar(
+                y=ids,
+                x=[h - lo for h, lo in zip(high, low, strict=True)],
+                base=low,
+                orientation="h",
+                marker_color=BLUE,
+                customdata=data,
+                hovertemplate=hover,
+                name="p25-p75",
+            ),
+            go.Scatter(
+                y=ids,
+                x=[s["medianEngagementRate"] for s in summaries],
+                mode="markers",
+                marker={"color": "white", "line": {"color": "black", "width": 1}, "size": 8},
+                customdata=data,
+                hovertemplate=hover,
+                name="median",
+            ),
+            go.Scatter(
+                y=ids,
+                x=[s["p90EngagementRate"] for s in summaries],
+                mode="markers",
+                marker={"color": ORANGE, "symbol": "line-ns-open", "size": 12},
+                customdata=data,
+                hovertemplate=hover.replace("<extra>", "<br>p90 %{x:.2f} %<extra>"),
+                name="p90",
+            ),
+        ]
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title="Influencers' engagement rates per campaign (p25-p75, median, p90)",
+        xaxis_title="engagement rate (%)",
+        height=max(260, 26 * len(ids) + 90),
+        yaxis={"autorange": "reversed", "type": "category"},
+        showlegend=False,
+    )
+    return figure
+
+
+def ranking_bars(rows: Sequence[dict[str, Any]], by: str, campaign_id: str) -> go.Figure:
+    """A page of a ranking, a bar per influencer (its rate in the chosen order); the hover
+    shows influencer, posts, views, both rates; a click opens the influencer."""
+    ordered = list(reversed(rows))
+    data = [
+        [r["influencerId"], r["posts"], r["views"], r["engagementRate"], r["credibleRate"]]
+        for r in ordered
+    ]
+    figure = go.Figure(
+        go.Bar(
+            y=[r["influencerId"] for r in ordered],
+            x=[r[by] for r in ordered],
+            orientation="h",
+            marker_color=BLUE if by == "engagementRate" else ORANGE,
+            customdata=data,
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>posts %{customdata[1]:,}<br>"
+                "views %{customdata[2]:,}<br>rate %{customdata[3]:.2f} %<br>"
+                "credible rate %{customdata[4]:.2f} %<extra></extra>"
+            ),
+        )
+    )
+    label = "engagement rate" if by == "engagementRate" else "credible rate"
+    figure.update_layout(
+        **_LAYOUT,
+        title=f"{campaign_id}: this page by {label}",
+        xaxis_title=f"{label} (%)",
+        height=max(240, 24 * len(rows) + 90),
+        yaxis={"type": "category"},
+    )
+    return figure
+
+
+def rate_histogram(rates: Sequence[float], campaign_id: str) -> go.Figure:
+    figure = go.Figure(
+        go.Histogram(
+            x=list(rates),
+            nbinsx=30,
+            marker_color=GREY,
+            hovertemplate="%{x} %<br>%{y} influencers<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title=f"Engagement rates of {campaign_id}'s {len(rates):,} influencers",
+        xaxis_title="engagement rate (%)",
+        yaxis_title="influencers",
+        height=300,
+    )
+    return figure
+
+
+def influencer_campaigns(rows: Sequence[dict[str, Any]]) -> go.Figure:
+    """An influencer's rate and credible rate in each campaign, against the campaign's
+    median; a click opens the campaign."""
+    ids = [r["campaignId"] for r in rows]
+    data = [[r["campaignId"], r["rank"], r["percentile"], r["medianEngagementRate"]] for r in rows]
+    hover = (
+        "<b>%{customdata[0]}</b><br>%{fullData.name} %{x:.2f} %<br>rank %{customdata[1]:,}"
+        "<br>beats %{customdata[2]:.1f} % of the campaign<extra></extra>"
+    )
+    figure = go.Figure(
+        [
+            go.Bar(
+                y=ids,
+                x=[r["engagementRate"] for r in rows],
+                orientation="h",
+                name="engagement rate",
+                marker_color=BLUE,
+                customdata=data,
+                hovertemplate=hover,
+            ),
+            go.Bar(
+                y=ids,
+                x=[r["credibleRate"] for r in rows],
+                orientation="h",
+                name="credible rate",
+                marker_color=ORANGE,
+                customdata=data,
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                y=ids,
+                x=[r["medianEngagementRate"] for r in rows],
+                mode="markers",
+                name="campaign median",
+                marker={"color": "black", "symbol": "line-ns-open", "size": 14},
+                customdata=data,
+                hovertemplate="<b>%{customdata[0]}</b><br>median %{x:.2f} %<extra></extra>",
+            ),
+        ]
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        barmode="group",
+        title="Rate and credible rate per campaign, against its median",
+        xaxis_title="rate (%)",
+        height=max(240, 50 * len(ids) + 110),
+        yaxis={"type": "category", "autorange": "reversed"},
+    )
+    return figure

@@ -1,0 +1,131 @@
+"""The dashboard's text parts: KPIs, tables (pandas' Styler), data quality, links.
+
+Pure functions from rows to HTML, unit-tested without a browser. Numbers are written for
+reading (thousands separators, rates with two decimals); the data keep full precision.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+
+STYLE = """<style>
+.eg-kpis {margin: 0.5em 0 1em 0}
+.eg-kpi-label {color: #555; font-size: 0.85em}
+.eg-kpi-value {font-size: 1.6em; font-weight: 600}
+.eg-ranking, .eg-rejects, .eg-influencer-table {border-collapse: collapse;
+  font-variant-numeric: tabular-nums}
+.eg-ranking th, .eg-ranking td, .eg-rejects th, .eg-rejects td, .eg-influencer-table th,
+.eg-influencer-table td {padding: 2px 10px; border-bottom: 1px solid #e3e3e3}
+.eg-ranking td, .eg-influencer-table td {text-align: right}
+.eg-ranking td.col1, .eg-influencer-table td.col0 {text-align: left}
+.eg-ranking tr:nth-child(even), .eg-rejects tr:nth-child(even) {background: #f6f8fa}
+.eg-share {color: #555; font-size: 0.9em}
+</style>"""
+
+#: Column headings as analysts read them.
+HEADINGS = {
+    "rank": "Rank",
+    "credibleRank": "Credible rank",
+    "influencerId": "Influencer",
+    "campaignId": "Campaign",
+    "engagementRate": "Engagement rate (%)",
+    "credibleRate": "Credible rate (%)",
+    "percentile": "Percentile",
+    "medianEngagementRate": "Campaign median (%)",
+    "p90EngagementRate": "90th percentile (%)",
+    "influencers": "Influencers",
+    "topInfluencerId": "Top influencer",
+    "posts": "Posts",
+    "views": "Views",
+    "likes": "Likes",
+    "comments": "Comments",
+    "shares": "Shares",
+}
+_RATES = {"engagementRate", "credibleRate", "percentile", "medianEngagementRate"}
+
+
+def fmt(value: Any) -> str:
+    """How the dashboard writes a number: thousands separators, rates with two decimals."""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def kpis_html(summary: dict[str, Any]) -> str:
+    items = [
+        ("influencers", "Influencers", summary["influencers"]),
+        ("views", "Total views", summary["views"]),
+        ("rate", "Campaign engagement rate", f"{summary['engagementRate']:.2f} %"),
+        ("median", "Median influencer rate", f"{summary['medianEngagementRate']:.2f} %"),
+        ("p90", "90th percentile rate", f"{summary['p90EngagementRate']:.2f} %"),
+    ]
+    cells = "".join(
+        f'<div class="eg-kpi" data-kpi="{key}"><div class="eg-kpi-label">{label}</div>'
+        f'<div class="eg-kpi-value">{fmt(value)}</div></div>'
+        for key, label, value in items
+    )
+    return f'<div class="eg-kpis" style="display:flex;gap:2em">{cells}</div>'
+
+
+def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str], css: str) -> str:
+    """Rows as a table (pandas' Styler): headings in words, numbers formatted, no index."""
+    frame = pd.DataFrame(list(rows), columns=list(columns))
+    formats = {c: (lambda v: f"{v:,.2f}") if c in _RATES else fmt for c in columns}
+    styler = (
+        frame.style.format(formats)  # type: ignore[arg-type]
+        .hide(axis="index")
+        .relabel_index([HEADINGS.get(c, c) for c in columns], axis="columns")
+        .set_table_attributes(f'class="{css}"')
+    )
+    return str(styler.to_html())
+
+
+def quality_html(run: dict[str, Any] | None, examples: list[dict[str, Any]]) -> str:
+    if run is None:
+        return "<p>No runs yet.</p>"
+    reasons = "".join(
+        f'<li data-reason="{code}">{code}: {count:,}</li>'
+        for code, count in run["rejectsByReason"].items()
+        if count
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(r['source'])}</td><td>{r['line']:,}</td><td>{r['reason']}</td>"
+        f"<td><code>{html.escape(r['raw'][:120])}</code></td></tr>"
+        for r in examples
+    )
+    return (
+        f'<div class="eg-quality"><p>Latest run <code>{run["runId"]}</code> ({run["status"]}): '
+        f'<span data-count="rowsRead">{run["rowsRead"]:,}</span> rows read, '
+        f'<span data-count="accepted">{run["accepted"]:,}</span> accepted, '
+        f'<span data-count="rejected">{run["rejected"]:,}</span> rejected.</p>'
+        f"<ul>{reasons}</ul>"
+        f'<table class="eg-rejects"><thead><tr><th>file</th><th>line</th><th>reason</th>'
+        f"<th>raw</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def download_html(rows: list[dict[str, Any]], columns: Sequence[str], name: str) -> str:
+    """A link that saves the rows as CSV (full precision)."""
+    csv = pd.DataFrame(rows, columns=list(columns)).to_csv(index=False)
+    data = base64.b64encode(csv.encode()).decode()
+    return (
+        f'<a class="eg-download" download="{html.escape(name)}" '
+        f'href="data:text/csv;base64,{data}">Download this ranking (CSV)</a>'
+    )
+
+
+def share_html(**query: str) -> str:
+    """A link to this view, to share: the dashboard opens it from the URL's query."""
+    target = "?" + urlencode(query) if query else "?"
+    return (
+        f'<span class="eg-share">Link to this view: <a href="{html.escape(target)}" '
+        f'target="_top">{html.escape(target)}</a></span>'
+    )

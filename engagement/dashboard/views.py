@@ -1,0 +1,354 @@
+"""The dashboard's three views: all campaigns, a campaign, an influencer.
+
+Each view is a small class: its widgets, and one ``refresh`` that brings every part up to
+date at once inside ``hold_sync``. A view asks to open another through ``open`` (a callback
+the dashboard gives it): a click on a campaign opens the campaign, one on an influencer the
+influencer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+from ipydatagrid import DataGrid, TextRenderer
+
+from ..serving import DatasetCache
+from ..store import queries
+from ..store.connection import Store
+from . import charts
+from .parts import HEADINGS, download_html, kpis_html, share_html, table_html
+
+#: open(view, key): show the campaign or influencer view of ``key``.
+Open = Callable[[str, str], None]
+SEARCH_ABOVE = 20  # a search box when there are more campaigns than this
+OVERVIEW_COLUMNS = [
+    "campaignId",
+    "influencers",
+    "views",
+    "engagementRate",
+    "medianEngagementRate",
+    "p90EngagementRate",
+    "topInfluencerId",
+]
+ORDERS = {"engagement rate": "engagementRate", "credible rate": "credibleRate"}
+
+
+def synced(*parts: widgets.Widget) -> ExitStack:
+    stack = ExitStack()
+    for part in parts:
+        stack.enter_context(part.hold_sync())
+    return stack
+
+
+class ChartSlot:
+    """A place for a chart. Each ``show`` puts a new figure widget there: plotly sends the
+    changes to an existing one as messages that a widget not yet on screen never gets,
+    while a new one carries its figure whole."""
+
+    def __init__(self, name: str, on_click: Callable[[Any, Any, Any], None] | None) -> None:
+        self.name = name
+        self.on_click = on_click
+        self.box = widgets.Box()
+        self.box.add_class(f"eg-{name}-box")
+        self.widget: go.FigureWidget | None = None
+
+    def show(self, figure: go.Figure) -> go.FigureWidget:
+        shown = go.FigureWidget(figure)
+        shown.add_class(f"eg-{self.name}")
+        if self.on_click is not None:
+            for trace in shown.data:
+                trace.on_click(self.on_click)
+        old, self.widget = self.widget, shown
+        self.box.children = (shown,)
+        if old is not None:
+            old.close()
+        return shown
+
+
+def clicked(open_: Open, view: str) -> Callable[[Any, Any, Any], None]:
+    """A plotly click callback opening ``view`` for the point's ``customdata[0]``."""
+
+    def on_click(trace: Any, points: Any, state: Any) -> None:
+        if points.point_inds:
+            open_(view, str(trace.customdata[points.point_inds[0]][0]))
+
+    return on_click
+
+
+class CampaignsView:
+    """All campaigns: a sortable table and their rates' spread; a click opens one."""
+
+    def __init__(self, summaries: list[dict[str, Any]], open_: Open) -> None:
+        frame = pd.DataFrame(summaries, columns=OVERVIEW_COLUMNS).set_index("campaignId")
+        frame.index.name = HEADINGS["campaignId"]
+        frame.columns = [HEADINGS.get(c, c) for c in frame.columns]
+        counts = TextRenderer(format=",d", horizontal_alignment="right")
+        rates = TextRenderer(format=",.2f", horizontal_alignment="right")
+        self.grid = DataGrid(
+            frame,
+            selection_mode="row",
+            base_column_size=150,
+            base_row_header_size=130,
+            renderers={
+                name: counts if column in ("influencers", "views") else rates
+                for name, column in zip(frame.columns, OVERVIEW_COLUMNS[1:], strict=True)
+                if column != "topInfluencerId"
+            },
+            layout={"height": f"{min(420, 24 * len(frame) + 40)}px", "width": "100%"},
+        )
+        self.grid.on_cell_click(self._on_cell)
+        self.chart = go.FigureWidget(charts.campaign_spread(summaries))
+        self.chart.layout.width = None
+        for trace in self.chart.data:
+            trace.on_click(clicked(open_, "campaign"))
+        self._open = open_
+        self._ids = list(frame.index)
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<h3>All campaigns</h3><p>Sort by a column's header; click a row "
+                    "or a campaign's bar to open it.</p>"
+                ),
+                self.grid,
+                self.chart,
+            ]
+        )
+        self.widget.layout.width = "100%"
+        self.widget.add_class("eg-overview")
+
+    def _on_cell(self, cell: dict[str, Any]) -> None:
+        row = cell.get("primary_key_row", cell.get("row"))
+        if isinstance(row, int) and 0 <= row < len(self._ids):
+            self._open("campaign", self._ids[row])
+
+
+class CampaignView:
+    """A campaign: KPIs, the ranking in either order a page at a time, its charts."""
+
+    def __init__(
+        self,
+        store: Store,
+        cache: DatasetCache,
+        summaries: dict[str, dict[str, Any]],
+        open_: Open,
+    ) -> None:
+        self.store, self.cache, self.summaries = store, cache, summaries
+        self.page = 0
+        self.refreshes = 0
+        ids = list(summaries)
+        self.search = widgets.Text(
+            placeholder="search campaigns", description="Search", continuous_update=False
+        )
+        self.search.layout.display = "" if len(ids) > SEARCH_ABOVE else "none"
+        self.picker = widgets.Dropdown(
+            options=ids, value=ids[0] if ids else None, description="Campaign"
+        )
+        self.top_n = widgets.IntSlider(
+            value=10, min=1, max=100, description="Top N", continuous_update=False
+        )
+        self.order = widgets.ToggleButtons(options=list(ORDERS), description="Order by")
+        self.previous = widgets.Button(description="Previous", icon="chevron-left")
+        self.next = widgets.Button(description="Next", icon="chevron-right")
+        self.position = widgets.HTML()
+        self.kpis = widgets.HTML()
+        self.table = widgets.HTML()
+        self.download = widgets.HTML()
+        self.share = widgets.HTML()
+        self.bar_slot = ChartSlot("bars", clicked(open_, "influencer"))
+        self.histogram_slot = ChartSlot("histogram", None)
+        for widget, name in (
+            (self.search, "search"),
+            (self.picker, "campaign"),
+            (self.top_n, "top-n"),
+            (self.order, "order"),
+            (self.previous, "previous"),
+            (self.next, "next"),
+            (self.position, "position"),
+            (self.kpis, "kpis"),
+            (self.table, "table"),
+            (self.download, "download"),
+        ):
+            widget.add_class(f"eg-{name}")
+        self.search.observe(self._on_search, names="value")
+        self.picker.observe(self._on_choice, names="value")
+        self.top_n.observe(self._on_choice, names="value")
+        self.order.observe(self._on_choice, names="value")
+        self.previous.on_click(lambda _: self._turn(-1))
+        self.next.on_click(lambda _: self._turn(+1))
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.search, self.picker, self.top_n]),
+                self.order,
+                self.kpis,
+                widgets.HBox([self.previous, self.position, self.next]),
+                self.table,
+                widgets.HBox([self.download, self.share]),
+                self.bar_slot.box,
+                self.histogram_slot.box,
+            ]
+        )
+        self.widget.layout.width = "100%"
+        self.widget.add_class("eg-campaign-view")
+
+    @property
+    def campaign(self) -> str:
+        return str(self.picker.value)
+
+    @property
+    def bars(self) -> go.FigureWidget:
+        assert self.bar_slot.widget is not None
+        return self.bar_slot.widget
+
+    @property
+    def histogram(self) -> go.FigureWidget:
+        assert self.histogram_slot.widget is not None
+        return self.histogram_slot.widget
+
+    @property
+    def by(self) -> str:
+        return ORDERS[str(self.order.value)]
+
+    def show(self, campaign_id: str) -> None:
+        """Open ``campaign_id`` (its first page)."""
+        if campaign_id not in self.summaries:
+            return
+        if self.picker.value == campaign_id:
+            self.page = 0
+            self.refresh()
+        else:
+            self.picker.options = list(self.summaries)
+            self.picker.value = campaign_id  # refreshes
+
+    def _on_search(self, change: dict[str, Any]) -> None:
+        text = str(change["new"]).strip().lower()
+        matches = [c for c in self.summaries if text in c.lower()] or list(self.summaries)
+        if self.campaign in matches:
+            self.picker.options = matches
+            self.picker.value = self.campaign
+        else:
+            self.picker.options = matches  # selects the first match, which refreshes
+
+    def _on_choice(self, change: dict[str, Any]) -> None:
+        self.page = 0
+        self.refresh()
+
+    def _turn(self, step: int) -> None:
+        self.page = min(max(0, self.page + step), self._pages() - 1)
+        self.refresh()
+
+    def _pages(self) -> int:
+        total = int(self.summaries[self.campaign]["influencers"])
+        return max(1, -(-total // int(self.top_n.value)))
+
+    def refresh(self) -> None:
+        """Bring every part up to date with the campaign, N, order and page, once."""
+        if self.picker.value is None:
+            return
+        campaign, n, by = self.campaign, int(self.top_n.value), self.by
+        summary = self.summaries[campaign]
+        found = self.cache.top_performers(campaign, limit=n, offset=self.page * n, by=by)
+        rows = found.items if found else []
+        rates = queries.rates(self.store, [campaign])["engagementRate"].tolist()
+        columns = list(queries.ranking_columns(by))
+        bars = charts.ranking_bars(rows, by, campaign)
+        histogram = charts.rate_histogram(rates, campaign)
+        with synced(self.kpis, self.table, self.position, self.download, self.share):
+            self.kpis.value = kpis_html(summary)
+            self.table.value = table_html(rows, columns, "eg-ranking")
+            self.position.value = (
+                f'<span class="eg-page">page {self.page + 1} of {self._pages()}</span>'
+            )
+            name = f"{campaign}_page{self.page + 1}.csv"
+            self.download.value = download_html(rows, columns, name)
+            self.share.value = share_html(campaign=campaign)
+            self.previous.disabled = self.page == 0
+            self.next.disabled = self.page >= self._pages() - 1
+        self.bar_slot.show(bars)
+        self.histogram_slot.show(histogram)
+        self.refreshes += 1
+
+
+class InfluencerView:
+    """An influencer: every campaign they are in, against each campaign's median."""
+
+    def __init__(self, store: Store, summaries: dict[str, dict[str, Any]], open_: Open) -> None:
+        self.store, self.summaries = store, summaries
+        self.search = widgets.Text(placeholder="an influencer id", description="Influencer")
+        self.find = widgets.Button(description="Show", icon="search")
+        self.message = widgets.HTML()
+        self.table = widgets.HTML()
+        self.share = widgets.HTML()
+        self.chart_slot = ChartSlot("influencer-chart", clicked(open_, "campaign"))
+        self.chart_slot.show(charts.influencer_campaigns([]))
+        for widget, name in (
+            (self.search, "influencer-search"),
+            (self.find, "influencer-find"),
+            (self.message, "influencer-message"),
+            (self.table, "influencer-table"),
+        ):
+            widget.add_class(f"eg-{name}")
+        self.find.on_click(lambda _: self.show(self.search.value))
+        self.search.continuous_update = False
+        self.search.observe(lambda change: self.show(str(change["new"])), names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.search, self.find]),
+                self.message,
+                self.table,
+                self.share,
+                self.chart_slot.box,
+            ]
+        )
+        self.widget.layout.width = "100%"
+        self.widget.add_class("eg-influencer-view")
+
+    @property
+    def chart(self) -> go.FigureWidget:
+        assert self.chart_slot.widget is not None
+        return self.chart_slot.widget
+
+    def show(self, influencer_id: str) -> None:
+        influencer_id = influencer_id.strip()
+        self.search.value = influencer_id
+        found = queries.influencer(self.store, influencer_id) if influencer_id else None
+        rows = [
+            {
+                **row,
+                "medianEngagementRate": self.summaries[row["campaignId"]]["medianEngagementRate"],
+            }
+            for row in (found["campaigns"] if found else [])
+        ]
+        columns = [
+            "campaignId",
+            "engagementRate",
+            "credibleRate",
+            "rank",
+            "credibleRank",
+            "percentile",
+            "medianEngagementRate",
+            "posts",
+            "views",
+        ]
+        figure = charts.influencer_campaigns(rows)
+        with synced(self.message, self.table, self.share):
+            if found is None:
+                self.message.value = (
+                    f"<p>No influencer <code>{influencer_id}</code> in the published dataset.</p>"
+                    if influencer_id
+                    else ""
+                )
+                self.table.value = ""
+                self.share.value = ""
+            else:
+                self.message.value = (
+                    f"<h3>{influencer_id}</h3><p>{len(rows)} campaign(s), "
+                    f"{found['views']:,} views, {found['engagementRate']:.2f} % overall</p>"
+                )
+                self.table.value = table_html(rows, columns, "eg-influencer-table")
+                self.share.value = share_html(influencer=influencer_id)
+        self.chart_slot.show(figure)
