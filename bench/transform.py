@@ -1,6 +1,6 @@
 """One timed transform (read, validate, aggregate, rank; no store) by one tool, as JSON.
 
-    python -m bench.transform ours|polars|duckdb FILE
+    python -m bench.transform ours|polars|polars-lean|polars-plain|duckdb FILE
 
 Run in a fresh process per measurement so that no tool warms another's caches.
 """
@@ -29,13 +29,19 @@ def ours(path: str) -> tuple[pd.DataFrame, dict[str, int]]:
 
 
 def main(tool: str, path: str) -> dict[str, Any]:
-    from bench.peers import duckdb_transform, polars_transform, summary
+    from bench import peers
 
-    run = {"ours": ours, "polars": polars_transform, "duckdb": duckdb_transform}[tool]
+    run = {
+        "ours": ours,
+        "polars": peers.polars_transform,
+        "polars-lean": peers.polars_lean_transform,
+        "polars-plain": peers.polars_plain_transform,
+        "duckdb": peers.duckdb_transform,
+    }[tool]
     started = time.perf_counter()
     frame, rejects = run(path)
     seconds = time.perf_counter() - started
-    return {"tool": tool, "seconds": seconds, **summary(frame, rejects), "rejects": rejects}
+    return {"tool": tool, "seconds": seconds, **peers.summary(frame, rejects), "rejects": rejects}
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -22,6 +23,7 @@ VARIABLE = "ENGAGEMENT_FAULT"
 POINTS: dict[str, str] = {
     "lock": "the publish lock is taken, the ledger not yet written",
     "start": "the run is recorded as running",
+    "worker": "a worker (a thread, or a Dask worker) starts on a block",
     "block": "a block is validated and aggregated, its rejects not yet written",
     "rejects": "a block's rejects are written",
     "source": "an input file is read and its counts recorded",
@@ -35,6 +37,7 @@ POINTS: dict[str, str] = {
 }
 
 _passed: Counter[str] = Counter()
+_lock = threading.Lock()  # the engine's threads pass points at once
 
 
 class FaultInjected(RuntimeError):
@@ -50,13 +53,15 @@ def point(name: str) -> None:
     if target != name:
         return
     hit, _, action = rest.partition(":")
-    _passed[name] += 1
-    if _passed[name] != int(hit or 1):
+    with _lock:
+        _passed[name] += 1
+        passes = _passed[name]
+    if passes != int(hit or 1):
         return
     if action.startswith("sleep="):
-        print(f"fault: stalling at {name}:{_passed[name]}", file=sys.stderr, flush=True)
+        print(f"fault: stalling at {name}:{passes}", file=sys.stderr, flush=True)
         time.sleep(float(action.removeprefix("sleep=")))
         return
     if action == "raise":
-        raise FaultInjected(f"fault injected at {name}:{_passed[name]}")
+        raise FaultInjected(f"fault injected at {name}:{passes}")
     os.kill(os.getpid(), signal.SIGKILL)

@@ -126,6 +126,7 @@ def run_etl(
     scheduler: str | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     on_start: Callable[[RunReport], None] | None = None,
+    workers: int | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -142,9 +143,10 @@ def run_etl(
     chunk_size
         Lines per block; memory follows it.
     engine
-        ``"pandas"`` validates and reduces blocks in this process; ``"dask"`` on a Dask
-        cluster: the scheduler at ``scheduler`` (``tcp://host:port``), or a local cluster.
-        Both give the same dataset, rejects and report.
+        ``"pandas"`` validates and reduces blocks in this process, on ``workers`` threads
+        (every core by default); ``"dask"`` on a Dask cluster: the scheduler at
+        ``scheduler`` (``tcp://host:port``), or a local cluster of ``workers`` processes.
+        Every engine and worker count gives the same dataset, rejects and report.
     progress
         Called as ``progress(stage, done, total)`` while reading and publishing.
     wait
@@ -176,14 +178,14 @@ def run_etl(
         sources = [
             stack.enter_context(CsvSource(path, max_record_bytes)) for path in expand_inputs(paths)
         ]
-        workers = make_engine(engine, scheduler)
-        stack.enter_context(workers)  # a bad scheduler fails here, before any write
+        runner = make_engine(engine, scheduler, workers)
+        stack.enter_context(runner)  # a bad scheduler fails here, before any write
         active = store if store is not None else stack.enter_context(connect())
         context = RunContext(
             run_id or new_run_id(),
             sources,
             active,
-            workers,
+            runner,
             mode,
             chunk_size,
             progress,

@@ -31,7 +31,7 @@ MOMENTS = [
     ("start", 1),
     ("block", 1),
     ("block", 2),
-    ("block", 5),
+    ("worker", 3),  # a thread validating a block: the process dies with it
     ("rejects", 1),
     ("rejects", 3),
     ("rejects", 6),

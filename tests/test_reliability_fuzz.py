@@ -112,13 +112,14 @@ def add_sums(sums: Sums, key: tuple[str, str], values: tuple[int, int, int, int,
 
 
 def engine_results(src: CsvSource, chunk_rows: int, raw: bool) -> Iterator[BlockResult]:
-    """The block results of an open source, as the pandas engine (in a prefetch thread) or
+    """The block results of an open source, as the pandas engine (on two threads) or
     a Dask worker (``raw_blocks`` then ``parse_and_reduce``, here in this process) does."""
     if raw:
         for block in src.raw_blocks(chunk_rows):
             yield parse_and_reduce(reduce_block, block, src.header, src.path)
     else:
-        yield from PandasEngine().map_blocks(src, chunk_rows, reduce_block)
+        with PandasEngine(workers=2) as engine:
+            yield from engine.map_blocks(src, chunk_rows, reduce_block)
 
 
 def run_engine(

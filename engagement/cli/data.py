@@ -42,6 +42,13 @@ from .format import format_report, table
     help="Where blocks are validated: this process, or a Dask cluster.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Blocks validated at once: threads (pandas) or local Dask workers "
+    "[default: the number of cores].",
+)
+@click.option(
     "--scheduler",
     metavar="ADDRESS",
     help="Dask scheduler (tcp://host:port) for --engine dask [default: a local cluster].",
@@ -65,6 +72,7 @@ def etl(
     mode: str,
     chunk_size: int | None,
     engine: str,
+    workers: int | None,
     scheduler: str | None,
     wait: float,
     progress: bool | None,
@@ -87,6 +95,7 @@ def etl(
             chunk_size=chunk,
             engine=engine,
             scheduler=scheduler,
+            workers=workers,
             progress=bar,
             wait=wait,
             max_record_bytes=settings.max_record_bytes,

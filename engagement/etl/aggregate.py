@@ -6,6 +6,7 @@ per pair as it arrives, and the partial sums are folded together whenever they p
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import numpy as np
@@ -51,22 +52,35 @@ def _check_overflow(table: pa.Table) -> None:
             raise EngagementError(f"the sum of {column} for one pair exceeds {_INT64_MAX}")
 
 
+def posts(accepted: pa.Table) -> pa.Table:
+    """Accepted rows (``campaignId, influencerId`` and the metrics) as partial sums of one
+    post each."""
+    return accepted.append_column("posts", pa.array(np.ones(accepted.num_rows, dtype=np.int64)))
+
+
 def partial_sums(accepted: pa.Table) -> pa.Table:
     """Accepted rows (``campaignId, influencerId`` and the metrics) summed per pair."""
-    ones = pa.array(np.ones(accepted.num_rows, dtype=np.int64))
-    return _sum_by_pair(accepted.append_column("posts", ones))
+    return _sum_by_pair(posts(accepted))
 
 
 class Aggregator:
-    """Running per-pair sums of accepted rows."""
+    """Running per-pair sums of accepted rows.
 
-    def __init__(self, fold_rows: int = 400_000) -> None:
+    Partial sums pile up until they hold more than ``fold_rows`` rows, then are folded into
+    one table. Given an ``executor`` (the engine's threads), a fold runs there while more
+    partials arrive, and at most one fold is in flight: the caller never waits for one
+    unless partials reach twice the bound.
+    """
+
+    def __init__(self, fold_rows: int = 400_000, executor: Executor | None = None) -> None:
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows
+        self._executor = executor
+        self._folding: Future[pa.Table] | None = None
 
     def add_partial(self, sums: pa.Table) -> None:
-        """Add per-pair partial sums (from :func:`partial_sums`)."""
+        """Add partial sums: per pair (:func:`partial_sums`) or per row (:func:`posts`)."""
         if sums.num_rows:
             self._add(sums)
 
@@ -84,20 +98,35 @@ class Aggregator:
     def _add(self, part: pa.Table) -> None:
         self._parts.append(part.select([*PAIR, *SUMS]))
         self._rows += part.num_rows
-        if self._rows > self._fold_rows and len(self._parts) > 1:
-            self._fold()
+        if self._rows <= self._fold_rows or len(self._parts) < 2:
+            return
+        if self._folding is None or self._folding.done():
+            self._fold(wait=False)
+        elif self._rows > 2 * self._fold_rows:
+            self._fold(wait=True)
 
-    def _fold(self) -> None:
-        folded = _sum_by_pair(pa.concat_tables(self._parts)).select([*PAIR, *SUMS])
-        self._parts = [folded]
-        self._rows = folded.num_rows
+    def _fold(self, wait: bool) -> None:
+        parts = self._parts
+        if self._folding is not None:
+            parts = [self._folding.result(), *parts]  # re-raises the fold's error, if any
+            self._folding = None
+        if self._executor is None or wait:
+            folded = _fold(parts)
+            self._parts, self._rows = [folded], folded.num_rows
+        else:
+            self._folding = self._executor.submit(_fold, parts)
+            self._parts, self._rows = [], 0
 
     def performers(self) -> pd.DataFrame:
         """The ranked performers: one row per pair, columns :data:`PERFORMER_COLUMNS`."""
-        if not self._parts:
+        if not self._parts and self._folding is None:
             return _empty(PERFORMER_COLUMNS)
-        self._fold()
+        self._fold(wait=True)
         return rank(self._parts[0])
+
+
+def _fold(parts: list[pa.Table]) -> pa.Table:
+    return _sum_by_pair(pa.concat_tables(parts)).select([*PAIR, *SUMS])
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Where the blocks of a file are reduced: in this process (pandas) or on Dask workers.
+"""Where the blocks of a file are reduced: on this process's threads (pandas: every core by
+default) or on Dask workers.
 
 An engine only schedules: both run the same function on the same blocks, so their results
 are identical; only the place the work happens differs. The driver reads the file and cuts
@@ -10,13 +11,13 @@ from __future__ import annotations
 import collections
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
 from ..errors import UsageError
 from ..extras import require
 from .parse import Header, RecordBlock
-from .prefetch import prefetch
 from .reader import CsvSource, RawBlock
 
 ENGINES: tuple[str, ...] = ("pandas", "dask")
@@ -33,20 +34,51 @@ def parse_and_reduce(reduce: Reduce[T], raw: RawBlock, header: Header, path: str
 
 
 class PandasEngine:
-    """Blocks reduced in this process; the next block is parsed in a thread meanwhile."""
+    """Blocks parsed, validated and reduced in this process on ``workers`` threads at once
+    (pyarrow and NumPy do the work with the GIL released); this thread reads the file ahead
+    of them. Results come back in file order, with ``workers + 1`` blocks in flight."""
 
     name = "pandas"
+    #: Results stay in this process: blocks need not be summed before they come back.
+    ships_results = False
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise UsageError(f"workers must be at least 1, not {workers}")
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> PandasEngine:
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="engagement-block")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    @property
+    def executor(self) -> Executor | None:
+        """The engine's threads, for other work of the run (folding sums) to share."""
+        return self._pool
 
     def map_blocks(self, source: CsvSource, chunk_size: int, reduce: Reduce[T]) -> Iterator[T]:
         """``reduce`` of each block of ``source``, in file order."""
-        for block in prefetch(source.blocks(chunk_size)):
-            yield reduce(block, source.header, source.path)
+        if self._pool is None:
+            raise UsageError("enter the engine (with PandasEngine() as engine) before use")
+        pending: collections.deque[Future[T]] = collections.deque()
+        try:
+            for raw in source.raw_blocks(chunk_size):
+                pending.append(
+                    self._pool.submit(parse_and_reduce, reduce, raw, source.header, source.path)
+                )
+                if len(pending) > self.workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 class DaskEngine:
@@ -56,6 +88,8 @@ class DaskEngine:
     """
 
     name = "dask"
+    #: Results travel back from the workers: blocks are summed per pair first.
+    ships_results = True
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
         self.address = address
@@ -94,6 +128,9 @@ class DaskEngine:
         if self._cluster is not None:
             self._cluster.close()
 
+    #: Folding sums stays on the driver: a cluster's workers would send them back anyway.
+    executor: Executor | None = None
+
     def map_blocks(self, source: CsvSource, chunk_size: int, reduce: Reduce[T]) -> Iterator[T]:
         """``reduce`` of each block of ``source``, run on the workers, in file order."""
         client = self._client
@@ -112,11 +149,15 @@ class DaskEngine:
 Engine: TypeAlias = "PandasEngine | DaskEngine"
 
 
-def make_engine(name: str, scheduler: str | None = None) -> PandasEngine | DaskEngine:
+def make_engine(
+    name: str, scheduler: str | None = None, workers: int | None = None
+) -> PandasEngine | DaskEngine:
+    """The engine called ``name``: ``workers`` threads (pandas; default: every core) or
+    worker processes of a local Dask cluster (dask without ``scheduler``)."""
     if name == "pandas":
         if scheduler:
             raise UsageError("--scheduler goes with --engine dask")
-        return PandasEngine()
+        return PandasEngine(workers)
     if name == "dask":
-        return DaskEngine(scheduler)
+        return DaskEngine(scheduler, workers)
     raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {name!r}")

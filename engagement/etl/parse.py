@@ -99,8 +99,8 @@ class _Scan:
         return self.controls or self.stray_cr or self.quotes or self.tab_or_del
 
 
-def _scan(block: bytes) -> _Scan:
-    carriage = block.count(b"\r")
+def _scan(block: bytes, data: npt.NDArray[np.uint8], newlines: int) -> _Scan:
+    """Scan a block (``data`` its bytes as an array, ``newlines`` its count of LF)."""
     plain = block.isascii()
     decodable = plain
     if not plain:
@@ -109,14 +109,17 @@ def _scan(block: bytes) -> _Scan:
             decodable = True
         except UnicodeDecodeError:
             decodable = False
+    carriage = block.count(b"\r") if b"\r" in block else 0
+    tabs = block.count(b"\t") if b"\t" in block else 0
+    below_space = int(np.count_nonzero(data < 32))  # control bytes, tab, LF and CR
     return _Scan(
         plain=plain,
         decodable=decodable,
         quotes=b'"' in block,
-        controls=len(block.translate(None, _CONTROL)) != len(block),
+        controls=below_space != newlines + carriage + tabs,
         stray_cr=bool(carriage) and carriage != block.count(b"\r\n"),
         bom=block.startswith(BOM),
-        tab_or_del=b"\t" in block or b"\x7f" in block,
+        tab_or_del=bool(tabs) or b"\x7f" in block,
     )
 
 
@@ -211,9 +214,9 @@ def parse_block(block: bytes, first_line: int, header: Header, *, eof: bool) -> 
     longer than ``header.max_record_bytes``.
     """
     limit = header.max_record_bytes
-    scan = _scan(block)
     data = np.frombuffer(block, dtype=np.uint8)
     starts = _line_starts(data)
+    scan = _scan(block, data, len(starts) - 1 - (0 if block.endswith(b"\n") else 1))
     long = _long_lines(block, starts, limit) if len(block) > limit else np.zeros(0, np.int64)
     if scan.fast and len(long) == 0:
         fast = _parse_fast(block, first_line, header, scan.plain, starts=starts)
@@ -324,6 +327,7 @@ def _parse_fast(
             null_values=[],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            check_utf8=False,  # the block is valid UTF-8: the caller checked it, or blanked
         ),
     )
     total = table.num_rows + len(invalid)
@@ -368,8 +372,13 @@ def _empty_line_rows(
     starts: npt.NDArray[np.int64] | None,
 ) -> npt.NDArray[np.bool_] | None:
     """Rows that pyarrow made from empty lines (all fields empty and the line empty)."""
-    has_empty = block.startswith((b"\n", b"\r\n")) or b"\n\n" in block or b"\n\r\n" in block
-    if not has_empty or not fields:
+    if not fields:
+        return None
+    if starts is None:
+        starts = _line_starts(np.frombuffer(block, dtype=np.uint8))
+    sizes = np.diff(starts) - 1  # line lengths without their LF
+    short = np.flatnonzero(sizes <= 1)
+    if not any(block[int(starts[k]) : int(starts[k + 1]) - 1] in (b"", b"\r") for k in short):
         return None
     all_empty = np.ones(len(offsets), dtype=np.bool_)
     for col in fields:
@@ -377,8 +386,6 @@ def _empty_line_rows(
     candidates = np.flatnonzero(all_empty)
     if len(candidates) == 0:
         return None
-    if starts is None:
-        starts = _line_starts(np.frombuffer(block, dtype=np.uint8))
     result = np.zeros(len(offsets), dtype=np.bool_)
     for row in candidates.tolist():
         start, end = int(starts[offsets[row]]), int(starts[offsets[row] + 1]) - 1

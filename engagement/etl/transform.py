@@ -21,7 +21,13 @@ from .. import faults
 from ..errors import EngagementError
 from ..rules import MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
-from .aggregate import Aggregator, partial_sums, summarize_campaigns, summarize_dataset
+from .aggregate import (
+    Aggregator,
+    partial_sums,
+    posts,
+    summarize_campaigns,
+    summarize_dataset,
+)
 from .engines import Engine, make_engine
 from .parse import Header, RecordBlock
 from .reader import CHUNK_SIZE, CsvSource
@@ -35,7 +41,8 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class BlockResult:
-    """One block validated and reduced: per-pair partial sums, rejects, counts."""
+    """One block validated and reduced: rejects, counts and partial sums, per pair or
+    per accepted row (``posts`` 1 each)."""
 
     sums: pa.Table
     rejects: list[RejectRow]
@@ -46,12 +53,25 @@ class BlockResult:
 
 
 def reduce_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
-    """Validate a block and sum its accepted rows per pair."""
+    """Validate a block and sum its accepted rows per pair (what a Dask worker runs: the
+    sums it sends back are far smaller than the rows)."""
+    return _reduce(block, header, path, combine=True)
+
+
+def check_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
+    """Validate a block; its accepted rows come back as they are, one post each (what a
+    thread runs: the rows stay in memory, and summing them once, when partials are folded,
+    costs less than summing them per block and again in the fold)."""
+    return _reduce(block, header, path, combine=False)
+
+
+def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> BlockResult:
+    faults.point("worker")
     checked = validate(block, header)
     if checked.rows != block.records:  # every record is accepted or rejected
         raise EngagementError(f"{path}: {block.records} records but {checked.rows} results")
     return BlockResult(
-        sums=partial_sums(checked.accepted),
+        sums=partial_sums(checked.accepted) if combine else posts(checked.accepted),
         rejects=checked.rejects,
         by_reason=checked.by_reason,
         rows=checked.rows,
@@ -76,6 +96,7 @@ def transform(
     chunk_size: int = CHUNK_SIZE,
     engine: str | Engine = "pandas",
     scheduler: str | None = None,
+    workers: int | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     reports: Sequence[SourceReport] | None = None,
     base: Callable[[], pd.DataFrame] | None = None,
@@ -85,10 +106,11 @@ def transform(
 ) -> TransformResult:
     """Read, validate, aggregate and rank ``inputs`` (paths, or sources already open).
 
-    ``engine`` is ``"pandas"``, ``"dask"`` (at ``scheduler``, or a local cluster) or an
-    engine already started. ``reports`` receive each file's counts (new ones by default);
-    ``base`` gives per-pair sums to add before ranking (append mode: the published dataset).
-    ``on_rejects`` gets the rejects of each block, ``on_source`` each file's report once read.
+    ``engine`` is ``"pandas"`` (on ``workers`` threads, every core by default), ``"dask"``
+    (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
+    ``reports`` receive each file's counts (new ones by default); ``base`` gives per-pair
+    sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
+    the rejects of each block, ``on_source`` each file's report once read.
     """
     with ExitStack() as stack:
         sources = [
@@ -102,15 +124,16 @@ def transform(
             if reports is not None
             else [SourceReport(source.name, source.size, "") for source in sources]
         )
-        aggregator = Aggregator()
         total = sum(source.size for source in sources)
         done = 0
-        workers = make_engine(engine, scheduler) if isinstance(engine, str) else engine
+        runner = make_engine(engine, scheduler, workers) if isinstance(engine, str) else engine
         if isinstance(engine, str):
-            stack.enter_context(workers)
+            stack.enter_context(runner)
+        aggregator = Aggregator(executor=runner.executor)
         for index, (source, entry) in enumerate(zip(sources, entries, strict=True)):
             entry.blank_lines += source.leading_blank_lines
-            for result in workers.map_blocks(source, chunk_size, reduce_block):
+            reduce = reduce_block if runner.ships_results else check_block
+            for result in runner.map_blocks(source, chunk_size, reduce):
                 aggregator.add_partial(result.sums)
                 faults.point("block")
                 if result.rejects and on_rejects:

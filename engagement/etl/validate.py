@@ -77,6 +77,8 @@ class Validated:
 
 def strip_values(values: pa.Array, plain_ascii: bool) -> pa.Array:
     """Strip surrounding whitespace exactly as Python's ``str.strip()`` does."""
+    if not _may_strip(values):
+        return values  # nothing to strip (the common case: checked without copying)
     trimmed = pc.ascii_trim_whitespace(values)
     if plain_ascii or len(trimmed) == 0:
         return trimmed
@@ -87,6 +89,31 @@ def strip_values(values: pa.Array, plain_ascii: bool) -> pa.Array:
     return pc.replace_with_mask(trimmed, odd, pa.array(fixed, type=pa.string()))
 
 
+def _may_strip(values: pa.Array) -> bool:
+    """Could str.strip() change some value? Reads each value's first and last byte: a
+    value that starts and ends with a byte from "!" to "~" has nothing to strip (space,
+    control bytes and any byte of a multi-byte character fall outside that range)."""
+    offsets, data = _buffers(values)
+    if data is None or offsets[0] == offsets[-1]:
+        return False  # no value holds a byte
+    # (an empty value reads a neighbour's byte, or is clipped: at worst a needless strip)
+    edges = np.take(data, np.concatenate((offsets[:-1], offsets[1:] - 1)), mode="clip")
+    return bool(np.any((edges - np.uint8(33)) > np.uint8(93)))  # outside 33..126
+
+
+def _buffers(
+    values: pa.Array,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8] | None]:
+    """The offsets of a string array's values and its data buffer, as NumPy arrays."""
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    if data_buffer is None or len(values) == 0:
+        return offsets, None
+    return offsets, np.frombuffer(data_buffer, dtype=np.uint8)
+
+
 def _parse_metric_column(
     stripped: pa.Array,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -95,7 +122,7 @@ def _parse_metric_column(
     simple = pc.and_(
         pc.ascii_is_decimal(stripped), pc.less_equal(pc.binary_length(stripped), _SIMPLE_DIGITS)
     )
-    values = np.array(pc.cast(pc.if_else(simple, stripped, "0"), pa.int64()), dtype=np.int64)
+    values = np.array(pc.fill_null(pc.cast(_only(stripped, simple), pa.int64()), 0), np.int64)
     bits = np.zeros(n, dtype=np.int64)
     others = np.flatnonzero(~np.asarray(simple, dtype=np.bool_))
     if len(others):
@@ -107,6 +134,14 @@ def _parse_metric_column(
             else:
                 values[index] = parsed
     return values, bits
+
+
+def _only(values: pa.Array, keep: pa.BooleanArray) -> pa.Array:
+    """``values`` with null where ``keep`` is false: the same buffers, a new validity map."""
+    if values.offset or values.null_count or keep.offset or keep.null_count:
+        return pc.if_else(keep, values, pa.scalar(None, pa.string()))
+    _, offsets, data = values.buffers()
+    return pa.StringArray.from_buffers(len(values), offsets, data, keep.buffers()[1])
 
 
 def _invalid_ids(ids: pa.Array, controls: bool) -> npt.NDArray[np.bool_] | None:
@@ -126,13 +161,10 @@ def _invalid_ids(ids: pa.Array, controls: bool) -> npt.NDArray[np.bool_] | None:
 def _holding_controls(values: pa.Array) -> npt.NDArray[np.bool_] | None:
     """Strings holding a byte 0x00-0x1F or 0x7F (in UTF-8 these bytes are only ever those
     characters); None if none does. Reads the array's data buffer with NumPy."""
-    _, offsets_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
-        values.offset : values.offset + len(values) + 1
-    ]
-    if data_buffer is None or offsets[0] == offsets[-1]:
+    offsets, buffer = _buffers(values)
+    if buffer is None or offsets[0] == offsets[-1]:
         return None
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    data = buffer[offsets[0] : offsets[-1]]
     # one cheap pass finds 0x00-0x1F and 0x7F, and some bytes >= 0x80 that are checked again
     maybe = np.flatnonzero(((data + np.uint8(1)) & np.uint8(0x7F)) < 33)
     hits = maybe[(data[maybe] < 32) | (data[maybe] == 127)]
