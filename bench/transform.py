@@ -1,6 +1,6 @@
 """One timed transform (read, validate, aggregate, rank; no store) by one tool, as JSON.
 
-    python -m bench.transform ours|polars|polars-lean|polars-plain|duckdb FILE
+    python -m bench.transform ours|ours-1|ours-dask|polars|polars-lean|polars-plain|duckdb FILE
 
 Run in a fresh process per measurement so that no tool warms another's caches.
 """
@@ -15,11 +15,12 @@ from typing import Any
 import pandas as pd
 
 
-def ours(path: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The library's own path: :func:`engagement.etl.transform.transform`, as the ETL runs it."""
+def ours(path: str, **engine: Any) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The library's own path: :func:`engagement.etl.transform.transform`, as the ETL runs it
+    (every core, on threads), or on the ``engine`` given."""
     from engagement.etl.transform import transform
 
-    result = transform([path])
+    result = transform([path], **engine)
     rejects: dict[str, int] = {}
     for source in result.sources:
         for reason, count in source.rejects_by_reason.items():
@@ -33,6 +34,8 @@ def main(tool: str, path: str) -> dict[str, Any]:
 
     run = {
         "ours": ours,
+        "ours-1": lambda path: ours(path, workers=1),  # one thread
+        "ours-dask": lambda path: ours(path, engine="dask"),  # worker processes, one a core
         "polars": peers.polars_transform,
         "polars-lean": peers.polars_lean_transform,
         "polars-plain": peers.polars_plain_transform,

@@ -9,6 +9,8 @@ from engagement.etl.aggregate import (
     PERFORMER_COLUMNS,
     Aggregator,
     partial_sums,
+    partition,
+    posts,
     summarize_campaigns,
 )
 from engagement.etl.validate import ACCEPTED_SCHEMA
@@ -72,6 +74,38 @@ def test_folding_partials_gives_the_same_sums() -> None:
         many.add_partial(partial_sums(rows(*records[k : k + 9])))
     assert one.performers().equals(many.performers())
     assert one.performers()["posts"].sum() == 200
+
+
+def test_partitions_keep_each_pair_whole_and_rank_the_same() -> None:
+    # ids of every length, one- and multi-byte, empty tails included
+    names = ["", "a", "ab", "abc", "é", "x_é", "日本", "i1", "i22", "i333"]
+    records = [
+        (names[k % 10], f"c{k % 4}" if k % 5 else "", 100 + k, k % 5, k % 3, k % 2)
+        for k in range(400)
+    ]
+    table = posts(rows(*records))
+    pieces = partition(table, 8)
+    assert len(pieces) == 8 and sum(p.num_rows for p in pieces) == 400
+    homes: dict[tuple[str, str], set[int]] = {}
+    for at, piece in enumerate(pieces):
+        ids = piece.select(["campaignId", "influencerId"]).to_pylist()
+        for pair in ((row["campaignId"], row["influencerId"]) for row in ids):
+            homes.setdefault(pair, set()).add(at)
+    assert len(homes) == len({(c, i) for i, c, *_ in records}) == 18
+    assert all(len(at) == 1 for at in homes.values())
+    assert sum(1 for p in pieces if p.num_rows) > 1  # spread, not all in one
+    # the same rows whatever the split, in order within a partition
+    again = partition(table, 8)
+    assert all(a.equals(b) for a, b in zip(pieces, again, strict=True))
+    one = Aggregator(partitions=1)
+    one.add_partial(table)
+    many = Aggregator(fold_rows=16)
+    for k in range(0, 400, 37):
+        many.add_partial(partition(posts(rows(*records[k : k + 37]))))
+    assert one.performers().equals(many.performers())
+    assert many.performers()["posts"].sum() == 400
+    with pytest.raises(ValueError, match="3 pieces for 8 partitions"):
+        many.add_partial(pieces[:3])
 
 
 def test_campaign_summaries() -> None:

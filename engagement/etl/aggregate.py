@@ -6,6 +6,7 @@ per pair as it arrives, and the partial sums are folded together whenever they p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..schema import BENCHMARK_FIELDS, CAMPAIGN_FIELDS, PERFORMER_FIELDS
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
 from .credible import credible_rates
+from .validate import string_buffers
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)
@@ -63,53 +65,66 @@ def partial_sums(accepted: pa.Table) -> pa.Table:
     return _sum_by_pair(posts(accepted))
 
 
-class Aggregator:
-    """Running per-pair sums of accepted rows.
+#: Pairs are spread over this many partitions (by their ids' last bytes), so that the hash
+#: table of each fold stays small enough for the CPU's caches.
+PARTITIONS = 8
 
-    Partial sums pile up until they hold more than ``fold_rows`` rows, then are folded into
-    one table. Given an ``executor`` (the engine's threads), a fold runs there while more
-    partials arrive, and at most one fold is in flight: the caller never waits for one
-    unless partials reach twice the bound.
-    """
 
-    def __init__(self, fold_rows: int = 400_000, executor: Executor | None = None) -> None:
+def partition(table: pa.Table, partitions: int = PARTITIONS) -> list[pa.Table]:
+    """The rows of ``table`` (``campaignId``, ``influencerId``, ...) in ``partitions``
+    tables; all rows of a pair land in the same one, whatever else the table holds."""
+    if partitions == 1 or table.num_rows == 0:
+        return [table, *(table.slice(0, 0) for _ in range(partitions - 1))]
+    key = np.zeros(table.num_rows, dtype=np.int64)
+    for name, weight in (("influencerId", 1), ("campaignId", 7)):
+        column = table.column(name).combine_chunks()
+        offsets, data = string_buffers(column)
+        if data is None:
+            continue
+        starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+        for back in (1, 2):  # the last two bytes (zero for a shorter id)
+            at = ends - back
+            byte = np.take(data, np.maximum(at, starts), mode="clip").astype(np.int64)
+            key += weight * back * np.where(at >= starts, byte, 0)
+    which = (key % partitions).astype(np.uint8)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(partitions + 1, dtype=np.uint8))
+    bounds[-1] = table.num_rows
+    ordered = table.take(pa.array(order))
+    return [ordered.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+class _Sums:
+    """The running sums of one partition: partial sums pile up until they hold more than
+    ``fold_rows`` rows, then are folded into one table. Given an ``executor``, a fold runs
+    there while more partials arrive, one at a time: the caller waits only once partials
+    reach twice the bound."""
+
+    def __init__(self, fold_rows: int, executor: Executor | None) -> None:
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows
         self._executor = executor
         self._folding: Future[pa.Table] | None = None
 
-    def add_partial(self, sums: pa.Table) -> None:
-        """Add partial sums: per pair (:func:`partial_sums`) or per row (:func:`posts`)."""
-        if sums.num_rows:
-            self._add(sums)
-
-    def add_sums(self, sums: pd.DataFrame) -> None:
-        """Add pairs that are already summed (``posts`` and the metrics), e.g. a dataset."""
-        if len(sums) == 0:
-            return
-        table = pa.Table.from_pandas(sums[[*PAIR, *SUMS]], preserve_index=False)
-        self._add(
-            table.cast(
-                pa.schema([(c, pa.string()) for c in PAIR] + [(c, pa.int64()) for c in SUMS])
-            )
-        )
-
-    def _add(self, part: pa.Table) -> None:
+    def add(self, part: pa.Table) -> None:
         self._parts.append(part.select([*PAIR, *SUMS]))
         self._rows += part.num_rows
         if self._rows <= self._fold_rows or len(self._parts) < 2:
             return
         if self._folding is None or self._folding.done():
-            self._fold(wait=False)
+            self.fold(wait=False)
         elif self._rows > 2 * self._fold_rows:
-            self._fold(wait=True)
+            self.fold(wait=True)
 
-    def _fold(self, wait: bool) -> None:
+    def fold(self, wait: bool) -> None:
+        """Fold the partials: in the executor (``wait`` false), or now."""
         parts = self._parts
         if self._folding is not None:
             parts = [self._folding.result(), *parts]  # re-raises the fold's error, if any
             self._folding = None
+        if not parts:
+            return
         if self._executor is None or wait:
             folded = _fold(parts)
             self._parts, self._rows = [folded], folded.num_rows
@@ -117,12 +132,58 @@ class Aggregator:
             self._folding = self._executor.submit(_fold, parts)
             self._parts, self._rows = [], 0
 
+    def result(self) -> pa.Table | None:
+        """Every pair of the partition summed (None: no pair)."""
+        self.fold(wait=True)
+        return self._parts[0] if self._parts else None
+
+
+class Aggregator:
+    """Running per-pair sums of accepted rows, in :data:`PARTITIONS` partitions that fold
+    on their own: in the ``executor`` (the engine's threads) when one is given."""
+
+    def __init__(
+        self,
+        fold_rows: int = 400_000,
+        executor: Executor | None = None,
+        partitions: int = PARTITIONS,
+    ) -> None:
+        self.partitions = partitions
+        share = max(1, fold_rows // partitions)
+        self._sums = [_Sums(share, executor) for _ in range(partitions)]
+        self._executor = executor
+
+    def add_partial(self, sums: pa.Table | Sequence[pa.Table]) -> None:
+        """Add partial sums: per pair (:func:`partial_sums`) or per row (:func:`posts`),
+        whole or already split by :func:`partition`."""
+        pieces = partition(sums, self.partitions) if isinstance(sums, pa.Table) else sums
+        if len(pieces) != self.partitions:
+            raise ValueError(f"{len(pieces)} pieces for {self.partitions} partitions")
+        for target, piece in zip(self._sums, pieces, strict=True):
+            if piece.num_rows:
+                target.add(piece)
+
+    def add_sums(self, sums: pd.DataFrame) -> None:
+        """Add pairs that are already summed (``posts`` and the metrics), e.g. a dataset."""
+        if len(sums) == 0:
+            return
+        table = pa.Table.from_pandas(sums[[*PAIR, *SUMS]], preserve_index=False)
+        self.add_partial(
+            table.cast(
+                pa.schema([(c, pa.string()) for c in PAIR] + [(c, pa.int64()) for c in SUMS])
+            )
+        )
+
     def performers(self) -> pd.DataFrame:
         """The ranked performers: one row per pair, columns :data:`PERFORMER_COLUMNS`."""
-        if not self._parts and self._folding is None:
+        if self._executor is not None:  # the partitions' last folds, side by side
+            done = list(self._executor.map(_Sums.result, self._sums))
+        else:
+            done = [sums.result() for sums in self._sums]
+        tables = [table for table in done if table is not None]
+        if not tables:
             return _empty(PERFORMER_COLUMNS)
-        self._fold(wait=True)
-        return rank(self._parts[0])
+        return rank(pa.concat_tables(tables).combine_chunks())
 
 
 def _fold(parts: list[pa.Table]) -> pa.Table:

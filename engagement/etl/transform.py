@@ -24,6 +24,7 @@ from ..run_report import SourceReport
 from .aggregate import (
     Aggregator,
     partial_sums,
+    partition,
     posts,
     summarize_campaigns,
     summarize_dataset,
@@ -41,10 +42,10 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class BlockResult:
-    """One block validated and reduced: rejects, counts and partial sums, per pair or
-    per accepted row (``posts`` 1 each)."""
+    """One block validated and reduced: rejects, counts and partial sums, per pair, or
+    per accepted row (``posts`` 1 each) split by :func:`partition`."""
 
-    sums: pa.Table
+    sums: pa.Table | list[pa.Table]
     rejects: list[RejectRow]
     by_reason: dict[RejectReason, int]
     rows: int
@@ -59,9 +60,9 @@ def reduce_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
 
 
 def check_block(block: RecordBlock, header: Header, path: str) -> BlockResult:
-    """Validate a block; its accepted rows come back as they are, one post each (what a
-    thread runs: the rows stay in memory, and summing them once, when partials are folded,
-    costs less than summing them per block and again in the fold)."""
+    """Validate a block; its accepted rows come back as they are, one post each, split by
+    partition (what a thread runs: the rows stay in memory, and summing them once, when
+    partials are folded, costs less than summing them per block and again in the fold)."""
     return _reduce(block, header, path, combine=False)
 
 
@@ -71,7 +72,7 @@ def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> Blo
     if checked.rows != block.records:  # every record is accepted or rejected
         raise EngagementError(f"{path}: {block.records} records but {checked.rows} results")
     return BlockResult(
-        sums=partial_sums(checked.accepted) if combine else posts(checked.accepted),
+        sums=partial_sums(checked.accepted) if combine else partition(posts(checked.accepted)),
         rejects=checked.rejects,
         by_reason=checked.by_reason,
         rows=checked.rows,

@@ -93,7 +93,7 @@ def _may_strip(values: pa.Array) -> bool:
     """Could str.strip() change some value? Reads each value's first and last byte: a
     value that starts and ends with a byte from "!" to "~" has nothing to strip (space,
     control bytes and any byte of a multi-byte character fall outside that range)."""
-    offsets, data = _buffers(values)
+    offsets, data = string_buffers(values)
     if data is None or offsets[0] == offsets[-1]:
         return False  # no value holds a byte
     # (an empty value reads a neighbour's byte, or is clipped: at worst a needless strip)
@@ -101,7 +101,7 @@ def _may_strip(values: pa.Array) -> bool:
     return bool(np.any((edges - np.uint8(33)) > np.uint8(93)))  # outside 33..126
 
 
-def _buffers(
+def string_buffers(
     values: pa.Array,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8] | None]:
     """The offsets of a string array's values and its data buffer, as NumPy arrays."""
@@ -161,7 +161,7 @@ def _invalid_ids(ids: pa.Array, controls: bool) -> npt.NDArray[np.bool_] | None:
 def _holding_controls(values: pa.Array) -> npt.NDArray[np.bool_] | None:
     """Strings holding a byte 0x00-0x1F or 0x7F (in UTF-8 these bytes are only ever those
     characters); None if none does. Reads the array's data buffer with NumPy."""
-    offsets, buffer = _buffers(values)
+    offsets, buffer = string_buffers(values)
     if buffer is None or offsets[0] == offsets[-1]:
         return None
     data = buffer[offsets[0] : offsets[-1]]
