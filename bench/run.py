@@ -117,7 +117,9 @@ def peak_rss(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 #: The transform's peers: the same rules written by a Polars expert (lean) and as a user
 #: would first write them, DuckDB, and the plain cast-and-filter (the machine's limit).
 SAME_RULES = ("polars-lean", "polars", "duckdb")
-TOOLS = ("ours", *SAME_RULES, "polars-plain")
+#: Ours in other places: one thread, and worker processes instead of threads.
+OURS_ELSEWHERE = ("ours-1", "ours-processes")
+TOOLS = ("ours", *SAME_RULES, "polars-plain", *OURS_ELSEWHERE)
 
 
 def run_transform(tool: str, path: Path) -> dict[str, Any]:
@@ -489,6 +491,21 @@ def table(results: dict[str, Any]) -> str:
                 None,
             )
         )
+    if all(tool in t for tool in OURS_ELSEWHERE):
+        ours = t["ours"]["seconds"]
+        rows.append(
+            (
+                "1b. Where the blocks are validated: threads (the default) against one thread "
+                "and against worker processes (blocks summed per pair there)",
+                f"{os.cpu_count()} threads {ours:.2f} s; one thread "
+                f"{t['ours-1']['seconds']:.2f} s; {os.cpu_count()} processes "
+                f"{t['ours-processes']['seconds']:.2f} s",
+                f"{ours / t['ours-1']['seconds']:.2f}x one thread, "
+                f"{ours / t['ours-processes']['seconds']:.2f}x processes",
+                "threads fastest",
+                ours <= min(t[tool]["seconds"] for tool in OURS_ELSEWHERE),
+            )
+        )
     if "profile" in results:
         profile = results["profile"]
         split = ", ".join(
@@ -496,7 +513,7 @@ def table(results: dict[str, Any]) -> str:
         )
         rows.append(
             (
-                "1b. Where the transform's time goes (its stages one after another, one thread)",
+                "1c. Where the transform's time goes (its stages one after another, one thread)",
                 f"{split} of {profile['total']:.1f} s",
                 "",
                 "reported",
@@ -509,7 +526,7 @@ def table(results: dict[str, Any]) -> str:
         memory = [point["peakRss"] for point in points]
         rows.append(
             (
-                "1c. Scaling of the transform (the largest file has the pairs of the 10M one)",
+                "1d. Scaling of the transform (the largest file has the pairs of the 10M one)",
                 "; ".join(
                     f"{point['rows'] / 1e6:.0f}M rows {point['seconds']:.1f} s, "
                     f"{point['peakRss'] / mib:.0f} MiB"
