@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from engagement.errors import (
+    DatasetNotKeptError,
     InputError,
     RunInProgressError,
     StoreError,
@@ -51,6 +52,10 @@ async def on_usage_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, str(exc))
 
 
+async def on_not_kept(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, str(exc))
+
+
 async def on_run_in_progress(request: Request, exc: Exception) -> JSONResponse:
     return problem(409, str(exc))
 
@@ -73,6 +78,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(UsageError, on_usage_error)
+    app.add_exception_handler(DatasetNotKeptError, on_not_kept)
     app.add_exception_handler(InputError, on_usage_error)  # an uploaded file it cannot load
     app.add_exception_handler(RunInProgressError, on_run_in_progress)
     app.add_exception_handler(StoreError, on_store_error)

@@ -50,7 +50,7 @@ def table(figures: dict[str, Any]) -> str:
 
     rows = [
         (
-            "1. SIGKILL at fault points (reading, rejects, performers, indexes, flip, cleanup)",
+            "1. SIGKILL at fault points (reading, drops, rejects, performers, indexes, flip)",
             f"{get('crash', 'trials')} moments",
             f"{get('crash', 'faultsSurvived')} survived: the previous dataset unchanged "
             "through the library and the API (or, past the flip, the new one whole); "

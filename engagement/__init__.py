@@ -5,7 +5,9 @@ line number), rank influencers per campaign by engagement rate and publish the r
 MongoDB; then query it from Python, the CLI, a notebook, a dashboard or a REST API.
 """
 
+from .datasets import gc, rollback
 from .errors import (
+    DatasetNotKeptError,
     EmptyInputError,
     EngagementError,
     InputError,
@@ -19,11 +21,13 @@ from .pipeline import run_etl
 from .rules import RejectReason
 from .run_report import RunReport, SourceReport
 from .store.connection import Store, connect
+from .store.movers import movers
 from .store.queries import Page, campaign, campaigns, influencer, rejects, run, runs, top_performers
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DatasetNotKeptError",
     "EmptyInputError",
     "EngagementError",
     "InputError",
@@ -40,8 +44,11 @@ __all__ = [
     "campaign",
     "campaigns",
     "connect",
+    "gc",
     "influencer",
+    "movers",
     "rejects",
+    "rollback",
     "run",
     "run_etl",
     "runs",

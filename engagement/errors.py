@@ -7,6 +7,7 @@ Exception tree::
     │   ├── MissingColumnsError     required columns absent from the header
     │   └── EmptyInputError         the file holds no header at all
     ├── UsageError                  a bad argument to a library function (exit code 2)
+    │   ├── DatasetNotKeptError     a dataset asked for is unknown or was dropped (exit code 2)
     │   └── MissingExtraError       a front end whose optional dependencies are not installed
     ├── StoreError                  the store refused or failed an operation (exit code 3)
     │   └── StoreUnavailableError   the store cannot be reached in time (exit code 3)
@@ -71,6 +72,15 @@ class MissingExtraError(UsageError):
         self.feature = feature
         self.extra = extra
         self.missing = list(missing)
+
+
+class DatasetNotKeptError(UsageError):
+    """A run's dataset was asked for (rollback, movers) that the store does not keep."""
+
+    def __init__(self, run_id: str, why: str) -> None:
+        super().__init__(f"no kept dataset of run {run_id!r}: {why}")
+        self.run_id = run_id
+        self.why = why
 
 
 class StoreError(EngagementError):

@@ -23,6 +23,7 @@ VARIABLE = "ENGAGEMENT_FAULT"
 POINTS: dict[str, str] = {
     "lock": "the publish lock is taken, the ledger not yet written",
     "start": "the run is recorded as running",
+    "drop": "a collection of a dataset no longer kept is dropped (beside the reading)",
     "worker": "a worker (a thread, or a Dask worker) starts on a block",
     "block": "a block is validated and aggregated, its rejects not yet written",
     "rejects": "a block's rejects are written",
@@ -32,8 +33,9 @@ POINTS: dict[str, str] = {
     "index": "an index of the new dataset is built",
     "campaigns": "the campaign summaries are written",
     "flip": "the new dataset is complete; the pointer still names the previous one",
-    "published": "the pointer names the new dataset; the ledger still says running",
-    "cleanup": "a collection of a dataset older than the previous one is dropped",
+    "published": "the pointer names the new dataset; the ledger still says running (a run "
+    "or a rollback)",
+    "rollback": "a rollback is recorded as running; the pointer names the dataset it replaces",
 }
 
 _passed: Counter[str] = Counter()

@@ -1,4 +1,4 @@
-"""An ETL run: lock -> ledger -> transform -> publish -> cleanup.
+"""An ETL run: lock -> ledger -> transform (old datasets dropped beside it) -> publish.
 
 This module only wires the stages together: the ETL (:func:`engagement.etl.transform.
 transform`) reads, validates, aggregates and ranks; the store writes the rejects, the
@@ -25,10 +25,10 @@ from .etl.reader import CHUNK_SIZE, CsvSource
 from .etl.transform import Progress, TransformResult, transform
 from .rules import MAX_RECORD_BYTES
 from .run_report import RunReport, SkippedSource, SourceReport
-from .store import ledger
+from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
 from .store.lock import PublishLock
-from .store.publish import cleanup, dataset_frame, flip, write_dataset
+from .store.publish import dataset_frame, write_dataset
 
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
@@ -107,6 +107,8 @@ class RunContext:
     progress: Progress | None = None
     wait: float = 0.0
     on_start: Callable[[RunReport], None] | None = None
+    keep: int = history.KEEP_DATASETS
+    on_publish: Callable[[RunReport], None] | None = None
 
     def show(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -127,6 +129,8 @@ def run_etl(
     max_record_bytes: int = MAX_RECORD_BYTES,
     on_start: Callable[[RunReport], None] | None = None,
     workers: int | None = None,
+    keep: int = history.KEEP_DATASETS,
+    on_publish: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -159,6 +163,13 @@ def run_etl(
     on_start
         Called with the run's report once it holds the lock and its ledger entry is written
         (the ledger then follows its counts, about once a second).
+    keep
+        How many published datasets the store keeps, this run's included (for
+        :func:`engagement.rollback` and movers); older ones are dropped while the next run
+        reads its files, or by :func:`engagement.gc`.
+    on_publish
+        Called with the run's report right after its dataset became the published one
+        (before the ledger says the run succeeded): a server can reread the pointer.
 
     Raises
     ------
@@ -174,6 +185,7 @@ def run_etl(
         raise UsageError(f"max_record_bytes must be at least 1, not {max_record_bytes}")
     if run_id is not None and not RUN_ID.fullmatch(run_id):
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
+    history.check_keep(keep)
     with contextlib.ExitStack() as stack:
         sources = [
             stack.enter_context(CsvSource(path, max_record_bytes)) for path in expand_inputs(paths)
@@ -191,6 +203,8 @@ def run_etl(
             progress,
             wait,
             on_start,
+            keep,
+            on_publish,
         )
         return _run(context)
 
@@ -205,10 +219,14 @@ def _run(context: RunContext) -> RunReport:
         faults.point("lock")
         current = store.current()
         ledger.reconcile(store, current)
-        report = RunReport(context.run_id, context.mode, started_at=datetime.now(UTC))
+        report = RunReport(
+            context.run_id, context.mode, started_at=datetime.now(UTC), by=history.who()
+        )
         started = time.perf_counter()
         ledger.start(store, report)
         faults.point("start")
+        # datasets no longer kept are dropped while this run reads: never in front of its flip
+        drop = history.BackgroundDrop(store, {context.run_id}).start()
         if context.on_start:
             context.on_start(report)
         try:
@@ -217,8 +235,10 @@ def _run(context: RunContext) -> RunReport:
             report.seconds = time.perf_counter() - started
             with contextlib.suppress(Exception):
                 ledger.fail(store, report, _describe(exc))
+            drop.join()
             raise
         report.seconds = time.perf_counter() - started
+        drop.join()  # published already; the lock is held until the drop is done
         ledger.succeed(store, report)  # the last step: a run shown succeeded is wholly done
     return report
 
@@ -325,17 +345,12 @@ def _publish(
 
     write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs)
     faults.point("flip")
-    previous = current["runId"] if current else None
-    flip(
-        store,
-        report.run_id,
-        previous,
-        sources,
-        report.performers,
-        report.campaigns,
-        result.benchmarks,
+    dataset = history.describe(
+        report.run_id, sources, report.performers, report.campaigns, result.benchmarks
     )
+    pointer = history.flip(store, dataset, current, context.keep, by=report.run_id)
+    report.dataset = history.CURRENT_STATE
     faults.point("published")
-    pointer = store.current()
-    keep = {pointer["runId"], pointer.get("previousRunId")} if pointer else set()
-    cleanup(store, {run for run in keep if run})
+    history.sync_ledger(store, pointer)
+    if context.on_publish:
+        context.on_publish(report)

@@ -58,6 +58,9 @@ class RunReport:
     finished_at: datetime | None = None
     seconds: float = 0.0
     error: str | None = None
+    dataset: str | None = None
+    rolled_back_to: str | None = None
+    by: str | None = None
 
     @property
     def rows_read(self) -> int:

@@ -146,6 +146,29 @@ class Influencer(BaseModel):
     engagementRate: float = Field(description="Rate over all the influencer's campaigns")
 
 
+class Mover(BaseModel):
+    """An influencer's place in a campaign in two datasets (served, not stored)."""
+
+    influencerId: str
+    status: str = Field(description="up, down, same, new (not ranked then) or gone (not now)")
+    rankThen: int | None = Field(description="Rank in the earlier dataset; null when new")
+    rankNow: int | None = Field(description="Rank in the current dataset; null when gone")
+    change: int | None = Field(description="rankThen - rankNow: places climbed (negative: fell)")
+    engagementRateThen: float | None
+    engagementRateNow: float | None
+
+
+class Movers(BaseModel):
+    """Who climbed and who fell in a campaign between a kept dataset and the current one:
+    the biggest moves first, then the newcomers, the departed and the unchanged."""
+
+    campaignId: str
+    since: str = Field(description="Run id of the earlier dataset")
+    dataset: str = Field(description="Run id of the current dataset")
+    counts: dict[str, int] = Field(description="Influencers by status")
+    items: list[Mover]
+
+
 class Source(BaseModel):
     """What one input file contributed to a run."""
 
@@ -172,7 +195,7 @@ class Run(BaseModel):
 
     runId: str
     status: str = Field(description="running, succeeded, failed or abandoned")
-    mode: str = Field(description="replace or append")
+    mode: str = Field(description="replace, append, or rollback (a kept dataset made current)")
     sources: list[Source] = Field(default_factory=list)
     rowsRead: int = 0
     accepted: int = 0
@@ -186,6 +209,15 @@ class Run(BaseModel):
     finishedAt: str | None = Field(default=None, description="ISO 8601, UTC")
     seconds: float = 0.0
     error: str | None = None
+    dataset: str | None = Field(
+        default=None,
+        description="The run's own dataset: current, kept (for rollback and movers) or "
+        "dropped; null when it published none",
+    )
+    rolledBackTo: str | None = Field(
+        default=None, description="A rollback: the run whose kept dataset it made current"
+    )
+    by: str | None = Field(default=None, description="user@host that started it")
 
 
 class Reject(BaseModel):
@@ -227,6 +259,7 @@ PERFORMER_FIELDS = fields(Performer)
 CAMPAIGN_FIELDS = fields(Campaign)
 BENCHMARK_FIELDS = fields(Benchmarks)
 RUN_FIELDS = fields(Run)
+MOVER_FIELDS = fields(Mover)
 REJECT_FIELDS = fields(Reject)
 
 

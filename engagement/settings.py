@@ -15,6 +15,7 @@ from .etl.reader import CHUNK_SIZE
 from .rules import MAX_RECORD_BYTES
 from .store import embedded
 from .store.connection import DEFAULT_DATABASE, DEFAULT_TIMEOUT, Store, connect
+from .store.history import KEEP_DATASETS
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,12 @@ class Settings(BaseSettings):
         default=MAX_RECORD_BYTES,
         gt=0,
         description="Records longer than this many bytes are rejected as record_too_large.",
+    )
+    keep_datasets: int = Field(
+        default=KEEP_DATASETS,
+        ge=1,
+        description="Published datasets the store keeps, the current one included "
+        "(rollback and movers reach the others); older ones are dropped.",
     )
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."

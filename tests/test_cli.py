@@ -32,6 +32,9 @@ RUN_FIELDS = {
     "finishedAt",
     "seconds",
     "error",
+    "dataset",
+    "rolledBackTo",
+    "by",
 }
 
 
@@ -52,6 +55,8 @@ def test_etl_and_queries_as_json(
 ) -> None:
     report = as_json(capsys, "etl", str(SAMPLE))
     assert set(report) == RUN_FIELDS
+    assert report["dataset"] == "current" and report["rolledBackTo"] is None
+    assert "@" in report["by"]
     assert (report["rowsRead"], report["accepted"], report["rejected"]) == (10_010, 10_000, 10)
     assert report["status"] == "succeeded" and report["mode"] == "replace"
     assert report["sources"][0]["name"] == SAMPLE.name

@@ -297,3 +297,32 @@ def test_empty_store_and_unreachable_store(store: Store, monkeypatch: pytest.Mon
     monkeypatch.setenv("ENGAGEMENT_TIMEOUT", "0.5")
     down = Dashboard.from_environment()
     assert isinstance(down, Message) and "unavailable" in down.widget.value
+
+
+def test_the_ranking_shows_each_move_since_the_previous_dataset(
+    store: Store, tmp_path: Path
+) -> None:
+    header = "influencerId,campaignId,views,likes,comments,shares\n"
+    then = tmp_path / "then.csv"  # a 10 %, b 8 %, c 6 %, d 4 %
+    then.write_text(header + "a,s,100,10,0,0\nb,s,100,8,0,0\nc,s,100,6,0,0\nd,s,100,4,0,0\n")
+    now = tmp_path / "now.csv"  # c 12 %, a 10 %, e 9 % (new), b 8 % (d gone)
+    now.write_text(header + "c,s,100,12,0,0\na,s,100,10,0,0\ne,s,100,9,0,0\nb,s,100,8,0,0\n")
+    engagement.run_etl([then], store=store)
+    first = Dashboard.from_store(store)
+    assert isinstance(first, Dashboard)
+    assert "Change" not in headings(first.campaign_view.table.value)  # nothing earlier kept
+    engagement.run_etl([now], store=store)
+    board = Dashboard.from_store(store)
+    assert isinstance(board, Dashboard)
+    table = board.campaign_view.table.value
+    assert headings(table)[:4] == ["Rank", "Influencer", "Change", "Engagement rate (%)"]
+    assert [row[:3] for row in cells(table)] == [
+        ["1", "c", "▲ 2"],
+        ["2", "a", "▼ 1"],
+        ["3", "e", "new"],
+        ["4", "b", "▼ 2"],
+    ]
+    classes = re.findall(r'<td[^>]*class="([^"]*)"[^>]*>(?:▲|▼|new)', table)
+    assert [c.split()[-1] for c in classes] == ["eg-up", "eg-down", "eg-new", "eg-down"]
+    board.campaign_view.order.value = "credible rate"  # the moves are the rank's, either way
+    assert headings(board.campaign_view.table.value)[2] == "Change"

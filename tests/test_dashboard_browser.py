@@ -240,3 +240,44 @@ def test_a_shared_link_opens_the_same_view(browser: Browser, site: dict[str, Any
         assert table(campaign) == api_rows(site, "spring")
     finally:
         campaign.close()
+
+
+def test_the_ranking_shows_moves_and_follows_a_rollback(
+    browser: Browser, mongo_server: MongoServer, tmp_path: Path
+) -> None:
+    header = "influencerId,campaignId,views,likes,comments,shares\n"
+    then = tmp_path / "then.csv"  # a 10 %, b 8 %, c 6 %, d 4 %
+    then.write_text(header + "a,s,100,10,0,0\nb,s,100,8,0,0\nc,s,100,6,0,0\nd,s,100,4,0,0\n")
+    now = tmp_path / "now.csv"  # c 12 %, a 10 %, e 9 % (new), b 8 % (d gone)
+    now.write_text(header + "c,s,100,12,0,0\na,s,100,10,0,0\ne,s,100,9,0,0\nb,s,100,8,0,0\n")
+    database = f"ui_{uuid.uuid4().hex[:10]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update({"ENGAGEMENT_MONGODB_URI": mongo_server.uri, "ENGAGEMENT_DB": database})
+    with connect(mongo_server.uri, database=database) as store:
+        first = engagement.run_etl([then], store=store)
+        engagement.run_etl([now], store=store)
+        voila = VoilaServer(env)
+        try:
+            page = open_page(browser, voila.url + "?campaign=s", ".eg-ranking tbody tr")
+            heads = page.locator(".eg-ranking thead th").all_inner_texts()
+            assert [h.strip() for h in heads[:3]] == ["Rank", "Influencer", "Change"]
+            assert [row[:3] for row in table(page)] == [
+                ["1", "c", "▲ 2"],
+                ["2", "a", "▼ 1"],
+                ["3", "e", "new"],
+                ["4", "b", "▼ 2"],
+            ]
+            up = page.locator(".eg-ranking td.eg-up").first
+            assert up.evaluate("e => getComputedStyle(e).color") == "rgb(26, 127, 55)"
+            page.close()
+            engagement.rollback(first.run_id, store=store)  # the first export again
+            page = open_page(browser, voila.url + "?campaign=s", ".eg-ranking tbody tr")
+            assert [row[:3] for row in table(page)] == [
+                ["1", "a", "▲ 1"],  # moves since the dataset it replaced
+                ["2", "b", "▲ 2"],
+                ["3", "c", "▼ 2"],
+                ["4", "d", "new"],
+            ]
+            page.close()
+        finally:
+            voila.stop()

@@ -146,8 +146,18 @@ def test_same_input_twice_gives_the_same_dataset(store: Store) -> None:
     assert store.current()["runId"] == second.run_id  # type: ignore[index]
     third = engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
     assert dataset(store) == before
-    # only the published dataset and the one before it are kept
+    # the published dataset and the one before it are kept; the first is dropped, its
+    # collections by the next run while it reads (or by gc)
+    pointer = store.current()
+    assert pointer is not None and [d["runId"] for d in pointer["kept"]] == [second.run_id]
+    states = {doc["_id"]: doc["dataset"] for doc in store.runs.find({}, {"dataset": 1})}
+    assert states == {first.run_id: "dropped", second.run_id: "kept", third.run_id: "current"}
+    assert set(store.dataset_collections()) == {first.run_id, second.run_id, third.run_id}
+    assert engagement.gc(store=store) == [first.run_id]
     assert set(store.dataset_collections()) == {second.run_id, third.run_id}
+    fourth = engagement.run_etl([CASES / "part_a.csv"], store=store)
+    assert set(store.dataset_collections()) == {second.run_id, third.run_id, fourth.run_id}
+    assert engagement.gc(store=store) == [second.run_id] and engagement.gc(store=store) == []
 
 
 def test_append_skips_known_sources_and_replace_resets(store: Store, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ def test_all_names_exist_and_are_documented() -> None:
 
 def test_public_api() -> None:
     assert set(engagement.__all__) == {
+        "DatasetNotKeptError",
         "EmptyInputError",
         "EngagementError",
         "InputError",
@@ -30,8 +31,11 @@ def test_public_api() -> None:
         "campaign",
         "campaigns",
         "connect",
+        "gc",
         "influencer",
+        "movers",
         "rejects",
+        "rollback",
         "run",
         "run_etl",
         "runs",

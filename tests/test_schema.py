@@ -120,6 +120,8 @@ def test_api_response_models() -> None:
         ("Performer", schema.Performer),
         ("Campaign", schema.Campaign),
         ("Influencer", schema.Influencer),
+        ("Movers", schema.Movers),
+        ("Mover", schema.Mover),
         ("Run", schema.Run),
         ("Source", schema.Source),
         ("SkippedSource", schema.SkippedSource),

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from typing import Annotated
 
-from engagement import campaign, campaigns
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from engagement import campaign, campaigns, movers
 from engagement.store.queries import benchmarks
 
-from ..caching import NOT_MODIFIED, json_response, published
+from ..caching import (
+    NOT_MODIFIED,
+    json_bytes,
+    json_response,
+    matches,
+    not_modified,
+    published,
+    tag_of,
+)
 from ..deps import CacheDep
-from ..models import Benchmarks, Campaign, Problem
+from ..models import Benchmarks, Campaign, Movers, Problem
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -36,6 +47,41 @@ async def get_campaign(campaignId: str, request: Request, cache: CacheDep) -> Re
     if not isinstance(found, Response):
         raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
     return found
+
+
+@router.get(
+    "/{campaignId}/movers",
+    response_model=Movers,
+    responses={
+        404: {"model": Problem, "description": "Unknown campaign, or a dataset not kept"},
+        422: {"model": Problem, "description": "No earlier dataset is kept to compare with"},
+        **NOT_MODIFIED,
+    },
+    summary="Who climbed and who fell since an earlier dataset",
+)
+async def get_movers(
+    campaignId: str,  # noqa: N803
+    request: Request,
+    cache: CacheDep,
+    since: Annotated[
+        str | None,
+        Query(description="Run id of a kept dataset [default: the one before the current]"),
+    ] = None,
+) -> Response:
+    """Each influencer's rank then and now, the change (places climbed; negative: fell) and
+    a status (up, down, same, new, gone): the biggest moves first, then the new, the gone
+    and the unchanged. Both datasets are kept by the store (``engagement runs`` shows which)."""
+    _, result = await run_in_threadpool(cache.pinned, movers, campaignId, since)
+    if result is None:
+        raise HTTPException(404, f"campaign {campaignId!r} is in neither dataset")
+    tag = tag_of(
+        f"{result['dataset']}.{result['since']}",
+        request.url.path,
+        request.query_params.multi_items(),
+    )
+    if matches(request, tag):
+        return not_modified(tag)
+    return json_response(json_bytes(result), tag)
 
 
 benchmarks_router = APIRouter(tags=["campaigns"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -11,14 +12,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from engagement import RejectReason, RunReport, Store, rejects, run, run_etl, runs
+from engagement import RejectReason, RunReport, Store, StoreError, rejects, run, run_etl, runs
 from engagement.exports import csv_lines
 from engagement.pipeline import check_inputs, new_run_id
 from engagement.schema import REJECT_FIELDS
+from engagement.serving import DatasetCache
+from engagement.settings import Settings
 from engagement.store.queries import MAX_OFFSET
 
 from ..caching import wants_csv
-from ..deps import SettingsDep, StoreDep, paging_headers, require_writer
+from ..deps import CacheDep, SettingsDep, StoreDep, paging_headers, require_writer
 from ..models import Problem, Reject, Run
 from ..uploads import receive, too_large
 
@@ -118,6 +121,7 @@ def get_rejects(
 async def upload(
     request: Request,
     store: StoreDep,
+    cache: CacheDep,
     settings: SettingsDep,
     mode: Annotated[Literal["replace", "append"], Query(description="replace or append")] = (
         "replace"
@@ -134,9 +138,7 @@ async def upload(
     folder = Path(tempfile.mkdtemp(prefix="engagement-upload-"))
     try:
         paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
-        run_id = await run_in_threadpool(
-            start_run, store, paths, mode, settings.max_record_bytes, folder
-        )
+        run_id = await run_in_threadpool(start_run, store, paths, mode, settings, folder, cache)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -145,17 +147,28 @@ async def upload(
 
 
 def start_run(
-    store: Store, paths: list[Path], mode: str, max_record_bytes: int, folder: Path
+    store: Store,
+    paths: list[Path],
+    mode: str,
+    settings: Settings,
+    folder: Path,
+    cache: DatasetCache,
 ) -> str:
     """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
-    and its ledger entry exists (or raises what stopped it before). ``folder`` goes after."""
-    check_inputs(paths, max_record_bytes)  # a file it cannot load: 422, nothing written
+    and its ledger entry exists (or raises what stopped it before). ``folder`` goes after.
+    Once the run publishes, this server's ``cache`` follows at once: a client that sees the
+    run succeeded reads its dataset from this server."""
+    check_inputs(paths, settings.max_record_bytes)  # a file it cannot load: 422, nothing written
     run_id = new_run_id()
     started = threading.Event()
     failed: list[BaseException] = []
 
     def began(report: RunReport) -> None:
         started.set()
+
+    def published(report: RunReport) -> None:
+        with contextlib.suppress(StoreError):  # the pointer is reread within a second anyway
+            cache.pointer(fresh=True)
 
     def work() -> None:
         try:
@@ -164,8 +177,10 @@ def start_run(
                 store=store,
                 mode=mode,  # type: ignore[arg-type]
                 run_id=run_id,
-                max_record_bytes=max_record_bytes,
+                max_record_bytes=settings.max_record_bytes,
+                keep=settings.keep_datasets,
                 on_start=began,
+                on_publish=published,
             )
         except BaseException as exc:  # after the start, the ledger says how it failed
             if not started.is_set():

@@ -99,6 +99,7 @@ def etl(
             progress=bar,
             wait=wait,
             max_record_bytes=settings.max_record_bytes,
+            keep=settings.keep_datasets,
         )
     if as_json:
         emit_json(report.to_dict())
@@ -200,6 +201,7 @@ def runs_command(limit: int, mongodb_uri: str | None, database: str | None, as_j
                     "accepted",
                     "rejected",
                     "performers",
+                    "dataset",
                     "seconds",
                 ],
             )

@@ -26,11 +26,14 @@ STYLE = """<style>
 .eg-ranking td.col1, .eg-influencer-table td.col0 {text-align: left}
 .eg-ranking tr:nth-child(even), .eg-rejects tr:nth-child(even) {background: #f6f8fa}
 .eg-share {color: #555; font-size: 0.9em}
+.eg-ranking td.eg-up {color: #1a7f37} .eg-ranking td.eg-down {color: #cf222e}
+.eg-ranking td.eg-new {color: #0969da}
 </style>"""
 
 #: Column headings as analysts read them.
 HEADINGS = {
     "rank": "Rank",
+    "change": "Change",
     "credibleRank": "Credible rank",
     "influencerId": "Influencer",
     "campaignId": "Campaign",
@@ -75,8 +78,23 @@ def kpis_html(summary: dict[str, Any]) -> str:
     return f'<div class="eg-kpis" style="display:flex;gap:2em">{cells}</div>'
 
 
+def change_label(mover: dict[str, Any]) -> str:
+    """A ranking row's move since the earlier dataset (a :func:`engagement.movers` item):
+    ``▲ 3`` (climbed 3 places), ``▼ 2``, ``new`` or ``=``."""
+    status, change = mover["status"], mover["change"]
+    if status == "up":
+        return f"▲ {change}"
+    if status == "down":
+        return f"▼ {-change}"
+    return "new" if status == "new" else "="
+
+
+_CHANGE_CLASS = {"▲": "eg-up", "▼": "eg-down", "n": "eg-new"}
+
+
 def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str], css: str) -> str:
-    """Rows as a table (pandas' Styler): headings in words, numbers formatted, no index."""
+    """Rows as a table (pandas' Styler): headings in words, numbers formatted, no index;
+    a ``change`` column (:func:`change_label`) coloured up, down or new."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
     formats = {c: (lambda v: f"{v:,.2f}") if c in _RATES else fmt for c in columns}
     styler = (
@@ -85,6 +103,10 @@ def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str], css: str)
         .relabel_index([HEADINGS.get(c, c) for c in columns], axis="columns")
         .set_table_attributes(f'class="{css}"')
     )
+    if "change" in columns and len(frame):
+        classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        classes["change"] = [_CHANGE_CLASS.get(str(v)[:1], "") for v in frame["change"]]
+        styler = styler.set_td_classes(classes)
     return str(styler.to_html())
 
 

@@ -17,11 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from ipydatagrid import DataGrid, TextRenderer
 
+from ..errors import UsageError
 from ..serving import DatasetCache
 from ..store import queries
 from ..store.connection import Store
+from ..store.movers import movers
 from . import charts
-from .parts import HEADINGS, download_html, kpis_html, share_html, table_html
+from .parts import HEADINGS, change_label, download_html, kpis_html, share_html, table_html
 
 #: open(view, key): show the campaign or influencer view of ``key``.
 Open = Callable[[str, str], None]
@@ -140,6 +142,7 @@ class CampaignView:
         self.store, self.cache, self.summaries = store, cache, summaries
         self.page = 0
         self.refreshes = 0
+        self._changes: dict[tuple[str, str | None], dict[str, str] | None] = {}
         ids = list(summaries)
         self.search = widgets.Text(
             placeholder="search campaigns", description="Search", continuous_update=False
@@ -255,6 +258,10 @@ class CampaignView:
         rows = found.items if found else []
         rates = queries.rates(self.store, [campaign])["engagementRate"].tolist()
         columns = list(queries.ranking_columns(by))
+        changes = self.changes(campaign, found.dataset if found else None)
+        if changes is not None:  # an earlier dataset is kept: each row's move since
+            columns.insert(2, "change")
+            rows = [{**row, "change": changes.get(row["influencerId"], "new")} for row in rows]
         bars = charts.ranking_bars(rows, by, campaign)
         histogram = charts.rate_histogram(rates, campaign)
         with synced(self.kpis, self.table, self.position, self.download, self.share):
@@ -271,6 +278,22 @@ class CampaignView:
         self.bar_slot.show(bars)
         self.histogram_slot.show(histogram)
         self.refreshes += 1
+
+    def changes(self, campaign: str, dataset: str | None) -> dict[str, str] | None:
+        """Influencer -> :func:`change_label` since the dataset published before
+        ``dataset``; ``None`` when no earlier dataset is kept (kept per dataset)."""
+        key = (campaign, dataset)
+        if key not in self._changes:
+            try:
+                found = movers(self.store, campaign, dataset=dataset)
+            except UsageError:  # nothing earlier kept, or it was dropped meanwhile
+                found = None
+            self._changes[key] = (
+                None
+                if found is None
+                else {m["influencerId"]: change_label(m) for m in found["items"] if m["rankNow"]}
+            )
+        return self._changes[key]
 
 
 class InfluencerView:

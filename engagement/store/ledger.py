@@ -7,7 +7,7 @@ from typing import Any
 
 from ..run_report import RunReport
 from .connection import Store
-from .publish import cleanup
+from .history import kept_runs, sync_ledger
 
 ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
 ABANDONED_PUBLISHED = (
@@ -51,8 +51,7 @@ def fail(store: Store, report: RunReport, error: str) -> None:
 
 
 def _remove_output(store: Store, run_id: str) -> None:
-    current = store.current()
-    if current and run_id in (current.get("runId"), current.get("previousRunId")):
+    if run_id in kept_runs(store.current()):
         return
     store.rejects.delete_many({"runId": run_id})
     for name in store.dataset_collections().get(run_id, []):
@@ -64,15 +63,15 @@ def reconcile(store: Store, current: dict[str, Any] | None) -> list[str]:
 
     Each becomes ``abandoned``: a run is ``succeeded`` only when its own process saw it
     through. One that had already flipped the pointer keeps its (complete) dataset and is
-    marked ``published``; any other has its partial output removed. Returns the runs settled.
+    marked ``published``; any other has its partial output removed. The ledger's dataset
+    states follow the pointer. Returns the runs settled.
     """
     settled = []
     now = datetime.now(UTC)
-    published = current.get("runId") if current else None
-    previous = current.get("previousRunId") if current else None
+    flipped_by = set(kept_runs(current)) | {str((current or {}).get("publishedBy"))}
     for doc in store.runs.find({"status": "running"}, {"_id": 1}):
         run_id = doc["_id"]
-        flipped = run_id in (published, previous)
+        flipped = run_id in flipped_by
         store.runs.update_one(
             {"_id": run_id},
             {
@@ -87,5 +86,5 @@ def reconcile(store: Store, current: dict[str, Any] | None) -> list[str]:
         if not flipped:
             _remove_output(store, run_id)
         settled.append(run_id)
-    cleanup(store, {run for run in (published, previous) if run})
+    sync_ledger(store, current)
     return settled

@@ -1,26 +1,21 @@
-"""Publish a dataset: write it beside the current one, then flip the pointer to it.
+"""Write a dataset beside the published one (the flip to it is :func:`.history.flip`).
 
 Readers follow ``state.current``; until the flip they see the previous dataset, after it the
 new one. A run killed at any point before the flip leaves only unreferenced collections,
-which :func:`cleanup` drops later. The previous dataset is kept one publish longer so that
-a reader that fetched the old pointer just before the flip still finds its documents.
+which the next drop removes (:mod:`.history`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
 
 from .. import faults
-from ..errors import StoreError
 from ..schema import PAIR, SUMS
-from .connection import CURRENT, Document, Store, dataset_indexes
+from .connection import Document, Store, dataset_indexes
 
 BATCH = 10_000
 
@@ -60,50 +55,6 @@ def write_dataset(
         summaries.insert_many(batch, ordered=False)
     summaries.create_indexes([IndexModel([("campaignId", ASCENDING)], unique=True)])
     faults.point("campaigns")
-
-
-def flip(
-    store: Store,
-    run_id: str,
-    expected: str | None,
-    sources: list[dict[str, Any]],
-    performers: int,
-    campaigns: int,
-    benchmarks: dict[str, Any] | None = None,
-) -> None:
-    """Point ``current`` at ``run_id`` if it still points at ``expected`` (compare-and-set).
-    The pointer carries the dataset's ``benchmarks``."""
-    doc = {
-        "runId": run_id,
-        "previousRunId": expected,
-        "sources": sources,
-        "performers": performers,
-        "campaigns": campaigns,
-        "benchmarks": benchmarks or {},
-        "publishedAt": datetime.now(UTC),
-    }
-    if expected is None:
-        try:
-            store.state.insert_one({"_id": CURRENT, **doc})
-        except DuplicateKeyError:
-            raise StoreError("another run published while this one ran") from None
-        return
-    result = store.state.update_one({"_id": CURRENT, "runId": expected}, {"$set": doc})
-    if result.matched_count != 1:
-        raise StoreError("another run published while this one ran")
-
-
-def cleanup(store: Store, keep: set[str]) -> list[str]:
-    """Drop dataset collections of every run not in ``keep``; returns the runs cleaned."""
-    dropped = []
-    for run_id, names in sorted(store.dataset_collections().items()):
-        if run_id in keep:
-            continue
-        for name in names:
-            store.db.drop_collection(name)
-            faults.point("cleanup")
-        dropped.append(run_id)
-    return dropped
 
 
 def dataset_frame(store: Store, run_id: str) -> pd.DataFrame:

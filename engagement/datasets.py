@@ -1,0 +1,109 @@
+"""The kept datasets: roll back to one, drop the others.
+
+Both work under the publish lock, as a run does: one writer at a time. A rollback is an
+entry of the run ledger (mode ``rollback``, with ``rolledBackTo`` and ``by``) and the same
+compare-and-set flip of the pointer as a run's publish (:func:`.store.history.flip`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+from . import faults
+from .errors import UsageError
+from .pipeline import new_run_id
+from .run_report import RunReport
+from .store import history, ledger
+from .store.connection import Store, connect, translate_errors
+from .store.lock import PublishLock
+
+__all__ = ["gc", "rollback"]
+
+
+def rollback(
+    run_id: str | None = None,
+    *,
+    store: Store | None = None,
+    wait: float = 0.0,
+    keep: int = history.KEEP_DATASETS,
+) -> RunReport:
+    """Make the kept dataset of ``run_id`` current again (by default the one published
+    before the current one). Readers switch to it at once, as after a run; the dataset it
+    replaces is kept in its place. Returns the rollback's ledger entry.
+
+    Raises
+    ------
+    DatasetNotKeptError
+        ``run_id`` is unknown, published nothing, or its dataset was dropped.
+    UsageError
+        Nothing is published, no earlier dataset is kept, or ``run_id`` is already current.
+    RunInProgressError
+        A run holds the publish lock (waited for up to ``wait`` seconds).
+    """
+    history.check_keep(keep)
+    with contextlib.ExitStack() as stack:
+        active = store if store is not None else stack.enter_context(connect())
+        return _rollback(active, run_id, wait, keep)
+
+
+@translate_errors
+def _rollback(store: Store, run_id: str | None, wait: float, keep: int) -> RunReport:
+    store.ensure_indexes()
+    entry = new_run_id()
+    with PublishLock(store, entry, wait=wait):
+        current = store.current()
+        ledger.reconcile(store, current)
+        if current is None:
+            raise UsageError("nothing is published yet: there is no dataset to roll back")
+        if run_id is None:
+            earlier = history.kept(current)
+            if not earlier:
+                raise UsageError(
+                    "no dataset before the current one is kept "
+                    f"(the store keeps {keep}: ENGAGEMENT_KEEP_DATASETS)"
+                )
+            run_id = str(earlier[0]["runId"])
+        if run_id == current["runId"]:
+            raise UsageError(f"the dataset of run {run_id!r} is already the published one")
+        dataset = history.dataset_of(store, run_id)
+        started = datetime.now(UTC)
+        report = RunReport(
+            entry,
+            "rollback",
+            started_at=started,
+            rolled_back_to=run_id,
+            by=history.who(),
+            performers=int(dataset.get("performers") or 0),
+            campaigns=int(dataset.get("campaigns") or 0),
+        )
+        ledger.start(store, report)
+        faults.point("rollback")
+        try:
+            pointer = history.flip(store, dataset, current, keep, by=entry)
+            faults.point("published")
+            history.sync_ledger(store, pointer)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                ledger.fail(store, report, str(exc) or type(exc).__name__)
+            raise
+        report.seconds = (datetime.now(UTC) - started).total_seconds()
+        ledger.succeed(store, report)
+    return report
+
+
+def gc(*, store: Store | None = None, wait: float = 0.0) -> list[str]:
+    """Drop the collections of every dataset the store no longer keeps, and settle runs
+    whose process is gone; returns the runs whose collections were dropped. A run does
+    this by itself while it reads its files: call it to reclaim space without a run."""
+    with contextlib.ExitStack() as stack:
+        active = store if store is not None else stack.enter_context(connect())
+        return _gc(active, wait)
+
+
+@translate_errors
+def _gc(store: Store, wait: float) -> list[str]:
+    with PublishLock(store, "gc-" + new_run_id(), wait=wait):
+        current = store.current()
+        ledger.reconcile(store, current)
+        return history.collect(store)
