@@ -30,6 +30,7 @@ POINTS: dict[str, str] = {
     "source": "an input file is read and its counts recorded",
     "aggregate": "every file is read; the dataset is ranked, nothing of it written",
     "performers": "a batch of performer documents is written",
+    "influencers": "a batch of influencer documents (each one's performers) is written",
     "index": "an index of the new dataset is built",
     "campaigns": "the campaign summaries are written",
     "flip": "the new dataset is complete; the pointer still names the previous one",

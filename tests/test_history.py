@@ -321,11 +321,8 @@ def test_sigkill_during_a_background_drop(
     before, pointer = dataset(store), store.current()
     assert set(store.dataset_collections()) == {first.run_id, second.run_id, third.run_id}
     killed([engagement_exe(), "etl", str(files["then"])], store_env, "drop:1")
-    # one of the first run's two collections went: no reader can reach the rest
-    assert store.dataset_collections()[first.run_id] in (
-        [f"performers_{first.run_id}"],
-        [f"campaigns_{first.run_id}"],
-    )
+    # one of the first run's three collections went: no reader can reach the rest
+    assert len(store.dataset_collections()[first.run_id]) == 2
     assert store.current() == pointer and dataset(store) == before
     with pytest.raises(DatasetNotKeptError, match="dropped"):
         engagement.movers(store, "spring", first.run_id)

@@ -332,13 +332,47 @@ def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> N
 def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
     from engagement.store.connection import dataset_indexes
 
-    assert store.sharded is False  # a single server: the two-index layout
-    assert len(dataset_indexes()) == 2
+    assert store.sharded is False  # a single server: one index, the rank within a campaign
+    assert [list(i.document["key"]) for i in dataset_indexes()] == [["campaignId", "rank"]]
     for index in dataset_indexes(sharded=True):
         keys = list(index.document["key"])
         if index.document.get("unique"):
             assert keys[0] == "campaignId"  # unique indexes must lead with the shard key
-    assert any(list(i.document["key"]) == ["influencerId"] for i in dataset_indexes(sharded=True))
+
+
+def test_influencer_documents_in_parts_read_back_whole(store: Store) -> None:
+    from engagement.store.publish import influencer_documents
+
+    frame = pd.DataFrame(
+        {
+            "campaignId": ["c3", "c1", "c2", "c1", "c4", "c5"],
+            "influencerId": ["x", "x", "x", "y", "x", "x"],
+            "rank": [1, 2, 1, 1, 1, 1],
+        }
+    )
+    batches = list(influencer_documents(frame, per_document=2))
+    docs = [doc for batch in batches for doc in batch]
+    assert [(d["_id"], [r["campaignId"] for r in d["campaigns"]]) for d in docs] == [
+        ("x", ["c1", "c2"]),
+        ({"influencer": "x", "part": 1}, ["c3", "c4"]),
+        ({"influencer": "x", "part": 2}, ["c5"]),
+        ("y", ["c1"]),
+    ]
+    assert docs[0]["parts"] == 3 and "parts" not in docs[3]
+    assert list(influencer_documents(frame.iloc[0:0])) == []
+    # the query reads every part, in campaign order
+    run = "parts_test"
+    for batch in batches:
+        store.influencers(run).insert_many(batch)
+    rows = queries._influencer_rows(store, run, "x")
+    assert [(r["campaignId"], r["rank"]) for r in rows] == [
+        ("c1", 2),
+        ("c2", 1),
+        ("c3", 1),
+        ("c4", 1),
+        ("c5", 1),
+    ]
+    assert queries._influencer_rows(store, run, "nobody") == []
 
 
 HEADER_LINE = b"influencerId,campaignId,views,likes,comments,shares\n"

@@ -9,9 +9,10 @@ Collections of a database:
 ``state``
     ``{_id: "current"}`` points at the run whose dataset is published; ``{_id: "etl"}`` is
     the publish lock.
-``performers_<runId>`` / ``campaigns_<runId>``
-    one dataset per publishing run: ranked performers and campaign summaries. Readers
-    follow the ``current`` pointer, so a dataset becomes visible all at once.
+``performers_<runId>`` / ``campaigns_<runId>`` / ``influencers_<runId>``
+    one dataset per publishing run: ranked performers, campaign summaries, and each
+    influencer's performers under its id (the influencer lookup, without a second index).
+    Readers follow the ``current`` pointer, so a dataset becomes visible all at once.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ R = TypeVar("R")
 
 PERFORMERS_PREFIX = "performers_"
 CAMPAIGNS_PREFIX = "campaigns_"
+INFLUENCERS_PREFIX = "influencers_"
+DATASET_PREFIXES = (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX, INFLUENCERS_PREFIX)
 CURRENT = "current"
 #: The database of the store, unless told otherwise.
 DEFAULT_DATABASE = "engagement"
@@ -93,6 +96,9 @@ class Store:
     def campaigns(self, run_id: str) -> Collection[Document]:
         return self.db[CAMPAIGNS_PREFIX + run_id]
 
+    def influencers(self, run_id: str) -> Collection[Document]:
+        return self.db[INFLUENCERS_PREFIX + run_id]
+
     @functools.cached_property
     def sharded(self) -> bool:
         """Is this a sharded cluster (are we talking to a mongos)?"""
@@ -110,7 +116,7 @@ class Store:
         """Run id -> names of the dataset collections that exist for it."""
         found: dict[str, list[str]] = {}
         for name in self.db.list_collection_names():
-            for prefix in (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX):
+            for prefix in DATASET_PREFIXES:
                 if name.startswith(prefix):
                     found.setdefault(name[len(prefix) :], []).append(name)
         return found
@@ -135,23 +141,18 @@ class Store:
 
 
 def dataset_indexes(sharded: bool = False) -> list[IndexModel]:
-    """Indexes of a ``performers_<runId>`` collection: the top-N range scan, and one
-    (campaign, influencer) pair per document, which also serves influencer lookups.
-
-    On a sharded cluster (shard key ``campaignId``) a unique index must start with the
-    shard key, so the pair index leads with campaignId and influencers get their own.
-    """
+    """Indexes of a ``performers_<runId>`` collection: the top-N range scan, one unique
+    rank per campaign. Influencer lookups read ``influencers_<runId>`` by ``_id``, so no
+    second index is built (each costs a store about as much as the insert, and again to
+    drop). On a sharded cluster (shard key ``campaignId``) the pair gets a unique index
+    too, leading with the shard key as MongoDB requires."""
     by_rank = IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True)
     if sharded:
         return [
             by_rank,
             IndexModel([("campaignId", ASCENDING), ("influencerId", ASCENDING)], unique=True),
-            IndexModel([("influencerId", ASCENDING)]),
         ]
-    return [
-        by_rank,
-        IndexModel([("influencerId", ASCENDING), ("campaignId", ASCENDING)], unique=True),
-    ]
+    return [by_rank]
 
 
 def translate_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -18,6 +18,9 @@ from ..schema import PAIR, SUMS
 from .connection import Document, Store, dataset_indexes
 
 BATCH = 10_000
+#: The most campaigns one influencer document holds (about 3 MB; a BSON document must stay
+#: under 16 MB): an influencer in more campaigns continues in parts.
+CAMPAIGNS_PER_DOCUMENT = 10_000
 
 
 def _records(frame: pd.DataFrame) -> Iterator[list[Document]]:
@@ -29,6 +32,43 @@ def _records(frame: pd.DataFrame) -> Iterator[list[Document]]:
         yield [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
 
 
+def influencer_documents(
+    frame: pd.DataFrame, per_document: int = CAMPAIGNS_PER_DOCUMENT
+) -> Iterator[list[Document]]:
+    """Each influencer's performers (by campaign) as ``{_id: influencerId, campaigns: [...]}``,
+    a batch at a time (bounded memory). An influencer in more than ``per_document``
+    campaigns gets ``parts`` on its first document and the rest in ``{_id: {influencer, part}}``.
+    """
+    if len(frame) == 0:
+        return
+    ordered = frame.sort_values(["influencerId", "campaignId"], kind="stable", ignore_index=True)
+    ids = ordered["influencerId"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    columns = list(ordered.columns)
+    done = 0
+    while done < len(starts):
+        last = min(len(starts), done + BATCH)
+        low, high = int(starts[done]), int(ends[last - 1])
+        part = ordered.iloc[low:high]
+        arrays = [part[c].to_numpy().tolist() for c in columns]
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
+        batch: list[Document] = []
+        for start, end in zip(starts[done:last] - low, ends[done:last] - low, strict=True):
+            name, mine = ids[low + start], rows[start:end]
+            pieces = [mine[k : k + per_document] for k in range(0, len(mine), per_document)]
+            first: Document = {"_id": name, "campaigns": pieces[0]}
+            if len(pieces) > 1:
+                first["parts"] = len(pieces)
+            batch.append(first)
+            batch += [
+                {"_id": {"influencer": name, "part": k}, "campaigns": piece}
+                for k, piece in enumerate(pieces[1:], start=1)
+            ]
+        yield batch
+        done = last
+
+
 def write_dataset(
     store: Store,
     run_id: str,
@@ -36,17 +76,24 @@ def write_dataset(
     campaigns: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write a run's performers and campaign summaries to its own collections."""
-    target = store.performers(run_id)
-    if store.sharded:  # spread each dataset over the shards by campaign
+    """Write a run's performers, each influencer's performers under its id, and the
+    campaign summaries to collections of its own."""
+    target, people = store.performers(run_id), store.influencers(run_id)
+    if store.sharded:  # spread each dataset over the shards: by campaign, by influencer
         store.client.admin.command(
             "shardCollection", f"{store.db.name}.{target.name}", key={"campaignId": 1}
+        )
+        store.client.admin.command(
+            "shardCollection", f"{store.db.name}.{people.name}", key={"_id": "hashed"}
         )
     for batch in _records(performers):
         target.insert_many(batch, ordered=False)
         if progress:
             progress(len(batch))
         faults.point("performers")
+    for batch in influencer_documents(performers):
+        people.insert_many(batch, ordered=False)
+        faults.point("influencers")
     for index in dataset_indexes(store.sharded):  # one at a time: faster on some servers
         target.create_indexes([index])
         faults.point("index")

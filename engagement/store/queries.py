@@ -263,12 +263,7 @@ def influencer(
     run_id = dataset or published_run(store)
     if run_id is None:
         return None
-    cursor = (
-        store.performers(run_id)
-        .find({"influencerId": influencer_id}, {"_id": 0})
-        .sort("campaignId", ASCENDING)
-    )
-    rows = [_shape(doc, PERFORMER_FIELDS) for doc in cursor]
+    rows = [_shape(doc, PERFORMER_FIELDS) for doc in _influencer_rows(store, run_id, influencer_id)]
     if not rows:
         return None
     totals = {name: sum(int(row[name]) for row in rows) for name in SUMS}
@@ -279,6 +274,26 @@ def influencer(
         **totals,
         "engagementRate": rate,
     }
+
+
+def _influencer_rows(store: Store, run_id: str, influencer_id: str) -> list[Document]:
+    """The influencer's performer documents by campaign: its document (and parts) in
+    ``influencers_<runId>``; a dataset published before that collection existed is read
+    by its influencer index."""
+    people = store.influencers(run_id)
+    doc = people.find_one({"_id": influencer_id})
+    if doc is None:
+        if people.name in store.db.list_collection_names(filter={"name": people.name}):
+            return []
+        cursor = store.performers(run_id).find({"influencerId": influencer_id}, {"_id": 0})
+        return list(cursor.sort("campaignId", ASCENDING))
+    rows = list(doc["campaigns"])
+    for part in range(1, int(doc.get("parts", 1))):
+        more = people.find_one({"_id": {"influencer": influencer_id, "part": part}})
+        if more is None:  # the dataset was dropped under the reader
+            return []
+        rows += more["campaigns"]
+    return rows
 
 
 @translate_errors
