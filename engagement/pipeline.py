@@ -29,6 +29,7 @@ from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
 from .store.lock import PublishLock
 from .store.publish import dataset_frame, write_dataset
+from .store.writer import BackgroundWriter
 
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
@@ -261,18 +262,22 @@ def _transform_and_publish(
         report.campaigns = int(current.get("campaigns", 0))
         return
 
+    # rejects are written beside the reading: a store busy dropping an old dataset does
+    # not stall it; all are written, in order, before the dataset is
+    writer = BackgroundWriter(store.rejects, after=lambda: faults.point("rejects"))
+
     def keep_rejects(index: int, entry: SourceReport, rows: list[Any]) -> None:
-        store.rejects.insert_many(
+        writer.put(
             [
                 {"runId": report.run_id, "source": entry.name, "sourceIndex": index, **row}
                 for row in rows
-            ],
-            ordered=False,
+            ]
         )
-        faults.point("rejects")
+
+    follower = ledger.Follower(store, report)  # the counts so far, for readers
 
     def source_done(entry: SourceReport) -> None:
-        ledger.update(store, report)
+        follower.note()
         faults.point("source")
 
     noted = time.monotonic()
@@ -280,20 +285,28 @@ def _transform_and_publish(
     def reading(stage: str, done: int, total: int) -> None:
         nonlocal noted
         context.show(stage, done, total)
-        if time.monotonic() - noted >= LEDGER_SECONDS:  # the counts so far, for readers
+        if time.monotonic() - noted >= LEDGER_SECONDS:
             noted = time.monotonic()
-            ledger.update(store, report)
+            follower.note()
 
-    result = transform(
-        [source for source, _ in taken],
-        chunk_size=context.chunk_size,
-        engine=context.engine,
-        reports=[entry for _, entry in taken],
-        base=(lambda: dataset_frame(store, current["runId"])) if appending and current else None,
-        on_rejects=keep_rejects,
-        on_source=source_done,
-        progress=reading,
-    )
+    try:
+        result = transform(
+            [source for source, _ in taken],
+            chunk_size=context.chunk_size,
+            engine=context.engine,
+            reports=[entry for _, entry in taken],
+            base=(lambda: dataset_frame(store, current["runId"]))
+            if appending and current
+            else None,
+            on_rejects=keep_rejects,
+            on_source=source_done,
+            progress=reading,
+        )
+        writer.close()
+    finally:
+        follower.close()  # before the run's last word in the ledger
+        with contextlib.suppress(Exception):
+            writer.close()  # stopped before a failed run's rejects are removed
     _publish(context, report, result, current, [entry for _, entry in taken])
 
 

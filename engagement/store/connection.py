@@ -140,19 +140,13 @@ class Store:
         )
 
 
-def dataset_indexes(sharded: bool = False) -> list[IndexModel]:
-    """Indexes of a ``performers_<runId>`` collection: the top-N range scan, one unique
-    rank per campaign. Influencer lookups read ``influencers_<runId>`` by ``_id``, so no
-    second index is built (each costs a store about as much as the insert, and again to
-    drop). On a sharded cluster (shard key ``campaignId``) the pair gets a unique index
-    too, leading with the shard key as MongoDB requires."""
-    by_rank = IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)], unique=True)
-    if sharded:
-        return [
-            by_rank,
-            IndexModel([("campaignId", ASCENDING), ("influencerId", ASCENDING)], unique=True),
-        ]
-    return [by_rank]
+def dataset_indexes() -> list[IndexModel]:
+    """Indexes of a ``performers_<runId>`` collection: one, for the top-N range scan
+    (``campaignId, rank``; on a sharded cluster its prefix is the shard key). Influencer
+    lookups read ``influencers_<runId>`` by ``_id``, so no second index is built, and this
+    one is not unique: ranks are one per pair by construction, and a unique index costs a
+    store about twice as much to build and a third more to drop."""
+    return [IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)])]
 
 
 def translate_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,47 @@ def start(store: Store, report: RunReport) -> None:
 def update(store: Store, report: RunReport) -> None:
     """Record the counts so far of a running run."""
     store.runs.update_one({"_id": report.run_id}, {"$set": _fields(report)})
+
+
+class Follower:
+    """Writes a running run's counts to its entry from a thread of its own: :meth:`note`
+    takes a snapshot and returns at once (a store busy elsewhere never stalls the run);
+    only the latest snapshot is written. :meth:`close` before the run's last word
+    (:func:`succeed`, :func:`fail`), so that no snapshot lands after it."""
+
+    def __init__(self, store: Store, report: RunReport) -> None:
+        self._store, self._report = store, report
+        self._latest: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="engagement-ledger", daemon=True)
+        self._thread.start()
+
+    def note(self) -> None:
+        with self._lock:
+            self._latest = _fields(self._report)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                latest, self._latest, stop = self._latest, None, self._stop
+            if latest is not None:
+                try:
+                    self._store.runs.update_one({"_id": self._report.run_id}, {"$set": latest})
+                except Exception:  # noqa: BLE001 - counts so far; the run's end is written apart
+                    pass
+            if stop:
+                return
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+        self._wake.set()
+        self._thread.join()
 
 
 def succeed(store: Store, report: RunReport) -> None:

@@ -94,7 +94,7 @@ def write_dataset(
     for batch in influencer_documents(performers):
         people.insert_many(batch, ordered=False)
         faults.point("influencers")
-    for index in dataset_indexes(store.sharded):  # one at a time: faster on some servers
+    for index in dataset_indexes():  # one at a time: faster on some servers
         target.create_indexes([index])
         faults.point("index")
     summaries = store.campaigns(run_id)
