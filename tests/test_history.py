@@ -181,6 +181,8 @@ def test_rollback_across_three_runs_over_http(
             assert dataset(store) == published[runs[1].run_id]
             entry = queries.run(store, back.run_id)
             assert entry is not None and entry["rolledBackTo"] == runs[1].run_id
+            # the latest ETL run (its rejects, the dashboard's quality panel) is still the third
+            assert queries.latest_run_id(store) == runs[2].run_id
             assert "@" in entry["by"] and entry["dataset"] is None
             assert states(store) == {
                 runs[0].run_id: "kept",

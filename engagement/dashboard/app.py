@@ -109,8 +109,8 @@ class Dashboard:
         self.body.children = (self.views[view],)
 
     def _show_quality(self) -> None:
-        latest = queries.runs(self.store, limit=1)
-        run = latest[0] if latest else None
+        latest = queries.latest_run_id(self.store)
+        run = queries.run(self.store, latest) if latest else None
         examples: list[dict[str, Any]] = []
         if run is not None:
             page = queries.rejects(self.store, run["runId"], limit=5)

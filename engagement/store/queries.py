@@ -313,7 +313,10 @@ def run(store: Store, run_id: str) -> dict[str, Any] | None:
 
 @translate_errors
 def latest_run_id(store: Store) -> str | None:
-    doc = store.runs.find_one({}, {"_id": 1}, sort=[("startedAt", DESCENDING)])
+    """The newest ETL run (a rollback, which reads no file, is not one)."""
+    doc = store.runs.find_one(
+        {"mode": {"$ne": "rollback"}}, {"_id": 1}, sort=[("startedAt", DESCENDING)]
+    )
     return str(doc["_id"]) if doc else None
 
 
