@@ -28,7 +28,7 @@ from .conftest import (
     VoilaServer,
     chromium_executable,
 )
-from .test_dashboard import COLUMNS, CREDIBLE_COLUMNS
+from .test_dashboard import COLUMNS, CREDIBLE_COLUMNS, two_exports
 
 WAIT = 60_000
 
@@ -245,11 +245,7 @@ def test_a_shared_link_opens_the_same_view(browser: Browser, site: dict[str, Any
 def test_the_ranking_shows_moves_and_follows_a_rollback(
     browser: Browser, mongo_server: MongoServer, tmp_path: Path
 ) -> None:
-    header = "influencerId,campaignId,views,likes,comments,shares\n"
-    then = tmp_path / "then.csv"  # a 10 %, b 8 %, c 6 %, d 4 %
-    then.write_text(header + "a,s,100,10,0,0\nb,s,100,8,0,0\nc,s,100,6,0,0\nd,s,100,4,0,0\n")
-    now = tmp_path / "now.csv"  # c 12 %, a 10 %, e 9 % (new), b 8 % (d gone)
-    now.write_text(header + "c,s,100,12,0,0\na,s,100,10,0,0\ne,s,100,9,0,0\nb,s,100,8,0,0\n")
+    then, now = two_exports(tmp_path)
     database = f"ui_{uuid.uuid4().hex[:10]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
     env.update({"ENGAGEMENT_MONGODB_URI": mongo_server.uri, "ENGAGEMENT_DB": database})
