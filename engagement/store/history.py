@@ -14,6 +14,7 @@ whether it is ``current``, ``kept`` or ``dropped`` (:func:`sync_ledger`, after e
 from __future__ import annotations
 
 import getpass
+import logging
 import socket
 import threading
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ KEEP_DATASETS = 2
 #: What the pointer says of a dataset (the current one, and each kept one).
 DESCRIPTOR = ("runId", "sources", "performers", "campaigns", "benchmarks", "publishedAt")
 CURRENT_STATE, KEPT, DROPPED = "current", "kept", "dropped"
+log = logging.getLogger("engagement")
 
 
 def check_keep(keep: int) -> int:
@@ -92,7 +94,6 @@ def flip(
     others = [d for d in before if d["runId"] != dataset["runId"]][: keep - 1]
     doc = {
         **{name: dataset[name] for name in DESCRIPTOR},
-        "previousRunId": current["runId"] if current else None,
         "kept": others,
         "publishedBy": by,
         "flippedAt": datetime.now(UTC),
@@ -187,4 +188,6 @@ class BackgroundDrop:
 
     def join(self) -> list[str]:
         self._thread.join()
+        if self.error is not None:
+            log.warning("dropping old datasets failed (the next run retries): %s", self.error)
         return self.dropped
