@@ -59,6 +59,15 @@ def _kernel_manager_class() -> type:
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts the kernel before asking it to shut down; a SIGINT
+            # that lands while the kernel tidies up makes ipykernel print "KeyboardInterrupt
+            # caught in kernel" on our stderr. The shutdown request (then a kill, if the
+            # kernel does not answer) is enough to stop it.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return IPCKernelManager
 
 
