@@ -264,7 +264,7 @@ def _transform_and_publish(
 
     # rejects are written beside the reading: a store busy dropping an old dataset does
     # not stall it; all are written, in order, before the dataset is
-    writer = BackgroundWriter(store.rejects, after=lambda: faults.point("rejects"))
+    writer = BackgroundWriter(store.rejects(report.run_id), after=lambda: faults.point("rejects"))
 
     def keep_rejects(index: int, entry: SourceReport, rows: list[Any]) -> None:
         writer.put(
@@ -367,3 +367,4 @@ def _publish(
     history.sync_ledger(store, pointer)
     if context.on_publish:
         context.on_publish(report)
+    ledger.index_rejects(store, report.run_id)  # after the flip: readers need no wait for it

@@ -111,6 +111,42 @@ def test_sample_file(store: Store) -> None:
     assert [r["engagementRate"] for r in top.items[:3]] == [rate for _, rate in expected[:3]]
 
 
+def test_each_run_keeps_its_rejects_indexed_and_older_stores_are_read(store: Store) -> None:
+    report = engagement.run_etl([SAMPLE], store=store)
+    own = store.rejects(report.run_id)
+    keys = sorted(tuple(k for k, _ in spec["key"]) for spec in own.index_information().values())
+    assert keys == [("_id",), ("reason", "sourceIndex", "line"), ("sourceIndex", "line")]
+    page = queries.rejects(store, report.run_id, reason="invalid_number", limit=2, offset=1)
+    assert page is not None and page.total == 4
+    assert [r["line"] for r in page.items] == [10005, 10006]
+
+    # a store written before kept every run's rejects in one collection, by runId
+    old = "20250101T000000-0a0a0a"
+    store.runs.insert_one({"_id": old, "status": "succeeded", "mode": "replace"})
+    rows = [
+        {
+            "runId": old,
+            "source": "old.csv",
+            "sourceIndex": 0,
+            "line": line,
+            "reason": reason,
+            "reasons": [reason],
+            "raw": f"x,y,{line}",
+        }
+        for line, reason in [(9, "zero_views"), (3, "missing_value"), (5, "zero_views")]
+    ]
+    store.shared_rejects.insert_many([*rows, {**rows[0], "runId": "another"}])
+    page = queries.rejects(store, old)
+    assert page is not None and page.total == 3
+    assert [(r["line"], r["reason"]) for r in page.items] == [
+        (3, "missing_value"),
+        (5, "zero_views"),
+        (9, "zero_views"),
+    ]
+    page = queries.rejects(store, old, reason="zero_views")
+    assert page is not None and [r["line"] for r in page.items] == [5, 9]
+
+
 def test_several_files_and_gzip(store: Store, tmp_path: Path) -> None:
     gz = tmp_path / "part_b.csv.gz"
     gz.write_bytes(gzip.compress((CASES / "part_b.csv").read_bytes()))
@@ -207,11 +243,11 @@ def test_fatal_input_errors_write_nothing(
     store: Store, name: str, error: type[Exception], message: str
 ) -> None:
     engagement.run_etl([CASES / "part_a.csv"], store=store)
-    before = (dataset(store), store.runs.count_documents({}), store.rejects.count_documents({}))
+    before = (dataset(store), store.runs.count_documents({}), store.db.list_collection_names())
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         engagement.run_etl([CASES / "part_b.csv", CASES / name], store=store)
-    after = (dataset(store), store.runs.count_documents({}), store.rejects.count_documents({}))
-    assert after == before
+    after = (dataset(store), store.runs.count_documents({}), store.db.list_collection_names())
+    assert after[:2] == before[:2] and sorted(after[2]) == sorted(before[2])
 
 
 def test_corrupt_gzip_fails_the_run_and_keeps_the_dataset(store: Store, tmp_path: Path) -> None:
@@ -226,7 +262,7 @@ def test_corrupt_gzip_fails_the_run_and_keeps_the_dataset(store: Store, tmp_path
     assert dataset(store) == before
     failed = queries.runs(store, limit=1)[0]
     assert failed["status"] == "failed" and "cannot be read" in failed["error"]
-    assert store.rejects.count_documents({"runId": failed["runId"]}) == 0
+    assert store.rejects(failed["runId"]).count_documents({}) == 0
     assert failed["runId"] not in store.dataset_collections()
 
 

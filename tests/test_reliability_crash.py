@@ -180,10 +180,13 @@ def test_sigkill_at_twenty_moments(
                     assert settled is not None and settled["status"] == "abandoned", moment
                     assert "killed" in settled["error"], moment
                     if not flipped:  # nothing of it left behind
-                        assert store.rejects.count_documents({"runId": killed_id}) == 0, moment
+                        assert store.rejects(killed_id).count_documents({}) == 0, moment
                         assert killed_id not in collections_of(store), moment
                     else:
                         assert "dataset is complete" in settled["error"], moment
+                        rejected = store.rejects(killed_id)  # indexed by the recovery
+                        assert rejected.count_documents({}) == settled["rejected"] > 0, moment
+                        assert len(rejected.index_information()) == 3, moment
                 pointer = store.current()
                 kept = set(history.kept_runs(pointer))
                 assert len(kept) == 2 and kept <= collections_of(store), moment

@@ -57,7 +57,7 @@ def test_published_documents(published: tuple[Store, RunReport]) -> None:
     person = store.influencers(report.run_id).find_one({"_id": performer["influencerId"]})
     assert person is not None and set(person) == {"_id", "campaigns"}
     assert all(set(row) == set(schema.PERFORMER_FIELDS) for row in person["campaigns"])
-    reject = store.rejects.find_one({"runId": report.run_id}, {"_id": 0, "sourceIndex": 0})
+    reject = store.rejects(report.run_id).find_one({}, {"_id": 0, "sourceIndex": 0})
     assert reject is not None and set(reject) == set(schema.REJECT_FIELDS)
 
 

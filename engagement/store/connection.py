@@ -4,8 +4,11 @@ Collections of a database:
 
 ``runs``
     the run ledger, one document per ETL run (``_id`` is the run id).
-``rejects``
-    quarantined records of every run, indexed by run and reason.
+``rejects_<runId>``
+    a run's quarantined records, indexed by file and line and by reason. The indexes are
+    built once the run's dataset is published: built at once, they cost a store far less
+    than kept up insert by insert. (Stores written before kept every run's rejects in one
+    ``rejects`` collection; those are still read.)
 ``state``
     ``{_id: "current"}`` points at the run whose dataset is published; ``{_id: "etl"}`` is
     the publish lock.
@@ -44,6 +47,7 @@ R = TypeVar("R")
 PERFORMERS_PREFIX = "performers_"
 CAMPAIGNS_PREFIX = "campaigns_"
 INFLUENCERS_PREFIX = "influencers_"
+REJECTS_PREFIX = "rejects_"
 DATASET_PREFIXES = (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX, INFLUENCERS_PREFIX)
 CURRENT = "current"
 #: The database of the store, unless told otherwise.
@@ -82,9 +86,21 @@ class Store:
     def runs(self) -> Collection[Document]:
         return self.db["runs"]
 
+    def rejects(self, run_id: str) -> Collection[Document]:
+        """A run's rejects."""
+        return self.db[REJECTS_PREFIX + run_id]
+
     @property
-    def rejects(self) -> Collection[Document]:
+    def shared_rejects(self) -> Collection[Document]:
+        """Every run's rejects in one collection, as stores written before kept them."""
         return self.db["rejects"]
+
+    def rejects_of(self, run_id: str) -> tuple[Collection[Document], Document]:
+        """Where a run's rejects are, and the filter that selects them."""
+        own = self.rejects(run_id)
+        if self.db.list_collection_names(filter={"name": own.name}):
+            return own, {}
+        return self.shared_rejects, {"runId": run_id}
 
     @property
     def state(self) -> Collection[Document]:
@@ -125,19 +141,13 @@ class Store:
         """Create the indexes of the shared collections (idempotent)."""
         self.runs.create_index([("startedAt", DESCENDING)])
         self.runs.create_index([("status", ASCENDING)])
-        self.rejects.create_indexes(
-            [
-                IndexModel([("runId", ASCENDING), ("sourceIndex", ASCENDING), ("line", ASCENDING)]),
-                IndexModel(
-                    [
-                        ("runId", ASCENDING),
-                        ("reason", ASCENDING),
-                        ("sourceIndex", ASCENDING),
-                        ("line", ASCENDING),
-                    ]
-                ),
-            ]
-        )
+
+
+def rejects_indexes() -> list[IndexModel]:
+    """Indexes of a ``rejects_<runId>`` collection: a run's rejects in file order, and by
+    reason in file order."""
+    order = [("sourceIndex", ASCENDING), ("line", ASCENDING)]
+    return [IndexModel(order), IndexModel([("reason", ASCENDING), *order])]
 
 
 def dataset_indexes() -> list[IndexModel]:

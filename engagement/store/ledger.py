@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..run_report import RunReport
-from .connection import Store
+from .connection import Store, rejects_indexes
 from .history import kept_runs, sync_ledger
 
 ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
@@ -92,10 +92,18 @@ def fail(store: Store, report: RunReport, error: str) -> None:
     _remove_output(store, report.run_id)
 
 
+def index_rejects(store: Store, run_id: str) -> None:
+    """Build the indexes of a run's rejects (none to build when it rejected nothing)."""
+    own = store.rejects(run_id)
+    if store.db.list_collection_names(filter={"name": own.name}):
+        own.create_indexes(rejects_indexes())
+
+
 def _remove_output(store: Store, run_id: str) -> None:
     if run_id in kept_runs(store.current()):
         return
-    store.rejects.delete_many({"runId": run_id})
+    store.db.drop_collection(store.rejects(run_id).name)
+    store.shared_rejects.delete_many({"runId": run_id})  # a run begun by an older version
     for name in store.dataset_collections().get(run_id, []):
         store.db.drop_collection(name)
 
@@ -125,7 +133,9 @@ def reconcile(store: Store, current: dict[str, Any] | None) -> list[str]:
                 }
             },
         )
-        if not flipped:
+        if flipped:
+            index_rejects(store, run_id)  # killed between its flip and its last steps
+        else:
             _remove_output(store, run_id)
         settled.append(run_id)
     sync_ledger(store, current)

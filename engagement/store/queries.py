@@ -343,17 +343,17 @@ def rejects(
             return None
     elif store.runs.find_one({"_id": check_id("runId", run_id)}, {"_id": 1}) is None:
         return None
-    query: dict[str, Any] = {"runId": run_id}
+    collection, query = store.rejects_of(run_id)
     if reason is not None:
         query["reason"] = reason
     cursor = (
-        store.rejects.find(query, {"_id": 0})
+        collection.find(query, {"_id": 0})
         .sort([("sourceIndex", ASCENDING), ("line", ASCENDING)])
         .skip(offset)
         .limit(limit)
     )
     items = [_reject(doc) for doc in cursor]
-    return Page(items, store.rejects.count_documents(query), limit, offset)
+    return Page(items, collection.count_documents(query), limit, offset)
 
 
 def _reject(doc: dict[str, Any]) -> dict[str, Any]:
