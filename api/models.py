@@ -15,6 +15,8 @@ from engagement.schema import (
     Run,
     SkippedSource,
     Source,
+    Trend,
+    TrendPoint,
 )
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "Run",
     "SkippedSource",
     "Source",
+    "Trend",
+    "TrendPoint",
 ]
 
 

@@ -23,6 +23,7 @@ from .run_report import RunReport, SourceReport
 from .store.connection import Store, connect
 from .store.movers import movers
 from .store.queries import Page, campaign, campaigns, influencer, rejects, run, runs, top_performers
+from .store.trends import trend
 
 __version__ = "0.1.0"
 
@@ -53,4 +54,5 @@ __all__ = [
     "run_etl",
     "runs",
     "top_performers",
+    "trend",
 ]

@@ -11,7 +11,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,13 +27,15 @@ _ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
 
 
 def arrow_schema() -> pa.Schema:
-    """The performer fields as an Arrow schema."""
+    """The performer fields as an Arrow schema (an optional field is a nullable column)."""
     return pa.schema(
-        [
-            (name, _ARROW[field.annotation.__name__])  # type: ignore[union-attr]
-            for name, field in Performer.model_fields.items()
-        ]
+        [(name, _arrow(field.annotation)) for name, field in Performer.model_fields.items()]
     )
+
+
+def _arrow(annotation: Any) -> pa.DataType:
+    types = [t for t in get_args(annotation) if t is not type(None)] or [annotation]
+    return _ARROW[types[0].__name__]
 
 
 def csv_lines(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterator[str]:

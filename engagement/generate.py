@@ -19,16 +19,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import UsageError
-from .rules import REASONS, RejectReason
+from .rules import DATE_COLUMN, REASONS, RejectReason
 
-HEADER = b"influencerId,campaignId,views,likes,comments,shares\n"
+HEADER = b"influencerId,campaignId,views,likes,comments,shares"
 BATCH_ROWS = 1_000_000
 #: The kinds of broken rows, in turn: every reject reason but record_too_large (a record
-#: of over 1 MiB would dwarf the rest of the file), and a blank line.
+#: of over 1 MiB would dwarf the rest of the file), and a blank line; invalid_date only in
+#: a file with dates.
 KINDS: tuple[str, ...] = (
     *(r.value for r in REASONS if r is not RejectReason.RECORD_TOO_LARGE),
     "blank_line",
 )
+UNDATED_KINDS = tuple(kind for kind in KINDS if kind != RejectReason.INVALID_DATE)
+#: The season the posts of a dated file fall in (UTC): its first day (a Monday) and length.
+SEASON_START = np.datetime64("2026-03-02", "s")
+SEASON_DAYS = 91
+#: A pair posts within this many days of its own first day.
+PAIR_SPAN_DAYS = 42
 
 
 @dataclass
@@ -52,26 +59,36 @@ class GenerateReport:
 
 
 def _broken(kind: str, rng: np.random.Generator, good: list[str]) -> bytes:
-    """A broken row of ``kind`` made from the fields of a good one."""
-    inf, camp, views, likes, comments, shares = good
+    """A broken row of ``kind`` made from the fields of a good one (six, or seven with the
+    post date last)."""
+    inf, camp, views, likes, comments, shares = good[:6]
+    dated = len(good) == 7
+    tail = f",{good[6]}" if dated else ""
     if kind == RejectReason.UNDECODABLE:
         return (
             f"{inf}".encode()
             + b"\xff\xfe,"
-            + f"{camp},{views},{likes},{comments},{shares}".encode()
+            + f"{camp},{views},{likes},{comments},{shares}{tail}".encode()
         )
+    if kind == RejectReason.INVALID_DATE:
+        bad = ["2026-02-30", "29/02/2026", "today", "2026-13-01", "2026-03-01T25:00", "NaN"]
+        value = bad[int(rng.integers(len(bad)))]
+        return f"{inf},{camp},{views},{likes},{comments},{shares},{value}".encode()
+    if kind == "blank_line":
+        return ["", "   "][int(rng.integers(2))].encode()
     choices: dict[str, list[str]] = {
         RejectReason.WRONG_FIELD_COUNT: [
             f"{inf},{camp},{views},{likes},{comments}",
-            f"{inf},{camp},{views},{likes},{comments},{shares},extra",
-            f"{inf};{camp};{views};{likes};{comments};{shares}",
+            f"{inf},{camp},{views},{likes},{comments},{shares}{tail},extra",
+            f"{inf};{camp};{views};{likes};{comments};{shares}{tail.replace(',', ';')}",
         ],
         RejectReason.MISSING_VALUE: [
             f",{camp},{views},{likes},{comments},{shares}",
             f"{inf},,{views},{likes},{comments},{shares}",
             f"{inf},{camp},{views},{likes},{comments},",
             f"{inf},{camp},  ,{likes},{comments},{shares}",
-        ],
+        ]
+        + ([f"{inf},{camp},{views},{likes},{comments},{shares}, "] if dated else []),
         RejectReason.INVALID_ID: [
             f"{inf}\t{camp},{camp},{views},{likes},{comments},{shares}",
             f"{inf},{camp}\x7f,{views},{likes},{comments},{shares}",
@@ -100,9 +117,10 @@ def _broken(kind: str, rng: np.random.Generator, good: list[str]) -> bytes:
         RejectReason.INTERACTIONS_EXCEED_VIEWS: [
             f"{inf},{camp},{views},{int(views) + 1},{comments},{shares}",
         ],
-        "blank_line": ["", "   "],
     }
     options = choices[kind]
+    if dated and kind != RejectReason.WRONG_FIELD_COUNT:  # the date goes last (if not cut)
+        options = [o if o.count(",") == 6 else o + tail for o in options]
     return options[int(rng.integers(len(options)))].encode()
 
 
@@ -113,6 +131,7 @@ def _batch(
     per_campaign: int,
     pool: int,
     pair_rate: npt.NDArray[np.float64],
+    pair_start: npt.NDArray[np.int64] | None = None,
 ) -> list[pa.Array]:
     pair = rng.integers(0, campaigns * per_campaign, size=n)
     campaign = pair // per_campaign
@@ -128,7 +147,7 @@ def _batch(
         numbers = pc.cast(pa.array(values), pa.string())
         return pc.binary_join_element_wise(prefix, numbers, "") if prefix else numbers
 
-    return [
+    fields = [
         text("influencer_", influencer + 1),
         text("campaign_", campaign + 1),
         text("", views),
@@ -136,6 +155,41 @@ def _batch(
         text("", comments),
         text("", shares),
     ]
+    if pair_start is not None:
+        fields.append(_post_dates(rng, pair_start[pair]))
+    return fields
+
+
+#: How dated posts are written: strftime format, hours the written time is ahead of UTC,
+#: the offset written after it, and the share of posts written so.
+DATE_FORMS: tuple[tuple[str, int, str, float], ...] = (
+    ("%Y-%m-%dT%H:%M:%S", 0, "Z", 0.70),
+    ("%Y-%m-%dT%H:%M:%S", 2, "+02:00", 0.12),
+    ("%Y-%m-%d %H:%M", -5, "-05:00", 0.08),
+    ("%Y-%m-%dT%H:%M:%S", 0, "", 0.05),
+    ("%Y-%m-%d", 0, "", 0.05),
+)
+
+
+def _post_dates(rng: np.random.Generator, start: npt.NDArray[np.int64]) -> pa.Array:
+    """A post date for pairs that start posting on day ``start`` of the season: within
+    PAIR_SPAN_DAYS of it, inside the season, at any time of day, written in the forms of
+    :data:`DATE_FORMS` (the same UTC day whatever the form)."""
+    n = len(start)
+    day = np.minimum(start + rng.integers(0, PAIR_SPAN_DAYS, size=n), SEASON_DAYS - 1)
+    seconds = day * 86_400 + rng.integers(0, 86_400, size=n)
+    form = np.searchsorted(np.cumsum([f[3] for f in DATE_FORMS]), rng.random(n), side="right")
+    form = np.minimum(form, len(DATE_FORMS) - 1)
+    order = np.argsort(form, kind="stable")
+    pieces = []
+    for k, (pattern, ahead, suffix, _) in enumerate(DATE_FORMS):
+        rows = order[form[order] == k]
+        written = SEASON_START + (seconds[rows] + ahead * 3600).astype("timedelta64[s]")
+        texts = pc.strftime(pa.array(written, pa.timestamp("s")), format=pattern)
+        pieces.append(pc.binary_join_element_wise(texts, suffix, "") if suffix else texts)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    return pa.concat_arrays(pieces).take(pa.array(inverse))
 
 
 def generate(
@@ -147,10 +201,14 @@ def generate(
     malformed: float = 0.005,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    dates: bool = True,
 ) -> GenerateReport:
     """Write a synthetic export of ``rows`` data rows (gzip-compressed if ``path`` ends .gz).
 
-    A fraction ``malformed`` of the rows is broken, cycling through :data:`KINDS`.
+    With ``dates``, each row has a ``postedAt`` (a season of 13 weeks from 2026-03-02, each
+    pair posting over six weeks of it, in several ISO 8601 forms). A fraction ``malformed``
+    of the rows is broken, cycling through :data:`KINDS` (without ``invalid_date`` when
+    there are no dates).
     """
     if rows < 0:
         raise UsageError(f"rows must be zero or more, not {rows}")
@@ -164,8 +222,18 @@ def generate(
     pool = max(influencers_per_campaign, campaigns * influencers_per_campaign // 2)
     rng = np.random.default_rng(seed)
     pair_rate = rng.uniform(0.005, 0.12, size=campaigns * influencers_per_campaign)
+    pair_start = (
+        rng.integers(0, SEASON_DAYS - PAIR_SPAN_DAYS // 2, size=len(pair_rate)) if dates else None
+    )
+    kinds = KINDS if dates else UNDATED_KINDS
     name = os.fspath(path)
-    report = GenerateReport(name, rows, campaigns * influencers_per_campaign, campaigns)
+    report = GenerateReport(
+        name,
+        rows,
+        campaigns * influencers_per_campaign,
+        campaigns,
+        malformed=dict.fromkeys(kinds, 0),
+    )
     out: BinaryIO = (
         gzip.open(name, "wb", compresslevel=5)  # type: ignore[assignment]
         if name.endswith(".gz")
@@ -173,18 +241,20 @@ def generate(
     )
     kind_index = 0
     with out:
-        out.write(HEADER)
+        out.write(HEADER + (f",{DATE_COLUMN}\n" if dates else "\n").encode())
         for start in range(0, rows, BATCH_ROWS):
             n = min(BATCH_ROWS, rows - start)
             batch_rng = np.random.default_rng([seed, start])
-            fields = _batch(batch_rng, n, campaigns, influencers_per_campaign, pool, pair_rate)
+            fields = _batch(
+                batch_rng, n, campaigns, influencers_per_campaign, pool, pair_rate, pair_start
+            )
             lines = pc.cast(pc.binary_join_element_wise(*fields, ","), pa.binary())
             bad = np.flatnonzero(batch_rng.random(n) < malformed)
             if len(bad):
                 good = [pc.take(f, pa.array(bad)).to_pylist() for f in fields]
                 replacements = []
                 for j in range(len(bad)):
-                    kind = KINDS[kind_index % len(KINDS)]
+                    kind = kinds[kind_index % len(kinds)]
                     kind_index += 1
                     report.malformed[kind] += 1
                     replacements.append(_broken(kind, batch_rng, [g[j] for g in good]))

@@ -23,12 +23,12 @@ from .errors import InputError, UsageError
 from .etl.engines import ENGINES, Engine, make_engine
 from .etl.reader import CHUNK_SIZE, CsvSource
 from .etl.transform import Progress, TransformResult, transform
-from .rules import MAX_RECORD_BYTES
+from .rules import DATE_COLUMN, MAX_RECORD_BYTES
 from .run_report import RunReport, SkippedSource, SourceReport
 from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
 from .store.lock import PublishLock
-from .store.publish import dataset_frame, write_dataset
+from .store.publish import dataset_days, dataset_frame, write_dataset
 from .store.writer import BackgroundWriter
 
 Mode = Literal["replace", "append"]
@@ -88,11 +88,13 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def check_inputs(
-    paths: Sequence[str | os.PathLike[str]], max_record_bytes: int = MAX_RECORD_BYTES
+    paths: Sequence[str | os.PathLike[str]],
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    date_column: str = DATE_COLUMN,
 ) -> None:
     """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
     for path in expand_inputs(paths):
-        CsvSource(path, max_record_bytes).close()
+        CsvSource(path, max_record_bytes, date_column).close()
 
 
 @dataclass
@@ -132,6 +134,7 @@ def run_etl(
     workers: int | None = None,
     keep: int = history.KEEP_DATASETS,
     on_publish: Callable[[RunReport], None] | None = None,
+    date_column: str = DATE_COLUMN,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -171,6 +174,9 @@ def run_etl(
     on_publish
         Called with the run's report right after its dataset became the published one
         (before the ledger says the run succeeded): a server can reread the pointer.
+    date_column
+        The column of the post's date, in the files that have it (optional: a file without
+        it is read as before; in one that has it, every record needs a valid date).
 
     Raises
     ------
@@ -189,7 +195,8 @@ def run_etl(
     history.check_keep(keep)
     with contextlib.ExitStack() as stack:
         sources = [
-            stack.enter_context(CsvSource(path, max_record_bytes)) for path in expand_inputs(paths)
+            stack.enter_context(CsvSource(path, max_record_bytes, date_column))
+            for path in expand_inputs(paths)
         ]
         runner = make_engine(engine, scheduler, workers)
         stack.enter_context(runner)  # a bad scheduler fails here, before any write
@@ -295,7 +302,12 @@ def _transform_and_publish(
             chunk_size=context.chunk_size,
             engine=context.engine,
             reports=[entry for _, entry in taken],
-            base=(lambda: dataset_frame(store, current["runId"]))
+            base=(
+                lambda: (
+                    dataset_frame(store, current["runId"]),
+                    dataset_days(store, current["runId"]),
+                )
+            )
             if appending and current
             else None,
             on_rejects=keep_rejects,
@@ -356,7 +368,7 @@ def _publish(
         written += n
         context.show("publish", written, report.performers)
 
-    write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs)
+    write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs, result.days)
     faults.point("flip")
     dataset = history.describe(
         report.run_id, sources, report.performers, report.campaigns, result.benchmarks

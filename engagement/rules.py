@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import overload
 
@@ -12,6 +13,8 @@ import numpy.typing as npt
 ID_COLUMNS: tuple[str, ...] = ("influencerId", "campaignId")
 METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
 REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
+#: The optional column of the post's date (``--date-column`` names another).
+DATE_COLUMN = "postedAt"
 
 #: A metric's absolute value may not exceed this.
 MAX_ABS_VALUE = 10**15
@@ -39,6 +42,7 @@ class RejectReason(StrEnum):
     MISSING_VALUE = "missing_value"
     INVALID_ID = "invalid_id"
     INVALID_NUMBER = "invalid_number"
+    INVALID_DATE = "invalid_date"
     OUT_OF_RANGE = "out_of_range"
     NEGATIVE_VALUE = "negative_value"
     ZERO_VIEWS = "zero_views"
@@ -68,6 +72,56 @@ def parse_metric(text: str) -> int | RejectReason:
     if value > MAX_ABS_VALUE:
         return RejectReason.OUT_OF_RANGE
     return -value if match.group(1) == "-" else value
+
+
+#: A post date: ``YYYY-MM-DD``, or a date-time ``YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`` with
+#: an optional ``Z`` or ``+HH:MM`` / ``-HH:MM`` offset (ASCII digits only).
+DATE_LITERAL = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+#: Day numbers count from this day (day 0).
+EPOCH = date(1970, 1, 1)
+#: The first and last day a UTC day can be (years 1 to 9999), as day numbers.
+FIRST_DAY = date.min.toordinal() - EPOCH.toordinal()
+LAST_DAY = date.max.toordinal() - EPOCH.toordinal()
+
+
+def parse_date(text: str) -> int | RejectReason:
+    """Parse one post date by the rules, the plain-Python way: the UTC calendar day, as days
+    since 1970-01-01, or the reason it is not acceptable (``missing_value`` when empty,
+    ``invalid_date`` otherwise). Naive times are UTC; an offset can move the day."""
+    stripped = text.strip()
+    if not stripped:
+        return RejectReason.MISSING_VALUE
+    match = DATE_LITERAL.fullmatch(stripped)
+    if match is None:
+        return RejectReason.INVALID_DATE
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        calendar_day = date(int(year), int(month), int(day))
+    except ValueError:
+        return RejectReason.INVALID_DATE
+    minutes = 0
+    if hour is not None:
+        if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
+            return RejectReason.INVALID_DATE
+        minutes = int(hour) * 60 + int(minute)
+        if offset and offset != "Z":
+            shift_hours, shift_minutes = int(offset[1:3]), int(offset[4:6])
+            if shift_hours > 23 or shift_minutes > 59:
+                return RejectReason.INVALID_DATE
+            shift = shift_hours * 60 + shift_minutes
+            minutes -= shift if offset[0] == "+" else -shift
+    utc_day = (calendar_day - EPOCH).days + minutes // 1440
+    if not FIRST_DAY <= utc_day <= LAST_DAY:  # moved out of years 1-9999 by its offset
+        return RejectReason.INVALID_DATE
+    return utc_day
+
+
+def day_text(day: int) -> str:
+    """A day number as ``YYYY-MM-DD``."""
+    return date.fromordinal(EPOCH.toordinal() + day).isoformat()
 
 
 @overload

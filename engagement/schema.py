@@ -67,6 +67,48 @@ class Performer(BaseModel):
     percentile: float = Field(
         ge=0, le=100, description="Share (%) of the campaign's influencers it beats on rate"
     )
+    firstPostAt: str | None = Field(
+        default=None, description="UTC day (YYYY-MM-DD) of its first dated post; null: none"
+    )
+    lastPostAt: str | None = Field(
+        default=None, description="UTC day (YYYY-MM-DD) of its last dated post; null: none"
+    )
+
+
+class CampaignDay(BaseModel):
+    """A campaign's dated posts of one UTC day, summed (stored with the dataset)."""
+
+    day: str = Field(description="UTC day, YYYY-MM-DD")
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    engagementRate: float = Field(description="Rate of the day's sums")
+
+
+class TrendPoint(BaseModel):
+    """A campaign's dated posts of one period (a day, an ISO week or a calendar month)."""
+
+    period: str = Field(description="First day of the period, YYYY-MM-DD (a week: its Monday)")
+    label: str = Field(description="The period as people write it: 2026-03-02, 2026-W10, 2026-03")
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    engagementRate: float = Field(description="Rate of the period's sums")
+
+
+class Trend(BaseModel):
+    """A campaign's series over time, oldest first (served, not stored)."""
+
+    campaignId: str
+    interval: str = Field(description="day, week (ISO weeks, Monday first) or month")
+    dataset: str = Field(description="Run id of the dataset read")
+    posts: int = Field(description="All the campaign's posts")
+    undatedPosts: int = Field(description="Posts without a date (from files without dates)")
+    points: list[TrendPoint]
 
 
 class Campaign(BaseModel):
@@ -260,6 +302,8 @@ CAMPAIGN_FIELDS = fields(Campaign)
 BENCHMARK_FIELDS = fields(Benchmarks)
 RUN_FIELDS = fields(Run)
 MOVER_FIELDS = fields(Mover)
+CAMPAIGN_DAY_FIELDS = fields(CampaignDay)
+TREND_POINT_FIELDS = fields(TrendPoint)
 REJECT_FIELDS = fields(Reject)
 
 

@@ -73,7 +73,8 @@ def _as_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[c] for c in ("campaignId", "influencerId", *METRIC_COLUMNS))
+    key = tuple(row[c] for c in ("campaignId", "influencerId", *METRIC_COLUMNS))
+    return (*key, -1 if row["day"] is None else row["day"])
 
 
 class _TrickleSource(CsvSource):
@@ -211,6 +212,7 @@ def _pad_row(names: list[str], k: int, quoted: bool) -> bytes:
         "likes": "1",
         "comments": "1",
         "shares": "1",
+        "postedAt": "2026-03-01",
     }
     return ",".join(values.get(name, "x") for name in names).encode() + b"\n"
 

@@ -10,6 +10,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 csv.field_size_limit(2**31 - 1)
@@ -25,6 +26,7 @@ REASONS = (
     "missing_value",
     "invalid_id",
     "invalid_number",
+    "invalid_date",
     "out_of_range",
     "negative_value",
     "zero_views",
@@ -35,6 +37,39 @@ RAW_LIMIT = 4096
 MAX_ID_CHARS = 256
 MAX_ABS = 10**15
 LITERAL = re.compile(r"([+-]?)([0-9]+)(\.0*)?")
+DATE_COLUMN = "postedAt"
+DATE = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?",
+    re.ASCII,
+)
+EPOCH = date(1970, 1, 1)
+
+
+def post_day(text: str) -> int | str:
+    """The UTC day of a post date (days since 1970-01-01), or the reason it is not one."""
+    value = text.strip()
+    if not value:
+        return "missing_value"
+    match = DATE.fullmatch(value)
+    if match is None:
+        return "invalid_date"
+    year, month, day, hour, minute, second, _, offset = match.groups()
+    try:
+        if hour is None:
+            return (date(int(year), int(month), int(day)) - EPOCH).days
+        zone = UTC
+        if offset and offset != "Z":
+            hours, minutes = int(offset[1:3]), int(offset[4:])
+            if hours > 23 or minutes > 59:
+                return "invalid_date"
+            shift = timedelta(hours=hours, minutes=minutes)
+            zone = timezone(shift if offset[0] == "+" else -shift)
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=zone
+        )
+        return (moment.astimezone(UTC).date() - EPOCH).days
+    except (ValueError, OverflowError):
+        return "invalid_date"
 
 
 def metric(text: str) -> int | str:
@@ -56,9 +91,14 @@ def bad_id(value: str) -> bool:
 
 
 def reasons(
-    fields: list[str], positions: dict[str, int], width: int, undecodable: bool
+    fields: list[str],
+    positions: dict[str, int],
+    width: int,
+    undecodable: bool,
+    dated: int | None = None,
 ) -> list[str]:
-    """Every reason that applies to a record of ``fields``, in priority order."""
+    """Every reason that applies to a record of ``fields``, in priority order (``dated``:
+    the position of the date column, if the file has one)."""
     found: set[str] = {"undecodable"} if undecodable else set()
     if len(fields) != width:
         found.add("wrong_field_count")
@@ -76,6 +116,10 @@ def reasons(
                 found.add(parsed)
             else:
                 values[col] = parsed
+        if dated is not None:
+            day = post_day(fields[dated])
+            if isinstance(day, str):
+                found.add(day)
         if any(v < 0 for v in values.values()):
             found.add("negative_value")
         if values.get("views") == 0:
@@ -226,6 +270,9 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
     if any(names.count(col) != 1 for col in REQUIRED):
         raise Unusable("required columns missing or repeated")
     positions = {col: names.index(col) for col in REQUIRED}
+    if names.count(DATE_COLUMN) > 1:
+        raise Unusable("date column repeated")
+    dated = names.index(DATE_COLUMN) if DATE_COLUMN in names else None
     out = Outcome(names, head.line, blank_lines=leading, leading_blank_lines=leading)
     for item in stream:
         if item.blank:
@@ -236,12 +283,13 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
             row["rawTruncated"] = len(shown) < len(item.raw)
             out.rejects.append(row)
         else:
-            codes = reasons(item.fields, positions, len(names), item.undecodable)
+            codes = reasons(item.fields, positions, len(names), item.undecodable, dated)
             if codes:
                 out.rejects.append(reject(item.line, codes, item.raw, item.text))
             else:
                 row: dict[str, Any] = {c: item.fields[positions[c]].strip() for c in IDS}
                 row.update({c: metric(item.fields[positions[c]]) for c in METRICS})
+                row["day"] = None if dated is None else post_day(item.fields[dated])
                 out.accepted.append(row)
     return out
 

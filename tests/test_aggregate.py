@@ -26,6 +26,7 @@ def rows(*records: tuple[str, str, int, int, int, int]) -> pa.Table:
             "likes": pa.array(columns[3], pa.int64()),
             "comments": pa.array(columns[4], pa.int64()),
             "shares": pa.array(columns[5], pa.int64()),
+            "day": pa.nulls(len(records), pa.int32()),
         },
         schema=ACCEPTED_SCHEMA,
     )

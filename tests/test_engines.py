@@ -131,7 +131,10 @@ def snapshot(store: Store, run_id: str) -> dict[str, Any]:
     page = engagement.rejects(store, run_id, limit=10**6)
     assert page is not None
     rejects = [{k: v for k, v in r.items() if k != "runId"} for r in page.items]
-    return {"report": report, "rejects": rejects, "dataset": dataset(store)}
+    pointer = store.current()
+    assert pointer is not None
+    days = list(store.days(pointer["runId"]).find({}).sort("_id", 1))
+    return {"report": report, "rejects": rejects, "dataset": dataset(store), "days": days}
 
 
 def compare_runs(uri: str, inputs: list[Path], *variants: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +151,7 @@ def compare_runs(uri: str, inputs: list[Path], *variants: dict[str, Any]) -> dic
         assert got["report"] == expected["report"], arguments
         assert got["rejects"] == expected["rejects"], arguments
         assert got["dataset"] == expected["dataset"], arguments
+        assert got["days"] == expected["days"], arguments
     assert expected["report"]["rejected"] > 1_000 and len(expected["dataset"]) > 500
     return expected
 

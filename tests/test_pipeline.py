@@ -76,6 +76,7 @@ def test_sample_file(store: Store) -> None:
         "missing_value": 3,
         "invalid_id": 0,
         "invalid_number": 4,
+        "invalid_date": 0,
         "out_of_range": 0,
         "negative_value": 1,
         "zero_views": 1,

@@ -40,6 +40,7 @@ def test_public_api() -> None:
         "run_etl",
         "runs",
         "top_performers",
+        "trend",
     }
     assert [r.value for r in engagement.RejectReason] == [
         "record_too_large",
@@ -48,6 +49,7 @@ def test_public_api() -> None:
         "missing_value",
         "invalid_id",
         "invalid_number",
+        "invalid_date",
         "out_of_range",
         "negative_value",
         "zero_views",

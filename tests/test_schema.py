@@ -61,6 +61,21 @@ def test_published_documents(published: tuple[Store, RunReport]) -> None:
     assert reject is not None and set(reject) == set(schema.REJECT_FIELDS)
 
 
+def test_published_series(store: Store, tmp_path: Any) -> None:
+    path = tmp_path / "dated.csv"
+    path.write_text(
+        "influencerId,campaignId,views,likes,comments,shares,postedAt\n"
+        "a,c,100,1,1,1,2026-03-01\nb,c,100,1,1,1,2026-03-02T10:00Z\n"
+    )
+    report = engagement.run_etl([path], store=store)
+    doc = store.days(report.run_id).find_one({"_id": "c"})
+    assert doc is not None and set(doc) == {"_id", "days"}
+    assert [tuple(day) for day in doc["days"]] == [schema.CAMPAIGN_DAY_FIELDS] * 2
+    found = engagement.trend(store, "c")
+    assert found is not None and tuple(found) == schema.fields(schema.Trend)
+    assert tuple(found["points"][0]) == schema.TREND_POINT_FIELDS
+
+
 def test_etl_frames_and_rejects() -> None:
     result = load(SAMPLE)
     assert all(tuple(row) == RECORD_REJECT_FIELDS for row in result.rejects)
@@ -69,6 +84,7 @@ def test_etl_frames_and_rejects() -> None:
     performers = aggregator.performers()
     assert tuple(performers.columns) == schema.PERFORMER_FIELDS
     assert tuple(summarize_campaigns(performers).columns) == schema.CAMPAIGN_FIELDS
+    assert tuple(aggregator.days().columns) == ("campaignId", *schema.CAMPAIGN_DAY_FIELDS)
 
 
 def test_query_results(published: tuple[Store, RunReport]) -> None:
@@ -129,5 +145,7 @@ def test_api_response_models() -> None:
         ("Source", schema.Source),
         ("SkippedSource", schema.SkippedSource),
         ("Reject", schema.Reject),
+        ("Trend", schema.Trend),
+        ("TrendPoint", schema.TrendPoint),
     ]:
         assert tuple(components[name]["properties"]) == schema.fields(model), name

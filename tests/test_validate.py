@@ -214,6 +214,7 @@ def test_accepted_table_types(tmp_path: Path) -> None:
         "likes",
         "comments",
         "shares",
+        "day",
     ]
     assert tables[0].to_pylist() == [
         {
@@ -223,6 +224,7 @@ def test_accepted_table_types(tmp_path: Path) -> None:
             "likes": 5,
             "comments": 7,
             "shares": 42,
+            "day": None,
         }
     ]
 
@@ -395,6 +397,7 @@ def test_sample_file(chunk_rows: int) -> None:
         "likes": 213,
         "comments": 48,
         "shares": 14,
+        "day": None,  # the sample has no date column
     }
     assert first in result.accepted
     assert result.comparable() == reference(SAMPLE.read_bytes()).comparable()
@@ -424,6 +427,7 @@ def test_validate_block_without_raw_joins_fields() -> None:
             "likes": 1,
             "comments": 1,
             "shares": 1,
+            "day": None,
         }
     ]
     assert v.rejects == [reject(3, " a ,b,x,1,1,1", "invalid_number")]
@@ -475,8 +479,9 @@ def test_plain_ascii_flag_does_not_change_ascii_results() -> None:
 
 def test_reasons_of() -> None:
     assert reasons_of(0) == []
-    assert reasons_of(0b1111111111) == [r.value for r in RejectReason]
-    assert reasons_of(0b1000000010) == ["undecodable", "interactions_exceed_views"]
+    assert reasons_of(0b11111111111) == [r.value for r in RejectReason]
+    assert reasons_of(0b10000000010) == ["undecodable", "interactions_exceed_views"]
+    assert reasons_of(0b1000000) == ["invalid_date"]
 
 
 # --- property: the fast and mixed paths equal a plain-Python reading of the rules -----------

@@ -1,24 +1,30 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from engagement import campaign, campaigns, movers
+from engagement import campaign, campaigns, movers, trend
+from engagement.exports import csv_lines
+from engagement.schema import TREND_POINT_FIELDS
 from engagement.store.queries import benchmarks
 
 from ..caching import (
+    NO_CACHE,
     NOT_MODIFIED,
+    etag,
     json_bytes,
     json_response,
     matches,
     not_modified,
     published,
     tag_of,
+    wants_csv,
 )
 from ..deps import CacheDep
-from ..models import Benchmarks, Campaign, Movers, Problem
+from ..models import Benchmarks, Campaign, Movers, Problem, Trend
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -81,6 +87,46 @@ async def get_movers(
     )
     if matches(request, tag):
         return not_modified(tag)
+    return json_response(json_bytes(result), tag)
+
+
+@router.get(
+    "/{campaignId}/trend",
+    response_model=Trend,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"model": Problem, "description": "Unknown campaign"},
+        **NOT_MODIFIED,
+    },
+    summary="A campaign's posts and engagement rate over time",
+)
+async def get_trend(
+    campaignId: str,  # noqa: N803
+    request: Request,
+    cache: CacheDep,
+    interval: Annotated[
+        Literal["day", "week", "month"],
+        Query(description="day (UTC), week (ISO, Monday first) or month (calendar)"),
+    ] = "day",
+) -> Response:
+    """The campaign's dated posts summed by period, oldest first, each with the engagement
+    rate of its sums; ``undatedPosts`` counts the posts of files without a date column
+    (``points`` is empty when none had one). As CSV (the points) with ``Accept: text/csv``."""
+    known = cache.dataset()
+    if known is not None and matches(request, etag(known, request)):
+        return not_modified(etag(known, request))
+    dataset, result = await run_in_threadpool(cache.pinned, trend, campaignId, interval)
+    if result is None:
+        raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
+    tag = etag(dataset, request) if dataset else None
+    if tag is not None and matches(request, tag):
+        return not_modified(tag)
+    if wants_csv(request.headers.get("accept")):
+        return StreamingResponse(
+            csv_lines(result["points"], TREND_POINT_FIELDS),
+            media_type="text/csv; charset=utf-8",
+            headers={**({"ETag": tag} if tag else {}), **NO_CACHE, "Vary": "Accept"},
+        )
     return json_response(json_bytes(result), tag)
 
 

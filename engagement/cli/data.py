@@ -1,4 +1,5 @@
-"""Commands over data: load (``etl``) and query (``top``, ``campaigns``, ``runs``, ``rejects``)."""
+"""Commands over data: load (``etl``) and query (``top``, ``trend``, ``campaigns``, ``runs``,
+``rejects``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from ..etl.reader import CHUNK_SIZE
 from ..exports import FORMATS, export
 from ..extras import require
 from ..pipeline import MODES, check_inputs, run_etl
-from ..rules import REASONS
+from ..rules import DATE_COLUMN, REASONS
 from ..settings import Settings
 from ..store import queries
+from ..store.trends import INTERVALS, trend
 from .app import cli, emit_json, json_option, opened, progress_bar, store_options
 from .format import format_report, table
 
@@ -65,6 +67,13 @@ from .format import format_report, table
     default=None,
     help="Show a progress bar [default: when stderr is a terminal].",
 )
+@click.option(
+    "--date-column",
+    default=DATE_COLUMN,
+    show_default=True,
+    metavar="NAME",
+    help="The column of the post's date, in the files that have it.",
+)
 @store_options
 @json_option
 def etl(
@@ -76,6 +85,7 @@ def etl(
     scheduler: str | None,
     wait: float,
     progress: bool | None,
+    date_column: str,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -83,7 +93,8 @@ def etl(
     """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset."""
     settings = Settings()
     chunk = chunk_size or settings.chunk_size
-    check_inputs(paths, settings.max_record_bytes)  # bad input: exit 2 even if the store is down
+    # bad input: exit 2 even if the store is down
+    check_inputs(paths, settings.max_record_bytes, date_column)
     if engine == "dask":
         require("dask", "the dask engine")
     show = sys.stderr.isatty() if progress is None else progress
@@ -100,6 +111,7 @@ def etl(
             wait=wait,
             max_record_bytes=settings.max_record_bytes,
             keep=settings.keep_datasets,
+            date_column=date_column,
         )
     if as_json:
         emit_json(report.to_dict())
@@ -147,6 +159,40 @@ def top(
     order = " by credible rate" if by == "credible" else ""
     click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers{order}")
     click.echo(table(page.items, columns))
+
+
+@cli.command("trend")
+@click.argument("campaign")
+@click.option(
+    "--interval",
+    type=click.Choice(INTERVALS),
+    default="day",
+    show_default=True,
+    help="Periods: UTC days, ISO weeks (Monday first) or calendar months.",
+)
+@store_options
+@json_option
+def trend_command(
+    campaign: str, interval: str, mongodb_uri: str | None, database: str | None, as_json: bool
+) -> None:
+    """CAMPAIGN's posts and engagement rate over time, oldest first."""
+    with opened(mongodb_uri, database) as store:
+        found = trend(store, campaign, interval)
+        if found is None:
+            if queries.published_run(store) is None:
+                raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
+            raise UsageError(f"campaign {campaign!r} is not in the published dataset")
+    if as_json:
+        emit_json(found)
+        return
+    points = found["points"]
+    if not points:
+        click.echo(f"{campaign}: no dated posts (its files had no {DATE_COLUMN} column)")
+        return
+    undated = found["undatedPosts"]
+    note = f"; {undated:,} posts without a date" if undated else ""
+    click.echo(f"{campaign} by {interval}: {len(points)} periods{note}")
+    click.echo(table(points, ["label", "posts", "views", "engagementRate"]))
 
 
 @cli.command("campaigns")

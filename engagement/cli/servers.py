@@ -171,6 +171,12 @@ def kernel_environment(
     help="Fraction of broken rows (every reject reason and blank lines in turn).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--dates/--no-dates",
+    default=True,
+    show_default=True,
+    help="Write a postedAt column (a season of posts; bad dates among the broken rows).",
+)
 @json_option
 def generate_command(
     output: str,
@@ -179,6 +185,7 @@ def generate_command(
     influencers_per_campaign: int,
     malformed: float,
     seed: int,
+    dates: bool,
     as_json: bool,
 ) -> None:
     """Write a synthetic export to OUTPUT (.csv or .csv.gz) for tests and benchmarks."""
@@ -191,6 +198,7 @@ def generate_command(
         influencers_per_campaign=influencers_per_campaign,
         malformed=malformed,
         seed=seed,
+        dates=dates,
     )
     summary = {
         "path": report.path,

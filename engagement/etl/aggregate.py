@@ -18,23 +18,31 @@ import pyarrow.compute as pc
 
 from ..errors import EngagementError
 from ..rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
-from ..schema import BENCHMARK_FIELDS, CAMPAIGN_FIELDS, PERFORMER_FIELDS
+from ..schema import BENCHMARK_FIELDS, CAMPAIGN_DAY_FIELDS, CAMPAIGN_FIELDS, PERFORMER_FIELDS
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
+from .arrays import string_buffers
 from .credible import credible_rates
-from .validate import string_buffers
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)
+#: A pair's first and last post day (days since 1970-01-01; null: no dated post).
+SPAN = ["firstDay", "lastDay"]
+#: A campaign-day's key.
+CAMPAIGN_DAY = ["campaignId", "day"]
 PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
 CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
+#: The campaigns' daily series as one frame: the campaign, then a day's fields.
+CAMPAIGN_DAY_COLUMNS = ["campaignId", *CAMPAIGN_DAY_FIELDS]
 _INT64_MAX = float(np.iinfo(np.int64).max)
 _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 
 
 def _sum_by_pair(table: pa.Table) -> pa.Table:
-    grouped = table.group_by(PAIR, use_threads=False).aggregate([(c, "sum") for c in SUMS])
-    grouped = grouped.rename_columns([*PAIR, *SUMS])
+    grouped = table.group_by(PAIR, use_threads=False).aggregate(
+        [(c, "sum") for c in SUMS] + [("firstDay", "min"), ("lastDay", "max")]
+    )
+    grouped = grouped.rename_columns([*PAIR, *SUMS, *SPAN])
     # A pair's sum is at most posts * MAX_ABS_VALUE; only past SAFE_POSTS can int64 wrap.
     # (An empty table, e.g. a block that rejected every row, has no max: nothing to check.)
     if grouped.num_rows and pc.max(grouped.column("posts")).as_py() > _SAFE_POSTS:
@@ -55,9 +63,34 @@ def _check_overflow(table: pa.Table) -> None:
 
 
 def posts(accepted: pa.Table) -> pa.Table:
-    """Accepted rows (``campaignId, influencerId`` and the metrics) as partial sums of one
-    post each."""
-    return accepted.append_column("posts", pa.array(np.ones(accepted.num_rows, dtype=np.int64)))
+    """Accepted rows (``campaignId, influencerId``, the metrics and ``day``) as partial sums
+    of one post each: ``posts`` 1, ``firstDay`` and ``lastDay`` the post's day."""
+    day = accepted.column("day")
+    if pa.types.is_null(day.type):  # built from Python rows without a date
+        day = pa.nulls(accepted.num_rows, pa.int32())
+    return (
+        accepted.drop_columns(["day"])
+        .append_column("posts", pa.array(np.ones(accepted.num_rows, dtype=np.int64)))
+        .append_column("firstDay", day)
+        .append_column("lastDay", day)
+    )
+
+
+def day_sums(accepted: pa.Table) -> pa.Table | None:
+    """Accepted rows with a date summed per (campaign, day); None when none has a date."""
+    day = accepted.column("day")
+    if day.null_count == accepted.num_rows:
+        return None
+    dated = accepted.filter(pc.is_valid(day)) if day.null_count else accepted
+    table = dated.select([*CAMPAIGN_DAY, *METRIC_COLUMNS]).append_column(
+        "posts", pa.array(np.ones(dated.num_rows, dtype=np.int64))
+    )
+    return _sum_by_day(table)
+
+
+def _sum_by_day(table: pa.Table) -> pa.Table:
+    grouped = table.group_by(CAMPAIGN_DAY, use_threads=False).aggregate([(c, "sum") for c in SUMS])
+    return grouped.rename_columns([*CAMPAIGN_DAY, *SUMS])
 
 
 def partial_sums(accepted: pa.Table) -> pa.Table:
@@ -100,7 +133,8 @@ class _Sums:
     there while more partials arrive, one at a time: the caller waits only once partials
     reach twice the bound."""
 
-    def __init__(self, fold_rows: int, executor: Executor | None) -> None:
+    def __init__(self, fold_rows: int, executor: Executor | None, key: list[str] = PAIR) -> None:
+        self._columns = [*PAIR, *SUMS, *SPAN] if key == PAIR else [*key, *SUMS]
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows
@@ -108,7 +142,7 @@ class _Sums:
         self._folding: Future[pa.Table] | None = None
 
     def add(self, part: pa.Table) -> None:
-        self._parts.append(part.select([*PAIR, *SUMS]))
+        self._parts.append(part.select(self._columns))
         self._rows += part.num_rows
         if self._rows <= self._fold_rows or len(self._parts) < 2:
             return
@@ -152,6 +186,7 @@ class Aggregator:
         share = max(1, fold_rows // partitions)
         self._sums = [_Sums(share, executor) for _ in range(partitions)]
         self._executor = executor
+        self._days = _Sums(fold_rows, None, key=CAMPAIGN_DAY)
 
     def add_partial(self, sums: pa.Table | Sequence[pa.Table]) -> None:
         """Add partial sums: per pair (:func:`partial_sums`) or per row (:func:`posts`),
@@ -164,15 +199,47 @@ class Aggregator:
                 target.add(piece)
 
     def add_sums(self, sums: pd.DataFrame) -> None:
-        """Add pairs that are already summed (``posts`` and the metrics), e.g. a dataset."""
+        """Add pairs that are already summed (``posts``, the metrics, ``firstPostAt`` and
+        ``lastPostAt``), e.g. a dataset."""
         if len(sums) == 0:
             return
-        table = pa.Table.from_pandas(sums[[*PAIR, *SUMS]], preserve_index=False)
-        self.add_partial(
-            table.cast(
-                pa.schema([(c, pa.string()) for c in PAIR] + [(c, pa.int64()) for c in SUMS])
-            )
+        table = pa.Table.from_pandas(sums[[*PAIR, *SUMS]], preserve_index=False).cast(
+            pa.schema([(c, pa.string()) for c in PAIR] + [(c, pa.int64()) for c in SUMS])
         )
+        for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
+            values = sums[text] if text in sums else pd.Series([None] * len(sums))
+            table = table.append_column(name, day_numbers(values))
+        self.add_partial(table)
+
+    def add_days(self, days: pa.Table | None) -> None:
+        """Add per (campaign, day) sums: of a block (:func:`day_sums`)."""
+        if days is not None and days.num_rows:
+            self._days.add(days)
+
+    def add_day_sums(self, days: pd.DataFrame) -> None:
+        """Add campaign-days already summed (``day`` as text), e.g. a dataset's series."""
+        if len(days) == 0:
+            return
+        table = pa.table(
+            [pa.array(days["campaignId"], pa.string()), day_numbers(days["day"])]
+            + [pa.array(days[c], pa.int64()) for c in SUMS],
+            names=[*CAMPAIGN_DAY, *SUMS],
+        )
+        self._days.add(table)
+
+    def days(self) -> pd.DataFrame:
+        """Each campaign's posts and sums by UTC day: columns :data:`CAMPAIGN_DAY_COLUMNS`,
+        by campaign and day."""
+        table = self._days.result()
+        if table is None:
+            return _empty(CAMPAIGN_DAY_COLUMNS)
+        table = table.take(
+            pc.sort_indices(table, [("campaignId", "ascending"), ("day", "ascending")])
+        )
+        rate = engagement_rate(*(table.column(c).to_numpy() for c in METRIC_COLUMNS))
+        table = table.set_column(1, "day", day_texts(table.column("day")))
+        frame: pd.DataFrame = table.append_column("engagementRate", pa.array(rate)).to_pandas()
+        return frame[CAMPAIGN_DAY_COLUMNS]
 
     def performers(self) -> pd.DataFrame:
         """The ranked performers: one row per pair, columns :data:`PERFORMER_COLUMNS`."""
@@ -187,7 +254,18 @@ class Aggregator:
 
 
 def _fold(parts: list[pa.Table]) -> pa.Table:
-    return _sum_by_pair(pa.concat_tables(parts)).select([*PAIR, *SUMS])
+    table = pa.concat_tables(parts)
+    return _sum_by_pair(table) if "influencerId" in table.column_names else _sum_by_day(table)
+
+
+def day_numbers(texts: pd.Series) -> pa.Array:
+    """``YYYY-MM-DD`` texts (or None) as day numbers (int32, days since 1970-01-01)."""
+    return pa.array(texts, pa.string()).cast(pa.date32()).cast(pa.int32())
+
+
+def day_texts(days: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Day numbers (or null) as ``YYYY-MM-DD`` texts."""
+    return pc.cast(pc.cast(days, pa.date32()), pa.string())
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -215,7 +293,12 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     credible_rank[np.asarray(by_credible)] = _positions(starts, table.num_rows)
     table = table.append_column("credibleRank", pa.array(credible_rank))
     table = table.append_column("percentile", pa.array(_percentiles(table, starts)))
+    for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
+        table = table.append_column(text, day_texts(table.column(name)))
     frame: pd.DataFrame = table.select(PERFORMER_COLUMNS).to_pandas()
+    for text in ("firstPostAt", "lastPostAt"):  # None, not NaN, where no post had a date
+        column = frame[text].astype(object)
+        frame[text] = column.where(column.notna(), None)
     return frame
 
 

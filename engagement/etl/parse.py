@@ -33,6 +33,7 @@ class Header:
     line: int  # physical line number of the header
     lines: int  # physical lines it spans
     max_record_bytes: int = MAX_RECORD_BYTES  # longer records are rejected, unparsed
+    date: int | None = None  # field index of the post date column, when the file has one
 
     @property
     def width(self) -> int:

@@ -14,8 +14,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import EmptyInputError, InputError, MissingColumnsError
-from ..rules import MAX_RECORD_BYTES, REQUIRED_COLUMNS
+from ..errors import EmptyInputError, InputError, MissingColumnsError, UsageError
+from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
 from .records import Lines, decode_lines, parse_lines
@@ -47,9 +47,14 @@ def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
 
 
 def parse_header(
-    path: str, lines: Lines, eof: bool, max_bytes: int = MAX_RECORD_BYTES
+    path: str,
+    lines: Lines,
+    eof: bool,
+    max_bytes: int = MAX_RECORD_BYTES,
+    date_column: str = DATE_COLUMN,
 ) -> tuple[Header, int]:
-    """Find the header among the first lines; returns it and the blank lines before it."""
+    """Find the header among the first lines; returns it and the blank lines before it.
+    A column named ``date_column`` is the post date (optional)."""
     start = 0
     parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes)
     while (
@@ -71,12 +76,22 @@ def parse_header(
     missing = [col for col in REQUIRED_COLUMNS if col not in names]
     if missing:
         raise MissingColumnsError(path, missing, names)
-    duplicated = sorted({col for col in REQUIRED_COLUMNS if names.count(col) > 1})
+    known = (*REQUIRED_COLUMNS, date_column)
+    duplicated = sorted({col for col in known if names.count(col) > 1})
     if duplicated:
         raise InputError(path, f"column(s) appear more than once: {', '.join(duplicated)}")
     positions = {col: names.index(col) for col in REQUIRED_COLUMNS}
+    date = names.index(date_column) if date_column in names else None
     span = first.raw.count("\n") + 1
-    return Header(names, positions, first.line, span, max_bytes), first.line - 1
+    return Header(names, positions, first.line, span, max_bytes, date), first.line - 1
+
+
+def check_date_column(name: str) -> None:
+    """A usable name for the date column: not empty, not a required column."""
+    if not name.strip() or name != name.strip():
+        raise UsageError(f"the date column needs a name without surrounding spaces: {name!r}")
+    if name in REQUIRED_COLUMNS:
+        raise UsageError(f"the date column cannot be a required column: {name!r}")
 
 
 def _header_too_long(path: str, max_bytes: int) -> InputError:
@@ -93,11 +108,16 @@ class CsvSource:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], max_record_bytes: int = MAX_RECORD_BYTES
+        self,
+        path: str | os.PathLike[str],
+        max_record_bytes: int = MAX_RECORD_BYTES,
+        date_column: str = DATE_COLUMN,
     ) -> None:
+        check_date_column(date_column)
         self.path = os.fspath(path)
         self.name = os.path.basename(self.path)
         self.max_record_bytes = max_record_bytes
+        self.date_column = date_column
         self._stream, self._raw = open_input(self.path)
         self._pos = 0  # offset in the (uncompressed) stream
         self.size = os.fstat(self._raw.fileno()).st_size
@@ -169,7 +189,7 @@ class CsvSource:
             if not (parsed.records or parsed.oversized or eof) and len(tail) > limit + 1:
                 raise _header_too_long(self.path, limit)
             if parsed.records or parsed.oversized or eof:
-                header, blank = parse_header(self.path, decoded, eof, limit)
+                header, blank = parse_header(self.path, decoded, eof, limit, self.date_column)
                 consumed = header.line - 1 + header.lines
                 offset = sum(len(line) + 1 for line in lines[:consumed])
                 self._pending = buf[offset:]

@@ -19,10 +19,11 @@ import pyarrow as pa
 
 from .. import faults
 from ..errors import EngagementError
-from ..rules import MAX_RECORD_BYTES, RejectReason
+from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
 from .aggregate import (
     Aggregator,
+    day_sums,
     partial_sums,
     partition,
     posts,
@@ -46,6 +47,7 @@ class BlockResult:
     per accepted row (``posts`` 1 each) split by :func:`partition`."""
 
     sums: pa.Table | list[pa.Table]
+    days: pa.Table | None  # dated rows summed per (campaign, day); None: no dated row
     rejects: list[RejectRow]
     by_reason: dict[RejectReason, int]
     rows: int
@@ -73,6 +75,7 @@ def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> Blo
         raise EngagementError(f"{path}: {block.records} records but {checked.rows} results")
     return BlockResult(
         sums=partial_sums(checked.accepted) if combine else partition(posts(checked.accepted)),
+        days=day_sums(checked.accepted),
         rejects=checked.rejects,
         by_reason=checked.by_reason,
         rows=checked.rows,
@@ -83,12 +86,14 @@ def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> Blo
 
 @dataclass
 class TransformResult:
-    """The ranked performers, the campaign summaries and what each file gave."""
+    """The ranked performers, the campaign summaries, their daily series (``days``: one row
+    per campaign and UTC day with dated posts) and what each file gave."""
 
     performers: pd.DataFrame
     campaigns: pd.DataFrame
     sources: list[SourceReport]
     benchmarks: dict[str, Any]
+    days: pd.DataFrame
 
 
 def transform(
@@ -99,8 +104,9 @@ def transform(
     scheduler: str | None = None,
     workers: int | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    date_column: str = DATE_COLUMN,
     reports: Sequence[SourceReport] | None = None,
-    base: Callable[[], pd.DataFrame] | None = None,
+    base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
     on_source: Callable[[SourceReport], None] | None = None,
     progress: Progress | None = None,
@@ -109,7 +115,8 @@ def transform(
 
     ``engine`` is ``"pandas"`` (on ``workers`` threads, every core by default), ``"dask"``
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
-    ``reports`` receive each file's counts (new ones by default); ``base`` gives per-pair
+    A column ``date_column`` is the post date, where a file has it. ``reports`` receive each
+    file's counts (new ones by default); ``base`` gives per-pair sums and per campaign-day
     sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
     the rejects of each block, ``on_source`` each file's report once read.
     """
@@ -117,7 +124,7 @@ def transform(
         sources = [
             item
             if isinstance(item, CsvSource)
-            else stack.enter_context(CsvSource(item, max_record_bytes))
+            else stack.enter_context(CsvSource(item, max_record_bytes, date_column))
             for item in inputs
         ]
         entries = (
@@ -136,6 +143,7 @@ def transform(
             reduce = reduce_block if runner.ships_results else check_block
             for result in runner.map_blocks(source, chunk_size, reduce):
                 aggregator.add_partial(result.sums)
+                aggregator.add_days(result.days)
                 faults.point("block")
                 if result.rejects and on_rejects:
                     on_rejects(index, entry, result.rejects)
@@ -146,11 +154,13 @@ def transform(
             if on_source:
                 on_source(entry)
         if base is not None:
-            aggregator.add_sums(base())
+            pairs, days = base()
+            aggregator.add_sums(pairs)
+            aggregator.add_day_sums(days)
         performers = aggregator.performers()
         campaigns = summarize_campaigns(performers)
         benchmarks = summarize_dataset(performers, campaigns)
-        return TransformResult(performers, campaigns, entries, benchmarks)
+        return TransformResult(performers, campaigns, entries, benchmarks, aggregator.days())
 
 
 def _count(entry: SourceReport, result: BlockResult) -> None:

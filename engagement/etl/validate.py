@@ -23,6 +23,8 @@ from ..rules import (
     clip_raw,
     parse_metric,
 )
+from .arrays import string_buffers
+from .dates import parse_dates
 from .parse import Header, RecordBlock
 
 # Characters Python's str.strip() removes that pyarrow's ASCII trim keeps.
@@ -33,6 +35,7 @@ _BIT = {reason: 1 << i for i, reason in enumerate(REASONS)}
 ACCEPTED_SCHEMA = pa.schema(
     [("campaignId", pa.string()), ("influencerId", pa.string())]
     + [(name, pa.int64()) for name in METRIC_COLUMNS]
+    + [("day", pa.int32())]  # the post's UTC day (days since 1970-01-01); null: no date
 )
 
 
@@ -99,19 +102,6 @@ def _may_strip(values: pa.Array) -> bool:
     # (an empty value reads a neighbour's byte, or is clipped: at worst a needless strip)
     edges = np.take(data, np.concatenate((offsets[:-1], offsets[1:] - 1)), mode="clip")
     return bool(np.any((edges - np.uint8(33)) > np.uint8(93)))  # outside 33..126
-
-
-def string_buffers(
-    values: pa.Array,
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8] | None]:
-    """The offsets of a string array's values and its data buffer, as NumPy arrays."""
-    _, offsets_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
-        values.offset : values.offset + len(values) + 1
-    ]
-    if data_buffer is None or len(values) == 0:
-        return offsets, None
-    return offsets, np.frombuffer(data_buffer, dtype=np.uint8)
 
 
 def _parse_metric_column(
@@ -209,6 +199,13 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         parsed_ok[name] = value_bits == 0
     number_ok = np.logical_and.reduce([parsed_ok[name] for name in METRIC_COLUMNS])
 
+    day: npt.NDArray[np.int64] | None = None
+    if header.date is not None:  # checked right after the numbers (invalid_date)
+        dates = parse_dates(strip_values(block.fields[header.date], block.plain_ascii))
+        bits |= np.where(dates.missing, _BIT[RejectReason.MISSING_VALUE], 0)
+        bits |= np.where(dates.invalid, _BIT[RejectReason.INVALID_DATE], 0)
+        day = dates.days
+
     negative = np.zeros(n, dtype=np.bool_)
     for name in METRIC_COLUMNS:
         negative |= parsed_ok[name] & (metrics[name] < 0)
@@ -222,9 +219,11 @@ def validate(block: RecordBlock, header: Header) -> Validated:
 
     ok = bits == 0
     mask = pa.array(ok)
+    kept = int(ok.sum())
     accepted = pa.table(
         [ids["campaignId"].filter(mask), ids["influencerId"].filter(mask)]
-        + [pa.array(metrics[name][ok]) for name in METRIC_COLUMNS],
+        + [pa.array(metrics[name][ok]) for name in METRIC_COLUMNS]
+        + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))],
         schema=ACCEPTED_SCHEMA,
     )
     rejects = _reject_rows(block, bits)

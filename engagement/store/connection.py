@@ -12,9 +12,10 @@ Collections of a database:
 ``state``
     ``{_id: "current"}`` points at the run whose dataset is published; ``{_id: "etl"}`` is
     the publish lock.
-``performers_<runId>`` / ``campaigns_<runId>`` / ``influencers_<runId>``
-    one dataset per publishing run: ranked performers, campaign summaries, and each
-    influencer's performers under its id (the influencer lookup, without a second index).
+``performers_<runId>`` / ``campaigns_<runId>`` / ``influencers_<runId>`` / ``days_<runId>``
+    one dataset per publishing run: ranked performers, campaign summaries, each
+    influencer's performers under its id (the influencer lookup, without a second index),
+    and each campaign's dated posts by day under its id.
     Readers follow the ``current`` pointer, so a dataset becomes visible all at once.
 """
 
@@ -47,8 +48,9 @@ R = TypeVar("R")
 PERFORMERS_PREFIX = "performers_"
 CAMPAIGNS_PREFIX = "campaigns_"
 INFLUENCERS_PREFIX = "influencers_"
+DAYS_PREFIX = "days_"
 REJECTS_PREFIX = "rejects_"
-DATASET_PREFIXES = (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX, INFLUENCERS_PREFIX)
+DATASET_PREFIXES = (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX, INFLUENCERS_PREFIX, DAYS_PREFIX)
 CURRENT = "current"
 #: The database of the store, unless told otherwise.
 DEFAULT_DATABASE = "engagement"
@@ -114,6 +116,10 @@ class Store:
 
     def influencers(self, run_id: str) -> Collection[Document]:
         return self.db[INFLUENCERS_PREFIX + run_id]
+
+    def days(self, run_id: str) -> Collection[Document]:
+        """Each campaign's daily series: ``{_id: campaignId, days: [CampaignDay, ...]}``."""
+        return self.db[DAYS_PREFIX + run_id]
 
     @functools.cached_property
     def sharded(self) -> bool:

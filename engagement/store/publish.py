@@ -14,8 +14,11 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 
 from .. import faults
-from ..schema import PAIR, SUMS
+from ..schema import CAMPAIGN_DAY_FIELDS, PAIR, SUMS
 from .connection import Document, Store, dataset_indexes
+
+#: A performer's first and last post day.
+SPAN = ("firstPostAt", "lastPostAt")
 
 BATCH = 10_000
 #: The most campaigns one influencer document holds (about 3 MB; a BSON document must stay
@@ -69,15 +72,32 @@ def influencer_documents(
         done = last
 
 
+def day_documents(days: pd.DataFrame) -> Iterator[list[Document]]:
+    """Each campaign's daily series as ``{_id: campaignId, days: [...]}``, a batch at a time
+    (``days``: one row per campaign and day, by campaign and day)."""
+    fields = list(CAMPAIGN_DAY_FIELDS)
+    batch: list[Document] = []
+    for campaign, rows in days.groupby("campaignId", sort=True):
+        arrays = [rows[c].to_numpy().tolist() for c in fields]
+        series = [dict(zip(fields, values, strict=True)) for values in zip(*arrays, strict=True)]
+        batch.append({"_id": campaign, "days": series})
+        if len(batch) == BATCH // 10:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def write_dataset(
     store: Store,
     run_id: str,
     performers: pd.DataFrame,
     campaigns: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
+    days: pd.DataFrame | None = None,
 ) -> None:
-    """Write a run's performers, each influencer's performers under its id, and the
-    campaign summaries to collections of its own."""
+    """Write a run's performers, each influencer's performers under its id, the campaign
+    summaries and the campaigns' daily series to collections of its own."""
     target, people = store.performers(run_id), store.influencers(run_id)
     if store.sharded:  # spread each dataset over the shards: by campaign, by influencer
         store.client.admin.command(
@@ -101,14 +121,29 @@ def write_dataset(
     for batch in _records(campaigns):
         summaries.insert_many(batch, ordered=False)
     summaries.create_indexes([IndexModel([("campaignId", ASCENDING)], unique=True)])
+    if days is not None:
+        series = store.days(run_id)
+        for batch in day_documents(days):
+            series.insert_many(batch, ordered=False)
     faults.point("campaigns")
 
 
 def dataset_frame(store: Store, run_id: str) -> pd.DataFrame:
     """The performers of a published dataset as a DataFrame (for append mode)."""
-    projection = {"_id": 0, **dict.fromkeys((*PAIR, *SUMS), 1)}
+    projection = {"_id": 0, **dict.fromkeys((*PAIR, *SUMS, *SPAN), 1)}
     frame = pd.DataFrame(list(store.performers(run_id).find({}, projection)))
     for column in SUMS:
         if column in frame:
             frame[column] = frame[column].astype(np.int64)
     return frame
+
+
+def dataset_days(store: Store, run_id: str) -> pd.DataFrame:
+    """The daily series of a published dataset as one frame: campaignId, then the fields
+    of a day (for append mode). Empty for a dataset without dates."""
+    rows = [
+        {"campaignId": doc["_id"], **day}
+        for doc in store.days(run_id).find({})
+        for day in doc["days"]
+    ]
+    return pd.DataFrame(rows, columns=["campaignId", *CAMPAIGN_DAY_FIELDS])

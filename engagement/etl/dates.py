@@ -1,0 +1,96 @@
+"""Parse a column of post dates by the rules, column at a time (``rules.parse_date`` is the
+plain-Python statement of the same rules, and the tests hold the two equal).
+
+The structure of each value is checked by one regular expression (RE2, in Arrow's C++); the
+numbers are then read from the string's bytes at their fixed positions with NumPy, and the
+calendar (month lengths, leap years, the UTC day an offset moves to) is computed on arrays.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..rules import FIRST_DAY, LAST_DAY
+from .arrays import string_buffers
+
+#: The accepted forms (see ``rules.DATE_LITERAL``), as a whole-value match.
+PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+class Dates(NamedTuple):
+    """A parsed column: ``days`` (days since 1970-01-01 of the UTC day; 0 where not a
+    date), and which values are empty and which are not acceptable dates."""
+
+    days: npt.NDArray[np.int64]
+    missing: npt.NDArray[np.bool_]
+    invalid: npt.NDArray[np.bool_]
+
+
+def parse_dates(stripped: pa.Array) -> Dates:
+    """Parse stripped values: each becomes a UTC day, or is missing or invalid."""
+    n = len(stripped)
+    lengths = np.asarray(pc.binary_length(stripped), dtype=np.int64)
+    missing = lengths == 0
+    shaped = np.asarray(pc.match_substring_regex(stripped, PATTERN), dtype=np.bool_)
+    days = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(shaped)
+    if len(rows) == 0:
+        return Dates(days, missing, ~shaped & ~missing)
+    offsets, data = string_buffers(stripped)
+    assert data is not None  # a value matched, so the buffer holds bytes
+    start = offsets[:-1][rows].astype(np.int64)
+    size = lengths[rows]
+
+    def number(at: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.int64]:
+        value = np.zeros(len(at), dtype=np.int64)
+        for k in range(width):
+            value = value * 10 + (np.take(data, at + k, mode="clip").astype(np.int64) - 48)
+        return value
+
+    year, month, day = number(start, 4), number(start + 5, 2), number(start + 8, 2)
+    timed = size > 10
+    hour = np.where(timed, number(start + 11, 2), 0)
+    minute = np.where(timed, number(start + 14, 2), 0)
+    last = np.take(data, start + size - 1, mode="clip")
+    shifted = timed & (last != ord("Z")) & (size >= 22)
+    sign = np.take(data, start + size - 6, mode="clip")
+    shifted &= (sign == ord("+")) | (sign == ord("-"))
+    shift_hours = np.where(shifted, number(start + size - 5, 2), 0)
+    shift_minutes = np.where(shifted, number(start + size - 2, 2), 0)
+    end = size - np.where(shifted, 6, np.where(timed & (last == ord("Z")), 1, 0))
+    second = np.where(end >= 19, number(start + 17, 2), 0)
+
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    valid &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    valid &= (shift_hours <= 23) & (shift_minutes <= 59)
+    shift = np.where(sign == ord("-"), -1, 1) * (shift_hours * 60 + shift_minutes)
+    utc = days_from_civil(year, month, day) + (hour * 60 + minute - shift) // 1440
+    valid &= (utc >= FIRST_DAY) & (utc <= LAST_DAY)
+
+    days[rows] = np.where(valid, utc, 0)
+    invalid = ~shaped & ~missing
+    invalid[rows[~valid]] = True
+    return Dates(days, missing, invalid)
+
+
+def days_from_civil(
+    year: npt.NDArray[np.int64], month: npt.NDArray[np.int64], day: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    y = year - (month <= 2)
+    era = y // 400
+    year_of_era = y - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return np.asarray(era * 146097 + day_of_era - 719468, dtype=np.int64)

@@ -1,0 +1,86 @@
+"""Trends: a campaign's dated posts by day, ISO week or calendar month, oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from ..errors import UsageError
+from ..rules import engagement_rate
+from ..schema import SUMS, Trend
+from .connection import Store, translate_errors
+from .queries import _summary, check_id
+
+#: The periods a trend comes in: a UTC day, an ISO week (Monday first), a calendar month.
+INTERVALS = ("day", "week", "month")
+
+
+def check_interval(interval: str) -> str:
+    if interval not in INTERVALS:
+        raise UsageError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+    return interval
+
+
+def period_of(day: date, interval: str) -> tuple[date, str]:
+    """The period holding ``day``: its first day and its label (``2026-03-02``, ISO week
+    ``2026-W10``, month ``2026-03``)."""
+    if interval == "week":
+        year, week, weekday = day.isocalendar()
+        return day - timedelta(days=weekday - 1), f"{year}-W{week:02d}"
+    if interval == "month":
+        return day.replace(day=1), f"{day.year:04d}-{day.month:02d}"
+    return day, day.isoformat()
+
+
+def bucket(days: Iterable[Mapping[str, Any]], interval: str) -> list[dict[str, Any]]:
+    """Daily sums (``day`` as ``YYYY-MM-DD``) summed by period, oldest first, each with the
+    engagement rate of its sums."""
+    check_interval(interval)
+    periods: dict[date, dict[str, Any]] = {}
+    for row in days:
+        start, label = period_of(date.fromisoformat(row["day"]), interval)
+        point = periods.setdefault(
+            start, {"period": start.isoformat(), "label": label, **dict.fromkeys(SUMS, 0)}
+        )
+        for name in SUMS:
+            point[name] += int(row[name])
+    points = [periods[start] for start in sorted(periods)]
+    for point in points:
+        point["engagementRate"] = engagement_rate(
+            point["views"], point["likes"], point["comments"], point["shares"]
+        )
+    return points
+
+
+@translate_errors
+def trend(
+    store: Store, campaign_id: str, interval: str = "day", *, dataset: str | None = None
+) -> dict[str, Any] | None:
+    """A campaign's dated posts by ``interval`` (day, week or month), oldest first, with
+    its post count and how many of those had no date. ``None`` when the campaign is not in
+    the published dataset (or in ``dataset``, a run id)."""
+    check_interval(interval)
+    campaign_id = check_id("campaignId", campaign_id)
+    if dataset is not None:
+        summary = store.campaign_summary(dataset, campaign_id)
+        if summary is None:
+            return None
+        run_id = dataset
+    else:
+        found = _summary(store, campaign_id)
+        if found is None:
+            return None
+        run_id, summary = found
+    doc = store.days(run_id).find_one({"_id": campaign_id})
+    points = bucket(doc["days"] if doc else [], interval)
+    dated = sum(point["posts"] for point in points)
+    result = {
+        "campaignId": campaign_id,
+        "interval": interval,
+        "dataset": run_id,
+        "posts": int(summary["posts"]),
+        "undatedPosts": int(summary["posts"]) - dated,
+        "points": points,
+    }
+    return Trend.model_validate(result).model_dump()
