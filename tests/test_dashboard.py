@@ -332,3 +332,46 @@ def test_the_ranking_shows_each_move_since_the_previous_dataset(
     assert [c.split()[-1] for c in classes] == ["eg-up", "eg-down", "eg-new", "eg-down"]
     board.campaign_view.order.value = "credible rate"  # the moves are the rank's, either way
     assert headings(board.campaign_view.table.value)[2] == "Change"
+
+
+def test_the_campaign_trend_and_the_influencers_first_and_last_post(
+    store: Store, tmp_path: Path
+) -> None:
+    dated = tmp_path / "dated.csv"
+    dated.write_text(
+        "influencerId,campaignId,views,likes,comments,shares,postedAt\n"
+        "a,spring,100,10,0,0,2026-03-02T09:00Z\n"  # Monday of 2026-W10
+        "b,spring,200,10,0,0,2026-03-08\n"  # its Sunday
+        "a,spring,100,30,0,0,2026-03-10T23:30-02:00\n"  # the 11th in UTC: W11
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text("influencerId,campaignId,views,likes,comments,shares\nc,winter,10,1,0,0\n")
+    engagement.run_etl([dated, plain], store=store)
+    board = Dashboard.from_store(store)
+    assert isinstance(board, Dashboard)
+    board.open("campaign", "spring")
+    view = board.campaign_view
+    chart = view.trend_slot.widget
+    assert chart is not None and view.trend_slot.box.layout.display == ""
+    assert list(chart.data[0].x) == ["2026-03-02", "2026-03-08", "2026-03-11"]
+    assert list(chart.data[0].y) == [1, 1, 1]
+    assert list(chart.data[1].y) == [10.0, 5.0, 30.0]
+    assert view.trend_note.value == ""
+    view.interval.value = "week"  # the picker redraws the trend
+    weekly = view.trend_slot.widget
+    assert weekly is not None and weekly is not chart
+    assert [row[0] for row in weekly.data[0].customdata] == ["2026-W10", "2026-W11"]
+    assert list(weekly.data[0].y) == [2, 1]
+    assert list(weekly.data[1].y) == [pytest.approx(20 / 300 * 100), 30.0]
+    assert "spring by week" in weekly.layout.title.text
+
+    board.open("campaign", "winter")  # a campaign without dates says so
+    assert view.trend_slot.box.layout.display == "none"
+    assert "No post dates for winter" in view.trend_note.value
+
+    board.open("influencer", "a")
+    table = board.influencer_view.table.value
+    assert headings(table)[-2:] == ["First post", "Last post"]
+    assert cells(table)[0][-2:] == ["2026-03-02", "2026-03-11"]
+    board.open("influencer", "c")
+    assert cells(board.influencer_view.table.value)[0][-2:] == ["–", "–"]

@@ -277,3 +277,42 @@ def test_the_ranking_shows_moves_and_follows_a_rollback(
             page.close()
         finally:
             voila.stop()
+
+
+def test_the_campaign_trend_and_its_interval_picker(
+    browser: Browser, mongo_server: MongoServer, tmp_path: Path
+) -> None:
+    dated = tmp_path / "dated.csv"
+    dated.write_text(
+        "influencerId,campaignId,views,likes,comments,shares,postedAt\n"
+        "a,spring,100,10,0,0,2026-03-02T09:00Z\n"
+        "b,spring,200,10,0,0,2026-03-08\n"
+        "a,spring,100,30,0,0,2026-03-10T23:30-02:00\n"
+    )
+    plain = tmp_path / "plain.csv"
+    plain.write_text("influencerId,campaignId,views,likes,comments,shares\nc,winter,10,1,0,0\n")
+    database = f"ui_{uuid.uuid4().hex[:10]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update({"ENGAGEMENT_MONGODB_URI": mongo_server.uri, "ENGAGEMENT_DB": database})
+    with connect(mongo_server.uri, database=database) as store:
+        engagement.run_etl([dated, plain], store=store)
+        voila = VoilaServer(env)
+        try:
+            page = open_page(browser, voila.url + "?campaign=spring", ".eg-trend .bars path")
+            trend = page.locator(".eg-trend").first
+            assert trend.locator(".bars path").count() == 3  # three UTC days
+            assert "spring by day" in (trend.locator(".gtitle").text_content() or "")
+            page.locator(".eg-interval button", has_text="week").click()
+            page.wait_for_function(
+                "() => { const t = document.querySelector('.eg-trend .gtitle'); "
+                "return t && t.textContent.includes('by week'); }",
+                timeout=WAIT,
+            )
+            assert page.locator(".eg-trend .bars path").count() == 2
+            page.close()
+            page = open_page(browser, voila.url + "?campaign=winter", ".eg-ranking tbody tr")
+            page.wait_for_selector(".eg-trend-note >> text=No post dates for winter", timeout=WAIT)
+            assert not page.locator(".eg-trend").first.is_visible()  # no empty chart
+            page.close()
+        finally:
+            voila.stop()

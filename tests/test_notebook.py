@@ -12,6 +12,8 @@ import nbformat
 import papermill
 import pytest
 
+import engagement
+from engagement.generate import generate
 from engagement.report.runner import NOTEBOOK, ReportError, execute_report
 from engagement.store import queries
 from engagement.store.connection import Store
@@ -83,8 +85,19 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
         assert line.split()[-1] == str(library[key]), line
     assert len(outputs(notebook, "image/png")) == 2 + 1 + 2  # rejects, histogram+box, 2 tops
     markdown = outputs(notebook, "text/markdown")
-    # the top of each campaign shown, then its raw and credible tops side by side
-    assert markdown == ["### campaign_6", "### campaign_2"] * 2
+    # the top of each campaign shown, its trend (the sample has no dates: a note says so),
+    # then its raw and credible tops side by side
+    undated = [
+        f"### {c}\n\nNo post dates: its files had no `postedAt` column."
+        for c in ("campaign_6", "campaign_2")
+    ]
+    assert markdown == [
+        "### campaign_6",
+        "### campaign_2",
+        *undated,
+        "### campaign_6",
+        "### campaign_2",
+    ]
     top6 = queries.top_performers(store, "campaign_6", limit=5)
     credible6 = queries.top_performers(store, "campaign_6", limit=5, by="credibleRate")
     assert top6 is not None and credible6 is not None
@@ -100,6 +113,37 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 5
     assert "10010" in html and "10000" in html and run_id in html
     assert "engagement.run_etl(" not in html  # code hidden
+
+
+def test_the_report_shows_each_campaigns_trend(
+    store_env: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    dated = tmp_path / "dated.csv"
+    generate(dated, 3_000, campaigns=2, influencers_per_campaign=20, seed=4)
+    result = subprocess.run(
+        [engagement_exe(), "report", "--input", str(dated), "--output-dir", str(tmp_path)]
+        + ["--trend", "month", "--json"],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    notebook = nbformat.read(json.loads(result.stdout)["notebook"], as_version=4)
+    assert 'trend_interval = "month"' in injected(notebook)
+    markdown = outputs(notebook, "text/markdown")
+    assert markdown == ["### campaign_1", "### campaign_2"] * 3  # top, trend, side by side
+    trends = [c for c in notebook.cells if "reporting.trend_chart" in c.source]
+    assert len(trends) == 1
+    shown = [o for o in trends[0].outputs if "image/png" in o.get("data", {})]
+    assert len(shown) == 2  # one chart per campaign
+    months = engagement.trend(store, "campaign_1", "month")
+    assert months is not None and [p["label"] for p in months["points"]] == [
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
 
 
 def test_hostile_input_through_papermill(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,22 @@ def test_empty_store(store: Store) -> None:
     assert reporting.top_table(store, "spring").empty
     assert queries.rates(store).empty
     assert reporting.campaigns_to_show(store, []) == []
+
+
+def test_trend_table_and_chart(store: Store, tmp_path: Path) -> None:
+    dated = tmp_path / "dated.csv"
+    dated.write_text(
+        "influencerId,campaignId,views,likes,comments,shares,postedAt\n"
+        "a,c,100,10,0,0,2026-01-30\na,c,300,3,0,0,2026-02-02T10:00+05:00\n"
+        "b,c,100,1,0,0,2026-02-27\n"
+    )
+    engagement.run_etl([dated], store=store)
+    table = reporting.trend_table(store, "c", "month")
+    assert table.index.tolist() == ["2026-01", "2026-02"]
+    assert table["posts"].tolist() == [1, 2] and table["views"].tolist() == [100, 400]
+    assert table["engagementRate"].tolist() == pytest.approx([10.0, 1.0])
+    chart = reporting.trend_chart(table, "c", "month")
+    assert [bar.get_height() for bar in chart.axes[0].patches] == [1, 2]
+    assert chart.axes[0].get_title() == "c by month: posts and engagement rate"
+    assert list(chart.axes[1].lines[0].get_ydata()) == pytest.approx([10.0, 1.0])
+    assert reporting.trend_table(store, "nope").empty

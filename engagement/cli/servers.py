@@ -11,8 +11,10 @@ import click
 from ..etl.reader import CHUNK_SIZE
 from ..extras import require
 from ..pipeline import MODES
+from ..rules import DATE_COLUMN
 from ..settings import Settings
 from ..store import embedded, queries
+from ..store.trends import INTERVALS
 from .app import cli, emit_json, json_option, opened, store_options
 from .format import format_report
 
@@ -43,6 +45,21 @@ from .format import format_report
     help="A campaign to show; repeat for several [default: the three largest].",
 )
 @click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--date-column",
+    default=DATE_COLUMN,
+    show_default=True,
+    metavar="NAME",
+    help="The column of the post's date, in the files that have it.",
+)
+@click.option(
+    "--trend",
+    "trend_interval",
+    type=click.Choice(INTERVALS),
+    default="week",
+    show_default=True,
+    help="The period of the campaigns' trends.",
+)
 @store_options
 @json_option
 def report(
@@ -52,6 +69,8 @@ def report(
     chunk_size: int | None,
     campaigns: tuple[str, ...],
     top_n: int,
+    date_column: str,
+    trend_interval: str,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -75,6 +94,8 @@ def report(
         campaigns=campaigns,
         top_n=top_n,
         progress=sys.stderr.isatty(),
+        date_column=date_column,
+        trend_interval=trend_interval,
     )
     with opened(mongodb_uri, database) as store:
         run = queries.run(store, files.run_id)

@@ -197,3 +197,50 @@ def influencer_campaigns(rows: Sequence[dict[str, Any]]) -> go.Figure:
         yaxis={"type": "category", "autorange": "reversed"},
     )
     return figure
+
+
+def campaign_trend(points: Sequence[dict[str, Any]], campaign_id: str, interval: str) -> go.Figure:
+    """A campaign's posts (bars, left axis) and engagement rate (line, right axis) by
+    period (:func:`engagement.trend` points), oldest first."""
+    periods = [p["period"] for p in points]
+    data = [[p["label"], p["posts"], p["views"], p["engagementRate"]] for p in points]
+    days = {"day": 1, "week": 7, "month": 28}.get(interval, 1)  # a bar spans its period
+    hover = (
+        "<b>%{customdata[0]}</b><br>%{customdata[1]:,} posts, %{customdata[2]:,} views"
+        "<br>engagement rate %{customdata[3]:.2f} %<extra></extra>"
+    )
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=periods,
+                y=[p["posts"] for p in points],
+                width=[days * 86_400_000 * 0.9] * len(points),
+                offset=0,
+                name="posts",
+                marker_color=BLUE,
+                opacity=0.6,
+                customdata=data,
+                hovertemplate=hover,
+            ),
+            go.Scatter(
+                x=periods,
+                y=[p["engagementRate"] for p in points],
+                name="engagement rate",
+                mode="lines+markers",
+                line={"color": ORANGE},
+                yaxis="y2",
+                customdata=data,
+                hovertemplate=hover,
+            ),
+        ]
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        title=f"{campaign_id} by {interval}: posts and engagement rate",
+        height=320,
+        xaxis={"type": "date", "title": f"{interval} (UTC)"},
+        yaxis={"title": "posts", "rangemode": "tozero"},
+        yaxis2={"title": "engagement rate (%)", "overlaying": "y", "side": "right"},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return figure

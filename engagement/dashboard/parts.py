@@ -49,6 +49,8 @@ HEADINGS = {
     "likes": "Likes",
     "comments": "Comments",
     "shares": "Shares",
+    "firstPostAt": "First post",
+    "lastPostAt": "Last post",
 }
 _RATES = {"engagementRate", "credibleRate", "percentile", "medianEngagementRate"}
 
@@ -56,9 +58,11 @@ _RATES = {"engagementRate", "credibleRate", "percentile", "medianEngagementRate"
 def fmt(value: Any) -> str:
     """How the dashboard writes a number: thousands separators, rates with two decimals."""
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return "–" if value != value else f"{value:,.2f}"  # NaN: a field the dataset lacks
     if isinstance(value, int):
         return f"{value:,}"
+    if value is None:
+        return "–"  # not known: a post date of a file without dates
     return html.escape(str(value))
 
 

@@ -22,6 +22,7 @@ from ..serving import DatasetCache
 from ..store import queries
 from ..store.connection import Store
 from ..store.movers import movers
+from ..store.trends import INTERVALS, trend
 from . import charts
 from .parts import HEADINGS, change_label, download_html, kpis_html, share_html, table_html
 
@@ -164,6 +165,9 @@ class CampaignView:
         self.share = widgets.HTML()
         self.bar_slot = ChartSlot("bars", clicked(open_, "influencer"))
         self.histogram_slot = ChartSlot("histogram", None)
+        self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
+        self.trend_note = widgets.HTML()
+        self.trend_slot = ChartSlot("trend", None)
         for widget, name in (
             (self.search, "search"),
             (self.picker, "campaign"),
@@ -175,9 +179,12 @@ class CampaignView:
             (self.kpis, "kpis"),
             (self.table, "table"),
             (self.download, "download"),
+            (self.interval, "interval"),
+            (self.trend_note, "trend-note"),
         ):
             widget.add_class(f"eg-{name}")
         self.search.observe(self._on_search, names="value")
+        self.interval.observe(lambda _: self.refresh_trend(), names="value")
         self.picker.observe(self._on_choice, names="value")
         self.top_n.observe(self._on_choice, names="value")
         self.order.observe(self._on_choice, names="value")
@@ -193,10 +200,14 @@ class CampaignView:
                 widgets.HBox([self.download, self.share]),
                 self.bar_slot.box,
                 self.histogram_slot.box,
+                self.interval,
+                self.trend_note,
+                self.trend_slot.box,
             ]
         )
         self.widget.layout.width = "100%"
         self.widget.add_class("eg-campaign-view")
+        self._dataset: str | None = None
 
     @property
     def campaign(self) -> str:
@@ -277,7 +288,32 @@ class CampaignView:
             self.next.disabled = self.page >= self._pages() - 1
         self.bar_slot.show(bars)
         self.histogram_slot.show(histogram)
+        self._dataset = found.dataset if found else None
+        self.refresh_trend()
         self.refreshes += 1
+
+    def refresh_trend(self) -> None:
+        """The campaign's posts and rate by the chosen interval, or why there are none."""
+        if self.picker.value is None:
+            return
+        campaign, interval = self.campaign, str(self.interval.value)
+        found = trend(self.store, campaign, interval, dataset=self._dataset)
+        points = found["points"] if found else []
+        if not points:
+            self.trend_note.value = (
+                f"<p>No post dates for {campaign}: its exports had no postedAt column, so "
+                "there is no trend to show.</p>"
+            )
+            self.trend_slot.box.layout.display = "none"
+            return
+        undated = found["undatedPosts"] if found else 0
+        self.trend_note.value = (
+            f"<p>{undated:,} of its posts have no date and are not in the trend.</p>"
+            if undated
+            else ""
+        )
+        self.trend_slot.box.layout.display = ""
+        self.trend_slot.show(charts.campaign_trend(points, campaign, interval))
 
     def changes(self, campaign: str, dataset: str | None) -> dict[str, str] | None:
         """Influencer -> :func:`change_label` since the dataset published before
@@ -356,6 +392,8 @@ class InfluencerView:
             "medianEngagementRate",
             "posts",
             "views",
+            "firstPostAt",
+            "lastPostAt",
         ]
         figure = charts.influencer_campaigns(rows)
         with synced(self.message, self.table, self.share):

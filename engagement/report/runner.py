@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ..errors import EngagementError, UsageError
 from ..pipeline import MODES, new_run_id
+from ..rules import DATE_COLUMN
+from ..store.trends import check_interval
 
 #: The report notebook of a source checkout (or of the installed project tree).
 NOTEBOOK = Path(str(files("engagement.notebooks") / "etl.ipynb"))  # package data
@@ -96,6 +98,8 @@ def execute_report(
     notebook: str | os.PathLike[str] = NOTEBOOK,
     progress: bool = False,
     max_record_bytes: int | None = None,
+    date_column: str = DATE_COLUMN,
+    trend_interval: str = "week",
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
 
@@ -124,6 +128,8 @@ def execute_report(
         "campaigns": list(campaigns),
         "top_n": top_n,
         "run_id": run_id,
+        "date_column": date_column,
+        "trend_interval": check_interval(trend_interval),
     }
     failure: ReportError | None = None
     try:

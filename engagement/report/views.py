@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from ..rules import REASONS
 from ..store import queries
 from ..store.connection import Store
+from ..store.trends import trend
 
 _BLUE = "#3b6ea8"
 _RED = "#c0504d"
@@ -187,4 +188,32 @@ def top_chart(table: pd.DataFrame, campaign_id: str) -> Figure:
     axes.barh(ordered["influencerId"], ordered["engagementRate"], color=_BLUE)
     axes.set_xlabel("engagement rate (%)")
     axes.set_title(f"Top {len(table)} of {campaign_id}")
+    return figure
+
+
+def trend_table(store: Store, campaign_id: str, interval: str = "week") -> pd.DataFrame:
+    """A campaign's dated posts by ``interval`` (day, week, month), oldest first: one row
+    per period (its label), with posts, views and the engagement rate of its sums. Empty
+    when no post of the campaign had a date."""
+    found = trend(store, campaign_id, interval)
+    columns = ["period", "posts", "views", "engagementRate"]
+    points = found["points"] if found else []
+    rows = [{**p, "period": p["label"]} for p in points]
+    return pd.DataFrame(rows, columns=columns).set_index("period")
+
+
+def trend_chart(table: pd.DataFrame, campaign_id: str, interval: str = "week") -> Figure:
+    """Posts (bars) and engagement rate (line, right axis) by period (from
+    :func:`trend_table`)."""
+    figure = Figure(figsize=(7, 3.2), layout="constrained")
+    axes = figure.subplots()
+    labels = [str(label) for label in table.index]
+    axes.bar(labels, table["posts"], color=_BLUE, alpha=0.6, label="posts")
+    axes.set_ylabel("posts")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    rate = axes.twinx()
+    rate.plot(labels, table["engagementRate"], color=_RED, marker="o", label="engagement rate")
+    rate.set_ylabel("engagement rate (%)")
+    axes.tick_params(axis="x", labelrotation=45 if len(labels) > 8 else 0)
+    axes.set_title(f"{campaign_id} by {interval}: posts and engagement rate")
     return figure
