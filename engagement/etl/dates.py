@@ -2,8 +2,9 @@
 plain-Python statement of the same rules, and the tests hold the two equal).
 
 The structure of each value is checked by one regular expression (RE2, in Arrow's C++); the
-numbers are then read from the string's bytes at their fixed positions with NumPy, and the
-calendar (month lengths, leap years, the UTC day an offset moves to) is computed on arrays.
+numbers are then read with NumPy from the string buffer's bytes at their fixed positions (a
+value's first 19 bytes and its last 6), and the calendar (month lengths, leap years, the UTC
+day an offset moves to) is computed on arrays.
 """
 
 from __future__ import annotations
@@ -47,34 +48,34 @@ def parse_dates(stripped: pa.Array) -> Dates:
         return Dates(days, missing, ~shaped & ~missing)
     offsets, data = string_buffers(stripped)
     assert data is not None  # a value matched, so the buffer holds bytes
-    start = offsets[:-1][rows].astype(np.int64)
-    size = lengths[rows]
+    start, size = offsets[:-1][rows].astype(np.int64), lengths[rows]
+    # every value's first 19 bytes and last 6 as digits (fewer bytes: clipped, unused)
+    head = np.take(data, start[:, None] + _HEAD, mode="clip").astype(np.int16) - _ZERO
+    tail = np.take(data, (start + size)[:, None] + _TAIL, mode="clip").astype(np.int16) - _ZERO
 
-    def number(at: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.int64]:
-        value = np.zeros(len(at), dtype=np.int64)
-        for k in range(width):
-            value = value * 10 + (np.take(data, at + k, mode="clip").astype(np.int64) - 48)
+    def number(digits: npt.NDArray[np.int16], at: int, width: int) -> npt.NDArray[np.int64]:
+        value = digits[:, at].astype(np.int64)
+        for k in range(1, width):
+            value = value * 10 + digits[:, at + k]
         return value
 
-    year, month, day = number(start, 4), number(start + 5, 2), number(start + 8, 2)
+    year, month, day = number(head, 0, 4), number(head, 5, 2), number(head, 8, 2)
     timed = size > 10
-    hour = np.where(timed, number(start + 11, 2), 0)
-    minute = np.where(timed, number(start + 14, 2), 0)
-    last = np.take(data, start + size - 1, mode="clip")
-    shifted = timed & (last != ord("Z")) & (size >= 22)
-    sign = np.take(data, start + size - 6, mode="clip")
-    shifted &= (sign == ord("+")) | (sign == ord("-"))
-    shift_hours = np.where(shifted, number(start + size - 5, 2), 0)
-    shift_minutes = np.where(shifted, number(start + size - 2, 2), 0)
-    end = size - np.where(shifted, 6, np.where(timed & (last == ord("Z")), 1, 0))
-    second = np.where(end >= 19, number(start + 17, 2), 0)
+    hour = np.where(timed, number(head, 11, 2), 0)
+    minute = np.where(timed, number(head, 14, 2), 0)
+    seconds = timed & (size >= 19) & (head[:, 16] == _COLON)
+    second = np.where(seconds, number(head, 17, 2), 0)
+    sign = tail[:, 0]
+    shifted = timed & (size >= 22) & ((sign == _PLUS) | (sign == _MINUS))
+    shift_hours = np.where(shifted, number(tail, 1, 2), 0)
+    shift_minutes = np.where(shifted, number(tail, 4, 2), 0)
 
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
     valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     valid &= (hour <= 23) & (minute <= 59) & (second <= 59)
     valid &= (shift_hours <= 23) & (shift_minutes <= 59)
-    shift = np.where(sign == ord("-"), -1, 1) * (shift_hours * 60 + shift_minutes)
+    shift = np.where(sign == _MINUS, -1, 1) * (shift_hours * 60 + shift_minutes)
     utc = days_from_civil(year, month, day) + (hour * 60 + minute - shift) // 1440
     valid &= (utc >= FIRST_DAY) & (utc <= LAST_DAY)
 
@@ -82,6 +83,12 @@ def parse_dates(stripped: pa.Array) -> Dates:
     invalid = ~shaped & ~missing
     invalid[rows[~valid]] = True
     return Dates(days, missing, invalid)
+
+
+_HEAD = np.arange(19, dtype=np.int64)
+_TAIL = np.arange(-6, 0, dtype=np.int64)
+_ZERO = ord("0")
+_COLON, _PLUS, _MINUS = ord(":") - _ZERO, ord("+") - _ZERO, ord("-") - _ZERO
 
 
 def days_from_civil(
