@@ -4,7 +4,8 @@
 
 Calls the library's own stage functions on every block of ``FILE`` and times each stage:
 read (cutting the file into blocks of whole records), parse (records and fields), validate
-(the data rules), aggregate (per-pair sums, folded) and rank (rates, ranks, summaries).
+(the data rules), aggregate (per-pair sums and per campaign-day sums, folded) and rank
+(rates, ranks, summaries, the daily series).
 The seconds add up to a one-worker run; with N workers, parse, validate and the per-block
 sums run N at a time while read, the folds and rank stay on the driver.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from engagement.etl.aggregate import (
     Aggregator,
+    day_sums,
     partial_sums,
     summarize_campaigns,
     summarize_dataset,
@@ -50,10 +52,12 @@ def profile(path: str, chunk_size: int = CHUNK_SIZE) -> dict[str, Any]:
             records += checked.rows
             clock = timed("validate", clock)
             aggregator.add_partial(partial_sums(checked.accepted))
+            aggregator.add_days(day_sums(checked.accepted))
             clock = timed("aggregate", clock)
         clock = timed("read", clock)  # the end of the file
         performers = aggregator.performers()
         summarize_dataset(performers, summarize_campaigns(performers))
+        aggregator.days()
         timed("rank", clock)
     total = sum(seconds.values())
     return {

@@ -48,7 +48,7 @@ def median(values: Sequence[float]) -> float:
 
 
 def ensure_file(rows: int) -> Path:
-    path = DATA / f"rows_{rows}.csv"
+    path = DATA / f"rows_{rows}_dated.csv"
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         log(f"generating {path.name}")
@@ -59,7 +59,6 @@ def ensure_file(rows: int) -> Path:
             influencers_per_campaign=200,
             malformed=0.005,
             seed=7,
-            dates=False,  # the peers of bench/peers.py apply the rules of undated files
         )
     return path
 
@@ -167,7 +166,7 @@ def bench_scaling(files: dict[int, Path], factor: int = 3) -> dict[str, Any]:
     """Our transform's time and peak RSS on ``files`` (rows -> file), and on ``factor``
     times the largest, with its pairs (generated here, deleted after)."""
     rows = max(files)
-    huge = DATA / f"rows_{rows * factor}_scaling.csv"
+    huge = DATA / f"rows_{rows * factor}_dated_scaling.csv"
     points: dict[str, Any] = {}
     try:
         log(f"generating {huge.name}")
@@ -178,7 +177,6 @@ def bench_scaling(files: dict[int, Path], factor: int = 3) -> dict[str, Any]:
             influencers_per_campaign=200,
             malformed=0.005,
             seed=8,
-            dates=False,
         )
         for records, path in sorted({**files, rows * factor: huge}.items()):
             run = run_transform("ours", path)
@@ -519,7 +517,8 @@ def table(results: dict[str, Any]) -> str:
     }
     rows: list[tuple[str, str, str, str, bool | None]] = [
         (
-            "1. Transform, 10M rows (read, validate, aggregate, rank), the same rules",
+            "1. Transform, 10M dated rows (read, validate, aggregate, rank, daily series), "
+            "the same rules",
             f"ours {t['ours']['seconds']:.2f} s; "
             + "; ".join(f"{names[tool]} {t[tool]['seconds']:.2f} s" for tool in peers),
             f"{t['ours']['seconds'] / t[fastest]['seconds']:.2f}x the fastest peer",

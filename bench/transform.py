@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 
-def ours(path: str, **engine: Any) -> tuple[pd.DataFrame, dict[str, int]]:
+def ours(path: str, **engine: Any) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """The library's own path: :func:`engagement.etl.transform.transform`, as the ETL runs it
     (every core, on threads), or on the ``engine`` given."""
     from engagement.etl.transform import transform
@@ -28,10 +28,10 @@ def ours(path: str, **engine: Any) -> tuple[pd.DataFrame, dict[str, int]]:
         for reason, count in source.rejects_by_reason.items():
             if count:
                 rejects[reason] = rejects.get(reason, 0) + count
-    return result.performers, rejects
+    return result.performers, rejects, result.days
 
 
-def ours_on_processes(path: str) -> tuple[pd.DataFrame, dict[str, int]]:
+def ours_on_processes(path: str) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """The pandas engine's scheme on worker processes instead of threads: one process a
     core, each block summed per pair there (only sums travel back), the same rules."""
     import os
@@ -68,9 +68,14 @@ def main(tool: str, path: str) -> dict[str, Any]:
         "duckdb": peers.duckdb_transform,
     }[tool]
     started = time.perf_counter()
-    frame, rejects = run(path)
+    frame, rejects, days = run(path)
     seconds = time.perf_counter() - started
-    return {"tool": tool, "seconds": seconds, **peers.summary(frame, rejects), "rejects": rejects}
+    return {
+        "tool": tool,
+        "seconds": seconds,
+        **peers.summary(frame, rejects, days),
+        "rejects": rejects,
+    }
 
 
 if __name__ == "__main__":

@@ -132,7 +132,10 @@ def serve(host: str, port: int, mongodb_uri: str | None, database: str | None) -
         overrides["db"] = database
     app = create_app(Settings(**overrides))
     click.echo(f"serving the API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # an idle keep-alive connection is closed after 75 s (uvicorn's default: 5 s), longer than
+    # clients and proxies keep theirs idle: a request sent as the server closes the
+    # connection would otherwise fail with no response
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 @cli.command()
