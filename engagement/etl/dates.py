@@ -2,9 +2,9 @@
 plain-Python statement of the same rules, and the tests hold the two equal).
 
 The structure of each value is checked by one regular expression (RE2, in Arrow's C++); the
-numbers are then read with NumPy from the string buffer's bytes at their fixed positions (a
-value's first 19 bytes and its last 6), and the calendar (month lengths, leap years, the UTC
-day an offset moves to) is computed on arrays.
+numbers are then read with NumPy from the string buffer's bytes at their fixed positions (in
+a value's first 19 bytes and its last 6, a position at a time), and the calendar (month
+lengths, leap years, the UTC day an offset moves to) is computed on arrays.
 """
 
 from __future__ import annotations
@@ -49,26 +49,29 @@ def parse_dates(stripped: pa.Array) -> Dates:
     offsets, data = string_buffers(stripped)
     assert data is not None  # a value matched, so the buffer holds bytes
     start, size = offsets[:-1][rows].astype(np.int64), lengths[rows]
-    # every value's first 19 bytes and last 6 as digits (fewer bytes: clipped, unused)
-    head = np.take(data, start[:, None] + _HEAD, mode="clip").astype(np.int16) - _ZERO
-    tail = np.take(data, (start + size)[:, None] + _TAIL, mode="clip").astype(np.int16) - _ZERO
+    end = start + size
 
-    def number(digits: npt.NDArray[np.int16], at: int, width: int) -> npt.NDArray[np.int64]:
-        value = digits[:, at].astype(np.int64)
+    def digit(base: npt.NDArray[np.int64], at: int) -> npt.NDArray[np.int32]:
+        """The byte at ``base + at`` of each value, as a digit (clipped at the buffer's end:
+        a shorter value's unused bytes). One position at a time keeps memory to a column."""
+        return np.take(data, base + at, mode="clip").astype(np.int32) - _ZERO
+
+    def number(base: npt.NDArray[np.int64], at: int, width: int) -> npt.NDArray[np.int64]:
+        value = digit(base, at)
         for k in range(1, width):
-            value = value * 10 + digits[:, at + k]
-        return value
+            value = value * 10 + digit(base, at + k)
+        return value.astype(np.int64)
 
-    year, month, day = number(head, 0, 4), number(head, 5, 2), number(head, 8, 2)
+    year, month, day = number(start, 0, 4), number(start, 5, 2), number(start, 8, 2)
     timed = size > 10
-    hour = np.where(timed, number(head, 11, 2), 0)
-    minute = np.where(timed, number(head, 14, 2), 0)
-    seconds = timed & (size >= 19) & (head[:, 16] == _COLON)
-    second = np.where(seconds, number(head, 17, 2), 0)
-    sign = tail[:, 0]
+    hour = np.where(timed, number(start, 11, 2), 0)
+    minute = np.where(timed, number(start, 14, 2), 0)
+    seconds = timed & (size >= 19) & (digit(start, 16) == _COLON)
+    second = np.where(seconds, number(start, 17, 2), 0)
+    sign = digit(end, -6)
     shifted = timed & (size >= 22) & ((sign == _PLUS) | (sign == _MINUS))
-    shift_hours = np.where(shifted, number(tail, 1, 2), 0)
-    shift_minutes = np.where(shifted, number(tail, 4, 2), 0)
+    shift_hours = np.where(shifted, number(end, -5, 2), 0)
+    shift_minutes = np.where(shifted, number(end, -2, 2), 0)
 
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
@@ -85,8 +88,6 @@ def parse_dates(stripped: pa.Array) -> Dates:
     return Dates(days, missing, invalid)
 
 
-_HEAD = np.arange(19, dtype=np.int64)
-_TAIL = np.arange(-6, 0, dtype=np.int64)
 _ZERO = ord("0")
 _COLON, _PLUS, _MINUS = ord(":") - _ZERO, ord("+") - _ZERO, ord("-") - _ZERO
 

@@ -22,7 +22,7 @@ from .records import Lines, decode_lines, parse_lines
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: Lines per block: memory follows it (the default of ``--chunk-size``).
-CHUNK_SIZE = 200_000
+CHUNK_SIZE = 100_000
 _HEADER_READ = 1 << 16
 _SKIP_READ = 1 << 20  # read size while skipping a record longer than the bound
 _MAX_READ = 1 << 25  # a block of long lines holds fewer of them than chunk_size
