@@ -199,6 +199,19 @@ def test_generate(
     assert report["blankLines"] == summary["malformed"]["blank_line"]
     by_reason = {k: v for k, v in summary["malformed"].items() if k != "blank_line"}
     assert report["rejectsByReason"] == {"record_too_large": 0, **by_reason}
+    assert summary["malformed"]["invalid_date"] > 0  # bad dates among the broken rows
+    weeks = as_json(capsys, "trend", "campaign_1", "--interval", "week")
+    assert weeks["undatedPosts"] == 0 and len(weeks["points"]) == 13  # the season's weeks
+    assert weeks["points"][0]["period"] == "2026-03-02"
+
+    plain = tmp_path / "plain.csv"
+    summary = as_json(capsys, "generate", str(plain), "--rows", "5000", "--no-dates")
+    header = plain.read_bytes().split(b"\n")[0]
+    assert header == b"influencerId,campaignId,views,likes,comments,shares"
+    assert "invalid_date" not in summary["malformed"]
+    report = as_json(capsys, "etl", str(plain))
+    assert report["rejected"] == summary["expectedRejects"]
+    assert report["rejectsByReason"]["invalid_date"] == 0
 
 
 def test_progress_bar_on_a_terminal(store_env: dict[str, str], tmp_path: Path) -> None:
