@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from ..errors import EngagementError, UsageError
 from ..pipeline import Progress
+from ..rules import DATE_COLUMN
 from ..settings import Settings, settings_problem
 from ..store import embedded
 from ..store.connection import Store
@@ -42,6 +43,17 @@ def store_options(func: F) -> F:
 
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def date_column_option(func: F) -> F:
+    """``--date-column``, shared by the commands that read files."""
+    return click.option(
+        "--date-column",
+        default=DATE_COLUMN,
+        show_default=True,
+        metavar="NAME",
+        help="The column of the post's date, in the files that have it.",
+    )(func)
 
 
 @contextmanager

@@ -17,7 +17,15 @@ from ..rules import DATE_COLUMN, REASONS
 from ..settings import Settings
 from ..store import queries
 from ..store.trends import INTERVALS, trend
-from .app import cli, emit_json, json_option, opened, progress_bar, store_options
+from .app import (
+    cli,
+    date_column_option,
+    emit_json,
+    json_option,
+    opened,
+    progress_bar,
+    store_options,
+)
 from .format import format_report, table
 
 
@@ -67,13 +75,7 @@ from .format import format_report, table
     default=None,
     help="Show a progress bar [default: when stderr is a terminal].",
 )
-@click.option(
-    "--date-column",
-    default=DATE_COLUMN,
-    show_default=True,
-    metavar="NAME",
-    help="The column of the post's date, in the files that have it.",
-)
+@date_column_option
 @store_options
 @json_option
 def etl(

@@ -11,11 +11,10 @@ import click
 from ..etl.reader import CHUNK_SIZE
 from ..extras import require
 from ..pipeline import MODES
-from ..rules import DATE_COLUMN
 from ..settings import Settings
 from ..store import embedded, queries
 from ..store.trends import INTERVALS
-from .app import cli, emit_json, json_option, opened, store_options
+from .app import cli, date_column_option, emit_json, json_option, opened, store_options
 from .format import format_report
 
 
@@ -45,13 +44,7 @@ from .format import format_report
     help="A campaign to show; repeat for several [default: the three largest].",
 )
 @click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option(
-    "--date-column",
-    default=DATE_COLUMN,
-    show_default=True,
-    metavar="NAME",
-    help="The column of the post's date, in the files that have it.",
-)
+@date_column_option
 @click.option(
     "--trend",
     "trend_interval",
