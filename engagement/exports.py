@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from pymongo import ASCENDING
 
 from .errors import UsageError
+from .rules import natural_key
 from .schema import PERFORMER_FIELDS, Performer
 from .store.connection import Store, translate_errors
 from .store.queries import check_id, published_run
@@ -68,7 +69,9 @@ def performer_batches(
     if run_id is None:
         raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
     summaries = store.campaigns(run_id)
-    known = [doc["campaignId"] for doc in summaries.find({}, {"campaignId": 1}).sort("campaignId")]
+    known = sorted(
+        (doc["campaignId"] for doc in summaries.find({}, {"campaignId": 1})), key=natural_key
+    )
     wanted = [check_id("campaignId", c) for c in campaign_ids] or known
     missing = sorted(set(wanted) - set(known))
     if missing:

@@ -87,6 +87,20 @@ FIRST_DAY = date.min.toordinal() - EPOCH.toordinal()
 LAST_DAY = date.max.toordinal() - EPOCH.toordinal()
 
 
+_NUMBERS = re.compile(r"([0-9]+)")
+
+
+def natural_key(name: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    """A sort key that puts ids in the order people count: ``campaign_2`` before
+    ``campaign_10``. Digit runs compare as numbers, the rest case-insensitively; the id itself
+    breaks ties (``C3`` and ``c3`` keep one order)."""
+    parts = tuple(
+        (1, int(piece)) if k % 2 else (0, piece.casefold())
+        for k, piece in enumerate(_NUMBERS.split(name))
+    )
+    return parts, name
+
+
 def parse_date(text: str) -> int | RejectReason:
     """Parse one post date by the rules, the plain-Python way: the UTC calendar day, as days
     since 1970-01-01, or the reason it is not acceptable (``missing_value`` when empty,

@@ -438,3 +438,19 @@ def test_regressions_found_by_fuzzing(store: Store, tmp_path: Path, chunk_size: 
     with pytest.raises(InputError, match="cannot be read"):
         engagement.run_etl([broken], store=store, chunk_size=chunk_size)
     assert queries.published_run(store) == report.run_id
+
+
+def test_campaigns_come_in_natural_order(store: Store, tmp_path: Path) -> None:
+    engagement.run_etl([SAMPLE], store=store)
+    expected = [f"campaign_{k}" for k in range(1, 11)]  # campaign_2 before campaign_10
+    assert [c["campaignId"] for c in queries.campaigns(store)] == expected
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "influencerId,campaignId,views,likes,comments,shares\n"
+        + "".join(f"a,{c},100,1,0,0\n" for c in ("c10", "c2", "C3", "c1a", "beta"))
+    )
+    engagement.run_etl([path], store=store)
+    order = ["beta", "c1a", "c2", "C3", "c10"]
+    assert [c["campaignId"] for c in queries.campaigns(store)] == order
+    found = queries.influencer(store, "a")
+    assert found is not None and [c["campaignId"] for c in found["campaigns"]] == order

@@ -208,3 +208,22 @@ def test_the_formula_is_written_once() -> None:
         and "views" in ast.unparse(node.right)
     ]
     assert found == []
+
+
+def test_natural_order_of_ids() -> None:
+    from engagement.rules import natural_key
+
+    ids = ["c10", "c2", "C3", "c1a", "c1", "beta", "Alpha", "c", "c01", "campaign_10", "campaign_9"]
+    assert sorted(ids, key=natural_key) == [
+        "Alpha",
+        "beta",
+        "c",
+        "c01",  # the same number as c1: the ids as text break the tie
+        "c1",
+        "c1a",
+        "c2",
+        "C3",
+        "c10",
+        "campaign_9",
+        "campaign_10",
+    ]

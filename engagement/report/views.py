@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..rules import REASONS
+from ..rules import REASONS, natural_key
 from ..store import queries
 from ..store.connection import Store
 from ..store.trends import trend
@@ -136,7 +136,7 @@ def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> 
     known = {c["campaignId"] for c in summaries}
     if wanted:
         return [c for c in wanted if c in known]
-    largest = sorted(summaries, key=lambda c: (-c["influencers"], c["campaignId"]))
+    largest = sorted(summaries, key=lambda c: (-c["influencers"], natural_key(c["campaignId"])))
     return [c["campaignId"] for c in largest[:default]]
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from pymongo import ASCENDING, DESCENDING
 
 from ..errors import StoreError, UsageError
-from ..rules import METRIC_COLUMNS, REASONS, engagement_rate
+from ..rules import METRIC_COLUMNS, REASONS, engagement_rate, natural_key
 from ..schema import (
     BENCHMARK_FIELDS,
     CAMPAIGN_FIELDS,
@@ -231,12 +231,12 @@ def rates(store: Store, campaign_ids: list[str] | None = None) -> pd.DataFrame:
 @translate_errors
 def campaigns(store: Store, *, dataset: str | None = None) -> list[dict[str, Any]]:
     """Every campaign of the published dataset (or of ``dataset``, a run id) with its
-    summary, by campaignId."""
+    summary, by campaignId in natural order (``campaign_2`` before ``campaign_10``)."""
     run_id = dataset or published_run(store)
     if run_id is None:
         return []
-    cursor = store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", ASCENDING)
-    return [_shape(doc, CAMPAIGN_FIELDS) for doc in cursor]
+    rows = [_shape(doc, CAMPAIGN_FIELDS) for doc in store.campaigns(run_id).find({}, {"_id": 0})]
+    return sorted(rows, key=lambda row: natural_key(row["campaignId"]))
 
 
 @translate_errors
@@ -266,6 +266,7 @@ def influencer(
     rows = [_shape(doc, PERFORMER_FIELDS) for doc in _influencer_rows(store, run_id, influencer_id)]
     if not rows:
         return None
+    rows.sort(key=lambda row: natural_key(row["campaignId"]))
     totals = {name: sum(int(row[name]) for row in rows) for name in SUMS}
     rate = engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
     return {
