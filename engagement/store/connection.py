@@ -97,10 +97,14 @@ class Store:
         """Every run's rejects in one collection, as stores written before kept them."""
         return self.db["rejects"]
 
+    def exists(self, collection: Collection[Document]) -> bool:
+        """Does ``collection`` exist (a store creates one at its first write)?"""
+        return bool(self.db.list_collection_names(filter={"name": collection.name}))
+
     def rejects_of(self, run_id: str) -> tuple[Collection[Document], Document]:
         """Where a run's rejects are, and the filter that selects them."""
         own = self.rejects(run_id)
-        if self.db.list_collection_names(filter={"name": own.name}):
+        if self.exists(own):
             return own, {}
         return self.shared_rejects, {"runId": run_id}
 

@@ -95,7 +95,7 @@ def fail(store: Store, report: RunReport, error: str) -> None:
 def index_rejects(store: Store, run_id: str) -> None:
     """Build the indexes of a run's rejects (none to build when it rejected nothing)."""
     own = store.rejects(run_id)
-    if store.db.list_collection_names(filter={"name": own.name}):
+    if store.exists(own):
         own.create_indexes(rejects_indexes())
 
 

@@ -284,7 +284,7 @@ def _influencer_rows(store: Store, run_id: str, influencer_id: str) -> list[Docu
     people = store.influencers(run_id)
     doc = people.find_one({"_id": influencer_id})
     if doc is None:
-        if people.name in store.db.list_collection_names(filter={"name": people.name}):
+        if store.exists(people):
             return []
         cursor = store.performers(run_id).find({"influencerId": influencer_id}, {"_id": 0})
         return list(cursor.sort("campaignId", ASCENDING))
