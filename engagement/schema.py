@@ -43,8 +43,10 @@ class Performer(BaseModel):
                     "likes": 312,
                     "comments": 59,
                     "shares": 54,
-                    "credibleRate": 9.87165123244826,
-                    "credibleRank": 2,
+                    "credibleRate": 9.918450699836754,
+                    "credibleLow": 9.181052938664076,
+                    "credibleHigh": 10.676955729626645,
+                    "credibleRank": 9,
                     "percentile": 99.89888776541962,
                 }
             ]
@@ -62,6 +64,12 @@ class Performer(BaseModel):
     shares: int = Field(ge=0)
     credibleRate: float = Field(
         description="The rate shrunk toward the campaign's pooled rate by empirical Bayes"
+    )
+    credibleLow: float = Field(
+        description="The credible rate's 90 % interval: its 5th percentile (beta posterior)"
+    )
+    credibleHigh: float = Field(
+        description="The credible rate's 90 % interval: its 95th percentile (beta posterior)"
     )
     credibleRank: int = Field(ge=1, description="1 = highest credible rate; ties by influencerId")
     percentile: float = Field(

@@ -7,6 +7,7 @@ memory and goes record by record: simple and slow, on purpose.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -315,6 +316,64 @@ def credible(pairs: list[tuple[int, int]]) -> tuple[list[float], float | None]:
         return [mu * 100 for _ in pairs], None
     strength = max(0.0, mu * (1 - mu) / spread - 1)
     return [(x + mu * strength) / (n + strength) * 100 for n, x in pairs], strength
+
+
+def incomplete_beta(a: float, b: float, y: float) -> float:
+    """The regularized incomplete beta function I_y(a, b): its continued fraction (modified
+    Lentz), on the side where it converges fast."""
+    if y <= 0.0 or y >= 1.0:
+        return 0.0 if y <= 0.0 else 1.0
+    if y > (a + 1) / (a + b + 2):
+        return 1.0 - incomplete_beta(b, a, 1.0 - y)
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(y) + b * math.log1p(-y)
+    )
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * y / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 100_000):
+        for numerator in (
+            m * (b - m) * y / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * y / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-16:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+def beta_quantile(a: float, b: float, p: float) -> float:
+    """The ``p`` quantile of Beta(a, b), by bisection on :func:`incomplete_beta`."""
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if incomplete_beta(a, b, middle) < p:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def credible_interval(
+    views: int, interactions: int, mu: float, strength: float | None
+) -> tuple[float, float]:
+    """The 90 % equal-tailed interval (percent) of Beta(x + mu M, n - x + (1 - mu) M); a
+    point where that posterior is one (M infinite: None; no prior and x = 0 or x = n)."""
+    if strength is None:
+        return mu * 100, mu * 100
+    a = interactions + mu * strength
+    b = views - interactions + (1 - mu) * strength
+    if a == 0 or b == 0:
+        point = 0.0 if a == 0 else 100.0
+        return point, point
+    return beta_quantile(a, b, 0.05) * 100, beta_quantile(a, b, 0.95) * 100
 
 
 def percentile(rate: float, rates: list[float]) -> float:

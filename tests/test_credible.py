@@ -115,6 +115,93 @@ def test_against_plain_python(seed: int) -> None:
             assert keys == sorted(keys, key=lambda k: (-k[0], k[1]))
 
 
+# --- the 90 % credible interval -----------------------------------------------------------
+
+#: (views, interactions, the prior's rate mu, its strength M in views; None: infinite)
+INTERVAL_CASES: list[tuple[int, int, float, float | None]] = [
+    (4255, 425, 0.05239, 63.5),  # campaign_6's small sample at the top by raw rate
+    (91545, 9139, 0.05239, 63.5),  # twenty times the views: a narrower interval
+    (10, 0, 0.05, 40.0),  # no interactions: the prior lifts it off 0
+    (10, 10, 0.05, 40.0),  # only interactions: the prior pulls it down from 100
+    (3, 0, 0.2, 5.0),
+    (1, 1, 0.5, 0.5),
+    (2_000_000, 180_000, 0.09, 50.0),  # both shapes >= 1,000: the Halley step
+    (40_000_000, 1_300, 0.00004, 2e6),
+    (50, 5, 0.1, 0.0),  # no prior (fewer than 3 influencers): Beta(5, 45)
+    (50, 0, 0.1, 0.0),  # no prior, no interactions: the posterior is the point 0
+    (50, 50, 0.1, 0.0),  # no prior, only interactions: the point 100
+    (50, 5, 0.1, None),  # rates no wider than chance: every pair at mu
+]
+
+
+@pytest.mark.parametrize("case", INTERVAL_CASES, ids=str)
+def test_the_interval_against_plain_python_and_scipy(
+    case: tuple[int, int, float, float | None],
+) -> None:
+    from scipy.stats import beta
+
+    from engagement.rules import credible_interval, credible_rate
+
+    views, interactions, mu, strength = case
+    m = math.inf if strength is None else strength
+    low, high = (float(v) for v in credible_interval(views, interactions, mu, m))
+    expected = reference.credible_interval(views, interactions, mu, strength)
+    assert (low, high) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    a = interactions + mu * (0.0 if strength is None else strength)
+    b = views - interactions + (1 - mu) * (0.0 if strength is None else strength)
+    rate = mu * 100 if strength is None else float(credible_rate(views, interactions, mu, m))
+    if strength is not None and a > 0 and b > 0:
+        assert (low, high) == pytest.approx(
+            (beta.ppf(0.05, a, b) * 100, beta.ppf(0.95, a, b) * 100), rel=1e-10
+        )
+        assert low < rate < high
+    else:
+        assert low == rate == high  # a point: the interval holds only it
+    if case[:2] == (10, 0):
+        assert 0 < low < 2 < high < 15  # 0 of 10 views: the data allow up to about 13 %
+
+
+def test_beta_quantile_where_shapes_are_large() -> None:
+    """Both shapes at least 1,000 take a Halley step from a Cornish-Fisher start: the same
+    quantiles as SciPy's ``beta.ppf`` over shapes up to 1e8."""
+    import numpy as np
+    from scipy.stats import beta
+
+    from engagement.rules import beta_quantile
+
+    rng = np.random.default_rng(7)
+    a = np.exp(rng.uniform(math.log(1_000), math.log(1e8), 20_000))
+    b = np.exp(rng.uniform(math.log(1_000), math.log(1e8), 20_000))
+    for p in (0.05, 0.95):
+        assert beta_quantile(a, b, p) == pytest.approx(beta.ppf(p, a, b), rel=1e-10)
+    small = np.array([0.02, 0.5, 3.0, 999.0])
+    assert beta_quantile(small, small[::-1], 0.05) == pytest.approx(
+        beta.ppf(0.05, small, small[::-1]), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_intervals_of_ranked_pairs(seed: int) -> None:
+    """Every ranked pair's interval, from its campaign's fitted prior, against plain Python;
+    it holds the credible rate, and a pair with more views has a narrower one."""
+    frame = performers_of(random_campaigns(seed))
+    for campaign, group in frame.groupby("campaignId"):
+        pairs = [(int(n), int(x)) for n, x in zip(group["views"], group["likes"], strict=True)]
+        _, strength = reference.credible(pairs)
+        mu = sum(x for _, x in pairs) / sum(n for n, _ in pairs)
+        got = list(zip(group["credibleLow"], group["credibleHigh"], strict=True))
+        expected = [reference.credible_interval(n, x, mu, strength) for n, x in pairs]
+        assert got == [pytest.approx(e, rel=1e-9, abs=1e-12) for e in expected], campaign
+        rows = group.itertuples()
+        assert all(r.credibleLow <= r.credibleRate <= r.credibleHigh for r in rows)
+    wide = frame[frame["credibleHigh"] > frame["credibleLow"]]
+    widths = (wide["credibleHigh"] - wide["credibleLow"]).to_numpy()
+    assert len(wide) > 40
+    few = widths[wide["views"].to_numpy() <= 100].min()
+    many = widths[wide["views"].to_numpy() >= 90_000].max()
+    assert few > many
+
+
 def write_rows(path: Path, rows: list[tuple[str, str, int, int, int, int]]) -> Path:
     path.write_text(HEADER + "".join(",".join(map(str, r)) + "\n" for r in rows))
     return path
@@ -137,7 +224,8 @@ def test_append_equals_one_replace(store: Store, tmp_path: Path) -> None:
     engagement.run_etl([a], store=store)
     engagement.run_etl([b], store=store, mode="append")
     assert dataset(store) == together
-    assert {"credibleRate", "credibleRank", "percentile"} <= set(together[0])
+    fields = {"credibleRate", "credibleLow", "credibleHigh", "credibleRank", "percentile"}
+    assert fields <= set(together[0])
 
 
 # --- served: the API, the CLI, exports ------------------------------------------------------
@@ -171,6 +259,14 @@ def test_the_credible_order_over_http(api: Any, loaded: dict[str, Any]) -> None:
     raw_top = api.get("/top-performers", params={"campaignId": "campaign_6", "limit": 1}).json()
     assert raw_top[0]["influencerId"] == "influencer_5273" and raw_top[0]["views"] == 4255
     assert whole[0]["influencerId"] == "influencer_7902" and raw_top[0]["credibleRank"] == 9
+    # each with its 90 % interval: the 4,255 views' is almost five times as wide
+    assert all(r["credibleLow"] < r["credibleRate"] < r["credibleHigh"] for r in whole)
+    top = whole[0]
+    assert (round(top["credibleLow"], 2), round(top["credibleHigh"], 2)) == (9.82, 10.14)
+    assert (round(raw_top[0]["credibleLow"], 2), round(raw_top[0]["credibleHigh"], 2)) == (
+        9.18,
+        10.68,
+    )
     bad = api.get("/top-performers", params={"campaignId": "campaign_6", "by": "views"})
     assert bad.status_code == 422
 
@@ -263,6 +359,7 @@ def test_the_cli_orders_by_credible_rate(
     assert main(["top", "campaign_6", "--by", "credible", "--limit", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["credibleRank"] for r in rows] == [1, 2, 3]
+    assert [round(r["credibleHigh"] - r["credibleLow"], 2) for r in rows] == [0.33, 0.38, 0.41]
     assert main(["top", "campaign_6", "--by", "credible", "--limit", "3"]) == 0
     text = capsys.readouterr().out
     assert "by credible rate" in text and text.splitlines()[3].split()[:2] == [

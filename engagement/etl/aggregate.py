@@ -22,7 +22,7 @@ from ..schema import BENCHMARK_FIELDS, CAMPAIGN_DAY_FIELDS, CAMPAIGN_FIELDS, PER
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
 from .arrays import string_buffers
-from .credible import credible_rates
+from .credible import credible_rates, priors
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)
@@ -286,8 +286,10 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     table = table.append_column("rank", pa.array(_positions(starts, table.num_rows)))
     views = table.column("views").to_numpy()
     interactions = _interactions(table)
-    credible, _ = credible_rates(starts, views, interactions)
-    table = table.append_column("credibleRate", pa.array(credible))
+    credible = credible_rates(starts, views, interactions)
+    table = table.append_column("credibleRate", pa.array(credible.rate))
+    table = table.append_column("credibleLow", pa.array(credible.low))
+    table = table.append_column("credibleHigh", pa.array(credible.high))
     by_credible = _order(table, "credibleRate")
     credible_rank = np.empty(table.num_rows, dtype=np.int64)
     credible_rank[np.asarray(by_credible)] = _positions(starts, table.num_rows)
@@ -377,7 +379,7 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
     sizes = out["influencers"].to_numpy()
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     interactions = (ordered["likes"] + ordered["comments"] + ordered["shares"]).to_numpy()
-    _, strength = credible_rates(starts, ordered["views"].to_numpy(), interactions)
+    _, strength = priors(starts, ordered["views"].to_numpy(), interactions)
     out["priorStrength"] = [None if np.isinf(s) else float(s) for s in strength]
     return out.reset_index()[CAMPAIGN_COLUMNS]
 
