@@ -366,3 +366,23 @@ def test_the_cli_orders_by_credible_rate(
         "1",
         "influencer_7902",
     ]
+    # a table to read: headings in words, rates with two decimals and %, counts with commas
+    lines = text.splitlines()
+    headings = [h.strip() for h in lines[1].split("  ") if h.strip()]
+    assert headings[:3] == ["Credible rank", "Influencer", "Credible rate"]
+    top = rows[0]
+    assert lines[3].split() == [
+        "1",
+        "influencer_7902",
+        f"{top['credibleRate']:.2f}",
+        "%",
+        f"{top['engagementRate']:.2f}",
+        "%",
+        f"{top['rank']:,}",
+        f"{top['posts']:,}",
+        f"{top['views']:,}",
+        f"{top['likes']:,}",
+        f"{top['comments']:,}",
+        f"{top['shares']:,}",
+    ]
+    assert "91,545" in lines[3]

@@ -98,18 +98,11 @@ def test_movers_against_a_hand_worked_pair(
     assert lines[0] == (
         f"spring: run {then.run_id} -> run {now.run_id} (up 2, down 2, new 1, gone 1, same 1)"
     )
-    assert lines[1].split() == [
-        "influencerId",
-        "status",
-        "rankThen",
-        "rankNow",
-        "change",
-        "engagementRateNow",
-    ]
+    assert lines[1] == "Influencer  Status  Rank then  Rank now  Change  Rate now"
     assert [line.split() for line in lines[3:6]] == [
-        ["e", "up", "5", "1", "4", "12.00"],
-        ["a", "down", "1", "3", "-2", "8.00"],
-        ["b", "down", "2", "4", "-2", "8.00"],
+        ["e", "up", "5", "1", "4", "12.00", "%"],
+        ["a", "down", "1", "3", "-2", "8.00", "%"],
+        ["b", "down", "2", "4", "-2", "8.00", "%"],
     ]
     assert lines[6:] == ["... 4 more (--limit, or --json for all)"]
     as_json = subprocess.run(

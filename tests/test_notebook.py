@@ -74,15 +74,15 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
 
     library = queries.run(store, run_id)
     assert library is not None and library["accepted"] == 10_000 and library["rejected"] == 10
-    summary = outputs(notebook, "text/plain")[0]
+    summary = outputs(notebook, "text/html")[0]
     for label, key in (
         ("rows read", "rowsRead"),
         ("accepted", "accepted"),
         ("rejected", "rejected"),
         ("campaigns", "campaigns"),
     ):
-        line = next(x for x in summary.splitlines() if f" {label} " in f" {x} ")
-        assert line.split()[-1] == str(library[key]), line
+        cells = rf">{label}</td>\s*<td [^>]*>{library[key]:,}</td>"
+        assert re.search(cells, summary), (label, summary)
     assert len(outputs(notebook, "image/png")) == 2 + 1 + 2  # rejects, histogram+box, 2 tops
     markdown = outputs(notebook, "text/markdown")
     # the top of each campaign shown, its trend (the sample has no dates: a note says so),
@@ -106,12 +106,20 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
     for row in top6.items + credible6.items:
         assert row["influencerId"] in side_by_side
     benchmarks = json.dumps(notebook.cells[-2].outputs)
-    assert "p90EngagementRate" in benchmarks and "campaign_10" in benchmarks
+    assert "90th percentile" in benchmarks and "campaign_10" in benchmarks
 
     html = Path(files["html"]).read_text()
     assert Path(files["html"]) == tmp_path / f"{run_id}.html"
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 5
-    assert "10010" in html and "10000" in html and run_id in html
+    assert ">10,010</td>" in html and ">10,000</td>" in html and run_id in html
+    # tables to read: no index column, headings in words, rates with two decimals and %
+    assert 'class="dataframe' not in html and "row_heading" not in html
+    assert "index_name" not in html and ">metric</th>" not in html
+    assert ">Engagement rate</th>" in html and ">Views</th>" in html
+    assert ">engagementRate</th>" not in html
+    top = top6.items[0]
+    assert f">{top['engagementRate']:.2f} %</td>" in html and f">{top['views']:,}</td>" in html
+    assert f">{top['credibleLow']:.2f} %</td>" in html
     assert "engagement.run_etl(" not in html  # code hidden
 
 
@@ -185,10 +193,12 @@ def test_hostile_input_through_papermill(
         (9, "negative_value"),
     ]
     notebook = nbformat.read(out, as_version=4)
-    summary = outputs(notebook, "text/plain")[0]
-    assert "hostile-1" in summary and "hostile.csv" in summary
-    examples = [o for o in outputs(notebook, "text/plain") if "wrong_field_count" in o]
-    assert examples and "c1,short,1" in examples[-1]
+    summary = outputs(notebook, "text/html")[0]
+    assert ">hostile-1</td>" in summary and ">hostile.csv</td>" in summary
+    examples = [o for o in outputs(notebook, "text/html") if "wrong_field_count" in o]
+    assert examples and ">c1,short,1</td>" in examples[-1]
+    # the rejected rows as read, escaped in the HTML
+    assert ">c1,&quot;multi\nline&quot;,200,10,0,0,</td>" in examples[-1]
     assert len(outputs(notebook, "image/png")) >= 3
 
 

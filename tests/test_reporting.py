@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import engagement
@@ -42,9 +41,9 @@ def test_rejects_by_reason_and_chart(known_run: dict[str, object]) -> None:
     counts = dict(zip(table["reason"], table["rejected"], strict=True))
     assert counts["missing_value"] == 1 and counts["invalid_number"] == 1
     assert sum(counts.values()) == 2
-    assert table.loc[table.reason == "missing_value", "share of rows (%)"].item() == round(
-        100 / 7, 3
-    )
+    assert table.loc[table.reason == "missing_value", "share"].item() == pytest.approx(100 / 7)
+    shown = reporting.for_display(table).to_html()
+    assert ">Share of rows</th>" in shown and ">14.29 %</td>" in shown
     figure = reporting.rejects_chart(table)
     bars = figure.axes[0].patches
     widths = {
@@ -90,9 +89,49 @@ def test_rates_charts_and_top(store: Store, known_run: dict[str, object]) -> Non
     assert top.index.tolist() == [1, 2]
     assert top["influencerId"].tolist() == ["alice", "bob"]
     assert top["engagementRate"].tolist() == [9.0, 5.0]
-    chart = reporting.top_chart(top, "spring")
-    assert np.allclose(sorted(b.get_width() for b in chart.axes[0].patches), [5.0, 9.0])
-    assert chart.axes[0].get_title() == "Top 2 of spring"
+    assert list(top.columns[2:5]) == ["credibleRate", "credibleLow", "credibleHigh"]
+    assert (top["credibleLow"] < top["credibleRate"]).all()
+    assert (top["credibleRate"] < top["credibleHigh"]).all()
+
+
+def test_the_top_chart_is_a_forest_plot(store: Store, known_run: dict[str, object]) -> None:
+    top = reporting.top_table(store, "spring", 3)
+    summary = queries.campaign(store, "spring")
+    assert summary is not None
+    chart = reporting.top_chart(top, "spring", summary)
+    axes = chart.axes[0]
+    assert axes.get_title() == "Top 3 of spring by engagement rate"
+    # rank 1 at the top: the y labels run from the bottom
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["dave", "bob", "alice"]
+    bottom_up = top.iloc[::-1]
+    dots = axes.containers[0]
+    assert list(dots.lines[0].get_xdata()) == bottom_up["credibleRate"].tolist()
+    whiskers = [tuple(segment[:, 0]) for segment in dots.lines[2][0].get_segments()]
+    expected = zip(bottom_up["credibleLow"], bottom_up["credibleHigh"], strict=True)
+    assert whiskers == [pytest.approx(pair) for pair in expected]
+    raw = axes.collections[-1].get_offsets()[:, 0]
+    assert list(raw) == bottom_up["engagementRate"].tolist()
+    # the axis fits the data (not from 0): every whisker and diamond inside, padded 8 %
+    left, right = axes.get_xlim()
+    values = [*top["credibleLow"], *top["credibleHigh"], *top["engagementRate"]]
+    span = max(values) - min(values)
+    assert (left, right) == pytest.approx((min(values) - 0.08 * span, max(values) + 0.08 * span))
+    assert left > 0
+    # the campaign's rate (310 interactions of 5,000 views) and median as reference lines
+    references = {line.get_label(): line.get_xdata()[0] for line in axes.lines[-2:]}
+    assert references == {"campaign rate 6.20 %": pytest.approx(6.2), "median 5.00 %": 5.0}
+    assert {t.get_text() for t in chart.legends[0].get_texts()} == {
+        "credible rate, 90 % interval",
+        "engagement rate",
+        "campaign rate 6.20 %",
+        "median 5.00 %",
+    }
+    # a reference beyond the data is named at the edge, not drawn (the axis stays fitted)
+    far = reporting.top_chart(top, "spring", {**summary, "engagementRate": 40.0}, by="credibleRate")
+    notes = [t.get_text() for t in far.axes[0].texts]
+    assert notes == ["campaign rate 40.00 % ▶"]
+    assert far.axes[0].get_xlim() == (left, right)
+    assert far.axes[0].get_title() == "Top 3 of spring by credible rate"
 
 
 def test_empty_store(store: Store) -> None:

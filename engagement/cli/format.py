@@ -5,37 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
-    return text if len(text) <= 60 else text[:57] + "..."
+from ..display import text_table
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as an aligned text table; numbers right-aligned."""
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [
-        all(isinstance(row.get(c), int | float) for row in rows if row.get(c) is not None)
-        for c in columns
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells])
+    """Rows as an aligned text table: headings in words, counts with thousands separators,
+    rates with two decimals and %, numbers right-aligned (:mod:`engagement.display`)."""
+    return text_table(rows, columns)
 
 
 def format_report(run: dict[str, Any]) -> str:

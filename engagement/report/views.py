@@ -8,16 +8,22 @@ pyplot, so they show once in a notebook and never open a window.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..display import styled
 from ..rules import REASONS, natural_key
 from ..store import queries
 from ..store.connection import Store
 from ..store.trends import trend
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 _BLUE = "#3b6ea8"
 _RED = "#c0504d"
@@ -43,7 +49,8 @@ def summary_table(run: dict[str, Any]) -> pd.DataFrame:
 
 
 def rejects_by_reason(run: dict[str, Any]) -> pd.DataFrame:
-    """Rejected rows per primary reason, every reason listed, with its share of rows read."""
+    """Rejected rows per primary reason, every reason listed, with its ``share`` (percent) of
+    rows read."""
     counts = run["rejectsByReason"]
     total = run["rowsRead"] or 1
     frame = pd.DataFrame(
@@ -52,7 +59,7 @@ def rejects_by_reason(run: dict[str, Any]) -> pd.DataFrame:
             "rejected": [int(counts.get(r.value, 0)) for r in REASONS],
         }
     )
-    frame["share of rows (%)"] = (frame["rejected"] / total * 100).round(3)
+    frame["share"] = frame["rejected"] / total * 100
     return frame
 
 
@@ -143,12 +150,16 @@ def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> 
 def top_table(
     store: Store, campaign_id: str, n: int = 10, by: str = "engagementRate"
 ) -> pd.DataFrame:
-    """The campaign's top ``n`` performers in the order ``by``, one row per rank."""
+    """The campaign's top ``n`` performers in the order ``by``, one row per rank, with the
+    credible rate's 90 % interval beside it."""
     page = queries.top_performers(store, campaign_id, limit=n, by=by)
     columns = list(queries.ranking_columns(by))
+    at = columns.index("credibleRate") + 1
+    columns[at:at] = ["credibleLow", "credibleHigh"]
     if page is None or not page.items:
         return pd.DataFrame(columns=columns).set_index(columns[0])
-    return pd.DataFrame(page.items)[columns].set_index(columns[0])
+    # reindex: a dataset published before the intervals existed lacks them (NaN)
+    return pd.DataFrame(page.items).reindex(columns=columns).set_index(columns[0])
 
 
 def campaign_benchmarks(store: Store) -> pd.DataFrame:
@@ -175,20 +186,98 @@ def raw_and_credible(store: Store, campaign_id: str, n: int = 10) -> pd.DataFram
     return pd.concat({"by engagement rate": raw, "by credible rate": credible}, axis=1)
 
 
-def for_display(table: pd.DataFrame, places: int = 2) -> pd.DataFrame:
-    """A table with its floats rounded for reading (the data keeps full precision)."""
-    return table.round(places)
+def for_display(table: pd.DataFrame) -> Styler:
+    """A table to read (pandas' Styler): headings in words, counts with thousands
+    separators, rates with two decimals and %, no index column; the data keep full
+    precision."""
+    return styled(table)
 
 
-def top_chart(table: pd.DataFrame, campaign_id: str) -> Figure:
-    """The engagement rates of a campaign's top performers (from :func:`top_table`)."""
-    figure = Figure(figsize=(7, 0.3 * len(table) + 1.2), layout="constrained")
+def top_chart(
+    table: pd.DataFrame,
+    campaign_id: str,
+    summary: dict[str, Any] | None = None,
+    by: str = "engagementRate",
+) -> Figure:
+    """A forest plot of a campaign's top performers (from :func:`top_table`), in the order
+    ``by``, rank 1 at the top: each credible rate as a dot with its 90 % interval as
+    whiskers, the raw rate as a hollow diamond, on an axis fitted to the data; the
+    campaign's rate and median (from ``summary``) as reference lines, or named at the edge
+    they lie beyond. Overlapping whiskers: the data do not tell those influencers apart."""
+    figure = Figure(figsize=(7.5, 0.32 * len(table) + 1.6), layout="constrained")
     axes = figure.subplots()
-    ordered = table.iloc[::-1]
-    axes.barh(ordered["influencerId"], ordered["engagementRate"], color=_BLUE)
-    axes.set_xlabel("engagement rate (%)")
-    axes.set_title(f"Top {len(table)} of {campaign_id}")
+    rows = table.reset_index() if table.index.name is not None else table
+    rows = rows.iloc[::-1]
+    y = list(range(len(rows)))
+    credible = rows["credibleRate"].to_numpy(dtype=float)
+    raw = rows["engagementRate"].to_numpy(dtype=float)
+    low = rows["credibleLow"].to_numpy(dtype=float)
+    high = rows["credibleHigh"].to_numpy(dtype=float)
+    whiskers = np.vstack([np.clip(credible - low, 0, None), np.clip(high - credible, 0, None)])
+    axes.errorbar(
+        credible,
+        y,
+        xerr=np.nan_to_num(whiskers),
+        fmt="o",
+        color=_BLUE,
+        ecolor=_BLUE,
+        elinewidth=1.5,
+        capsize=3,
+        label="credible rate, 90 % interval",
+    )
+    axes.scatter(
+        raw,
+        y,
+        marker="D",
+        facecolors="none",
+        edgecolors=_RED,
+        s=28,
+        zorder=3,
+        label="engagement rate",
+    )
+    axes.set_yticks(y, rows["influencerId"].tolist())
+    values = np.concatenate([raw, credible, low[np.isfinite(low)], high[np.isfinite(high)]])
+    left, right = _fitted(values)
+    axes.set_xlim(left, right)
+    for key, name, style in (
+        ("engagementRate", "campaign rate", "--"),
+        ("medianEngagementRate", "median", ":"),
+    ):
+        value = (summary or {}).get(key)
+        if value is None:
+            continue
+        text = f"{name} {value:.2f} %"
+        if left <= value <= right:
+            axes.axvline(value, color="#555555", linestyle=style, linewidth=1, label=text)
+        else:
+            at_left = value < left
+            axes.annotate(
+                ("◀ " + text) if at_left else (text + " ▶"),
+                xy=(0.0 if at_left else 1.0, 1.0),
+                xycoords="axes fraction",
+                xytext=(2 if at_left else -2, 2 + (10 if name == "median" else 0)),
+                textcoords="offset points",
+                ha="left" if at_left else "right",
+                va="bottom",
+                fontsize=8,
+                color="#555555",
+            )
+    order = "credible rate" if by == "credibleRate" else "engagement rate"
+    axes.set_xlabel("rate (%)")
+    axes.set_title(f"Top {len(table)} of {campaign_id} by {order}", pad=24)
+    axes.grid(axis="x", color="#e3e3e3")
+    figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
+
+
+def _fitted(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """An axis range around ``values``, padded by 8 % of their span (at least 0.1)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    pad = max(high - low, 0.1) * 0.08
+    return low - pad, high + pad
 
 
 def trend_table(store: Store, campaign_id: str, interval: str = "week") -> pd.DataFrame:

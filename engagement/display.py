@@ -1,0 +1,162 @@
+"""Tables as people read them: headings in words, counts with thousands separators, rates
+with two decimals and ``%``, no index column.
+
+The CLI's tables, the report's and the dashboard's go through here; JSON, CSV and exports
+keep the raw values at full precision.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pandas.io.formats.style import Styler
+
+#: Column headings in words (a column not named here keeps its name).
+HEADINGS = {
+    "rank": "Rank",
+    "change": "Change",
+    "credibleRank": "Credible rank",
+    "influencerId": "Influencer",
+    "campaignId": "Campaign",
+    "engagementRate": "Engagement rate",
+    "credibleRate": "Credible rate",
+    "credibleLow": "90 % low",
+    "credibleHigh": "90 % high",
+    "percentile": "Percentile",
+    "medianEngagementRate": "Campaign median",
+    "p25EngagementRate": "25th percentile",
+    "p75EngagementRate": "75th percentile",
+    "p90EngagementRate": "90th percentile",
+    "topEngagementRate": "Top rate",
+    "priorStrength": "Prior strength (views)",
+    "influencers": "Influencers",
+    "topInfluencerId": "Top influencer",
+    "posts": "Posts",
+    "views": "Views",
+    "likes": "Likes",
+    "comments": "Comments",
+    "shares": "Shares",
+    "firstPostAt": "First post",
+    "lastPostAt": "Last post",
+    "label": "Period",
+    "period": "Period",
+    "metric": "Metric",
+    "value": "Value",
+    "reason": "Reason",
+    "rejected": "Rejected",
+    "share": "Share of rows",
+    "source": "File",
+    "line": "Line",
+    "reasons": "Reasons",
+    "raw": "Row as read",
+    "runId": "Run",
+    "status": "Status",
+    "mode": "Mode",
+    "rowsRead": "Rows read",
+    "accepted": "Accepted",
+    "performers": "Performers",
+    "dataset": "Dataset",
+    "seconds": "Seconds",
+    "rankThen": "Rank then",
+    "rankNow": "Rank now",
+    "engagementRateThen": "Rate then",
+    "engagementRateNow": "Rate now",
+}
+
+#: Columns that hold a rate or a share in percent: written "9.99 %".
+PERCENT = frozenset(
+    {
+        "engagementRate",
+        "credibleRate",
+        "credibleLow",
+        "credibleHigh",
+        "medianEngagementRate",
+        "p25EngagementRate",
+        "p75EngagementRate",
+        "p90EngagementRate",
+        "topEngagementRate",
+        "engagementRateThen",
+        "engagementRateNow",
+        "share",
+    }
+)
+
+#: Written where a value is not known (a date of an undated post, a field an older
+#: dataset lacks).
+MISSING = "–"
+
+
+def heading(column: Any) -> str:
+    """``column`` in words: ``engagementRate`` -> ``Engagement rate``."""
+    return HEADINGS.get(str(column), str(column))
+
+
+def cell(value: Any, column: Any = None) -> str:
+    """``value`` as text for a table: ``10,010``, ``9.99 %`` (a rate), ``1,234.50``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
+        return f"{int(value):,}"
+    if isinstance(value, float) or (hasattr(value, "dtype") and value.dtype.kind == "f"):
+        text = f"{float(value):,.2f}"
+        return f"{text} %" if str(column) in PERCENT else text
+    return str(value)
+
+
+def styled(frame: pd.DataFrame, css: str | None = None, escape: bool = True) -> Styler:
+    """``frame`` as a table to read (pandas' Styler): a named index becomes the first
+    column, the index is hidden, headings in words, every cell through :func:`cell`."""
+    if frame.index.name is not None or frame.index.nlevels > 1:
+        frame = frame.reset_index()
+
+    def writer(column: Any) -> Any:
+        name = column[-1] if isinstance(column, tuple) else column
+
+        def write(value: Any) -> str:
+            text = cell(value, name)
+            return html.escape(text) if escape else text
+
+        return write
+
+    styler = (
+        frame.style.format({c: writer(c) for c in frame.columns})
+        .format_index(heading, axis="columns")
+        .hide(axis="index")
+    )
+    if css:
+        styler = styler.set_table_attributes(f'class="{css}"')
+    return styler
+
+
+def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as an aligned text table for the terminal: headings in words, numbers
+    right-aligned and written by :func:`cell`."""
+    cells = [[_plain(cell(row.get(c), c)) for c in columns] for row in rows]
+    titles = [heading(c) for c in columns]
+    widths = [max([len(t)] + [len(r[i]) for r in cells]) for i, t in enumerate(titles)]
+    numeric = [
+        all(isinstance(row.get(c), int | float) for row in rows if row.get(c) is not None)
+        for c in columns
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(titles), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def _plain(text: str) -> str:
+    """One line of at most 60 characters (line breaks shown as ``\\n``)."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= 60 else text[:57] + "..."
