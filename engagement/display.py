@@ -27,6 +27,7 @@ HEADINGS = {
     "credibleRate": "Credible rate",
     "credibleLow": "90 % low",
     "credibleHigh": "90 % high",
+    "credibleInterval": "90 % interval",
     "percentile": "Percentile",
     "medianEngagementRate": "Campaign median",
     "p25EngagementRate": "25th percentile",
@@ -110,6 +111,28 @@ def cell(value: Any, column: Any = None) -> str:
     return str(value)
 
 
+def interval(low: float | None, high: float | None) -> str:
+    """A credible interval as text: ``9.18 – 10.68 %``."""
+    if low is None or high is None:
+        return MISSING
+    return f"{low:,.2f} – {high:,.2f} %"
+
+
+def with_interval(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """``rows`` and ``columns`` with the credible interval as one column (``90 % interval``)
+    after the credible rate."""
+    out = [
+        {**r, "credibleInterval": interval(r.get("credibleLow"), r.get("credibleHigh"))}
+        for r in rows
+    ]
+    names = list(columns)
+    at = names.index("credibleRate") + 1 if "credibleRate" in names else len(names)
+    names.insert(at, "credibleInterval")
+    return out, names
+
+
 def styled(frame: pd.DataFrame, css: str | None = None, escape: bool = True) -> Styler:
     """``frame`` as a table to read (pandas' Styler): a named index becomes the first
     column, the index is hidden, headings in words, every cell through :func:`cell`."""
@@ -142,7 +165,8 @@ def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     titles = [heading(c) for c in columns]
     widths = [max([len(t)] + [len(r[i]) for r in cells]) for i, t in enumerate(titles)]
     numeric = [
-        all(isinstance(row.get(c), int | float) for row in rows if row.get(c) is not None)
+        c == "credibleInterval"
+        or all(isinstance(row.get(c), int | float) for row in rows if row.get(c) is not None)
         for c in columns
     ]
 

@@ -369,12 +369,22 @@ def test_the_cli_orders_by_credible_rate(
     # a table to read: headings in words, rates with two decimals and %, counts with commas
     lines = text.splitlines()
     headings = [h.strip() for h in lines[1].split("  ") if h.strip()]
-    assert headings[:3] == ["Credible rank", "Influencer", "Credible rate"]
+    assert headings[:5] == [
+        "Credible rank",
+        "Influencer",
+        "Credible rate",
+        "90 % interval",
+        "Engagement rate",
+    ]
     top = rows[0]
     assert lines[3].split() == [
         "1",
         "influencer_7902",
         f"{top['credibleRate']:.2f}",
+        "%",
+        f"{top['credibleLow']:.2f}",
+        "–",
+        f"{top['credibleHigh']:.2f}",
         "%",
         f"{top['engagementRate']:.2f}",
         "%",

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..display import with_interval
 from ..errors import UsageError
 from ..etl.engines import ENGINES
 from ..etl.reader import CHUNK_SIZE
@@ -157,10 +158,10 @@ def top(
     if as_json:
         emit_json(page.items)
         return
-    columns = list(queries.ranking_columns(order))
+    rows, columns = with_interval(page.items, queries.ranking_columns(order))
     order = " by credible rate" if by == "credible" else ""
     click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers{order}")
-    click.echo(table(page.items, columns))
+    click.echo(table(rows, columns))
 
 
 @cli.command("trend")
