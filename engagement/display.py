@@ -87,14 +87,34 @@ PERCENT = frozenset(
     }
 )
 
+#: The narrowest range (percentage points) :func:`fitted_range` gives a chart's axis.
+MIN_SPAN = 0.1
+
 #: Written where a value is not known (a date of an undated post, a field an older
 #: dataset lacks).
 MISSING = "–"
 
 
-def heading(column: Any) -> str:
-    """``column`` in words: ``engagementRate`` -> ``Engagement rate``."""
-    return HEADINGS.get(str(column), str(column))
+def heading(column: Any, unit: bool = False) -> str:
+    """``column`` in words: ``engagementRate`` -> ``Engagement rate`` (with ``unit``, a
+    percent column says so: ``Engagement rate (%)``, for a grid of bare numbers)."""
+    text = HEADINGS.get(str(column), str(column))
+    return f"{text} (%)" if unit and str(column) in PERCENT else text
+
+
+def fitted_range(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """A chart axis around ``values`` (rates, in percent) rather than from 0: their range
+    padded by 8 % of its span on each side, the span at least 0.1 about its middle; None
+    without any finite value."""
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:
+        return None
+    low, high = min(known), max(known)
+    if high - low < MIN_SPAN:
+        middle = (low + high) / 2
+        low, high = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
+    pad = 0.08 * (high - low)
+    return low - pad, high + pad
 
 
 def cell(value: Any, column: Any = None) -> str:

@@ -14,7 +14,7 @@ import pytest
 import engagement
 from engagement.dashboard import charts
 from engagement.dashboard.app import Dashboard, Message
-from engagement.dashboard.parts import fmt
+from engagement.display import cell
 from engagement.generate import generate
 from engagement.store import queries
 from engagement.store.connection import Store
@@ -79,7 +79,7 @@ def expected_rows(
     page = queries.top_performers(store, campaign, limit=n, offset=offset, by=by)
     assert page is not None
     columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
-    return [[fmt(row[c]) for c in columns] for row in page.items]
+    return [[cell(row[c], c) for c in columns] for row in page.items]
 
 
 @pytest.fixture
@@ -143,16 +143,22 @@ def test_the_campaign_view(board: Dashboard, store: Store) -> None:
         "median": f"{summary['medianEngagementRate']:.2f} %",
         "p90": f"{summary['p90EngagementRate']:.2f} %",
     }
-    assert headings(view.table.value)[:3] == ["Rank", "Influencer", "Engagement rate (%)"]
+    assert headings(view.table.value)[:3] == ["Rank", "Influencer", "Engagement rate"]
     assert cells(view.table.value) == expected_rows(store, "campaign_1", 10)
     assert "page 1 of 102" in view.position.value
     assert view.previous.disabled and not view.next.disabled
     assert view.search.layout.display == "none"  # 12 campaigns: no search box
-    bars = view.bars.data[0]
+    dots = view.forest.data[0]
     page = queries.top_performers(store, "campaign_1", limit=10)
     assert page is not None
-    assert list(bars.y) == [r["influencerId"] for r in reversed(page.items)]
-    assert "credible rate %{customdata[4]:.2f} %" in bars.hovertemplate
+    assert list(dots.y) == [r["influencerId"] for r in reversed(page.items)]  # rank 1 on top
+    assert list(dots.x) == [r["credibleRate"] for r in reversed(page.items)]
+    assert "credible rate %{customdata[4]:.2f} %" in dots.hovertemplate
+    assert "90 % interval: %{customdata[5]:.2f} – %{customdata[6]:.2f} %" in dots.hovertemplate
+    assert min(r["credibleLow"] for r in page.items) > summary["engagementRate"]
+    assert [a.text for a in view.forest.layout.annotations if "campaign rate" in a.text] == [
+        f"◀ campaign rate {summary['engagementRate']:.2f} %"  # the top ten lie far above it
+    ]
     assert 'href="?campaign=campaign_1"' in view.share.value
 
 
@@ -185,11 +191,11 @@ def test_the_order_toggle(board: Dashboard, store: Store) -> None:
     view = board.campaign_view
     view.picker.value = "campaign_6"
     view.order.value = "credible rate"
-    assert headings(view.table.value)[:3] == ["Credible rank", "Influencer", "Credible rate (%)"]
+    assert headings(view.table.value)[:3] == ["Credible rank", "Influencer", "Credible rate"]
     assert cells(view.table.value) == expected_rows(store, "campaign_6", 10, by="credibleRate")
     assert cells(view.table.value)[0][1] == "influencer_7902"
-    assert view.bars.data[0].y[-1] == "influencer_7902"  # the top bar
-    assert "by credible rate" in view.bars.layout.title.text
+    assert view.forest.data[0].y[-1] == "influencer_7902"  # the top row
+    assert "by credible rate" in view.forest.layout.title.text
 
 
 def test_top_n_and_paging(board: Dashboard, store: Store) -> None:
@@ -209,10 +215,10 @@ def test_top_n_and_paging(board: Dashboard, store: Store) -> None:
     assert view.page == 0 and len(cells(view.table.value)) == 10
 
 
-def test_a_click_on_a_bar_opens_the_influencer(board: Dashboard, store: Store) -> None:
+def test_a_click_on_a_dot_opens_the_influencer(board: Dashboard, store: Store) -> None:
     board.open("campaign", "campaign_6")
-    bars = board.campaign_view.bars.data[0]
-    bars._dispatch_on_click(_Points([len(bars.y) - 1]), None)  # the top bar: rank 1
+    dots = board.campaign_view.forest.data[0]
+    dots._dispatch_on_click(_Points([len(dots.y) - 1]), None)  # the top dot: rank 1
     assert board.view == "influencer"
     view = board.influencer_view
     assert view.search.value == "influencer_5273"
@@ -221,11 +227,12 @@ def test_a_click_on_a_bar_opens_the_influencer(board: Dashboard, store: Store) -
     rows = cells(view.table.value)
     assert [r[0] for r in rows] == [c["campaignId"] for c in found["campaigns"]]
     assert rows[0][1:3] == [
-        fmt(found["campaigns"][0]["engagementRate"]),
-        fmt(found["campaigns"][0]["credibleRate"]),
+        f"{found['campaigns'][0]['engagementRate']:.2f} %",
+        f"{found['campaigns'][0]['credibleRate']:.2f} %",
     ]
     median = queries.campaign(store, found["campaigns"][0]["campaignId"])
-    assert median is not None and rows[0][6] == fmt(median["medianEngagementRate"])
+    assert median is not None
+    assert rows[0][6] == f"{median['medianEngagementRate']:.2f} %"
     assert list(view.chart.data[2].x) == [median["medianEngagementRate"]]
     assert 'href="?influencer=influencer_5273"' in view.share.value
     view.show("nobody")
@@ -269,25 +276,111 @@ def test_search_when_campaigns_are_many(store: Store, tmp_path: Path) -> None:
     assert len(view.picker.options) == 30
 
 
-def test_charts_say_what_a_hover_shows() -> None:
-    rows = [
+def forest_rows() -> list[dict[str, Any]]:
+    """A page by credible rate, worked by hand: a's and b's intervals overlap."""
+    return [
         {
             "influencerId": "a",
             "posts": 2,
             "views": 1000,
             "engagementRate": 5.0,
             "credibleRate": 4.5,
-        }
+            "credibleLow": 3.25,
+            "credibleHigh": 6.0,
+        },
+        {
+            "influencerId": "b",
+            "posts": 40,
+            "views": 90_000,
+            "engagementRate": 4.2,
+            "credibleRate": 4.25,
+            "credibleLow": 4.0,
+            "credibleHigh": 4.5,
+        },
     ]
-    figure = charts.ranking_bars(rows, "credibleRate", "c")
-    assert list(figure.data[0].x) == [4.5] and list(figure.data[0].customdata[0]) == [
-        "a",
-        2,
-        1000,
-        5.0,
-        4.5,
+
+
+def test_the_forest_plot_says_what_a_hover_shows() -> None:
+    summary = {"engagementRate": 4.4, "medianEngagementRate": 3.5}
+    figure = charts.ranking_forest(forest_rows(), "credibleRate", "c", summary)
+    dots, raw = figure.data
+    assert list(dots.y) == list(raw.y) == ["b", "a"]  # rank 1 last: at the top
+    assert list(dots.x) == [4.25, 4.5] and list(raw.x) == [4.2, 5.0]
+    assert dots.mode == raw.mode == "markers" and raw.marker.symbol == "diamond-open"
+    assert (dots.name, raw.name) == ("credible rate, 90 % interval", "engagement rate")
+    assert not dots.error_x.symmetric
+    assert list(dots.error_x.array) == [0.25, 1.5]  # high - credible rate
+    assert list(dots.error_x.arrayminus) == [0.25, 1.25]  # credible rate - low
+    assert [list(d) for d in dots.customdata] == [
+        ["b", 40, 90_000, 4.2, 4.25, 4.0, 4.5],
+        ["a", 2, 1000, 5.0, 4.5, 3.25, 6.0],
     ]
-    assert figure.layout.title.text == "c: this page by credible rate"
+    assert [list(d) for d in raw.customdata] == [list(d) for d in dots.customdata]
+    for trace in figure.data:
+        assert trace.hovertemplate == (
+            "<b>%{customdata[0]}</b><br>posts %{customdata[1]:,}<br>views %{customdata[2]:,}"
+            "<br>rate %{customdata[3]:.2f} %<br>credible rate %{customdata[4]:.2f} %"
+            "<br>90 % interval: %{customdata[5]:.2f} – %{customdata[6]:.2f} %<extra></extra>"
+        )
+    low, high = figure.layout.xaxis.range  # fitted: 3.25 to 6.0, padded by 8 % of 2.75
+    assert (low, high) == pytest.approx((3.25 - 0.22, 6.0 + 0.22))
+    assert 0 < low < 3.25 and high > 6.0  # not from 0, and every whisker inside
+    assert figure.layout.xaxis.title.text == "rate (%)"
+    assert figure.layout.title.text == "c: this page by credible rate, with 90 % credible intervals"
+    assert figure.layout.showlegend and figure.layout.legend.orientation == "h"
+    lines = [(s.x0, s.x1, s.line.dash) for s in figure.layout.shapes]
+    assert lines == [(4.4, 4.4, "dash"), (3.5, 3.5, "dash")]
+    assert [a.text for a in figure.layout.annotations] == [
+        "campaign rate 4.40 %",
+        "median 3.50 %",
+    ]
+    by_rate = charts.ranking_forest(forest_rows(), "engagementRate", "c", summary)
+    assert "by engagement rate, with" in by_rate.layout.title.text
+
+
+def test_the_forest_plot_names_a_reference_beyond_its_range() -> None:
+    summary = {"engagementRate": 50.0, "medianEngagementRate": 0.5}
+    figure = charts.ranking_forest(forest_rows(), "credibleRate", "c", summary)
+    assert list(figure.layout.xaxis.range) == pytest.approx([3.03, 6.22])  # not stretched
+    assert figure.layout.shapes == ()  # no line off the chart
+    edges = {a.text: (a.x, a.xref, a.xanchor) for a in figure.layout.annotations}
+    assert edges == {
+        "campaign rate 50.00 % ▶": (1, "paper", "right"),
+        "◀ median 0.50 %": (0, "paper", "left"),
+    }
+    old = charts.ranking_forest(
+        forest_rows(), "credibleRate", "c", {"engagementRate": None}
+    )  # a summary published before the median: no line, no label
+    assert old.layout.shapes == () and old.layout.annotations == ()
+
+
+def test_the_forest_plot_of_a_dataset_without_intervals() -> None:
+    rows = forest_rows()
+    del rows[0]["credibleLow"], rows[0]["credibleHigh"]
+    rows[1]["credibleLow"] = rows[1]["credibleHigh"] = None
+    figure = charts.ranking_forest(rows, "credibleRate", "c", {"engagementRate": 4.4})
+    dots = figure.data[0]
+    assert list(dots.error_x.array) == [None, None] == list(dots.error_x.arrayminus)
+    assert [d[5:] for d in dots.customdata] == [[None, None], [None, None]]
+    assert "interval" not in dots.hovertemplate and "credible rate %{" in dots.hovertemplate
+    assert list(figure.layout.xaxis.range) == pytest.approx([4.2 - 0.064, 5.0 + 0.064])
+    mixed = charts.ranking_forest(
+        [rows[0], forest_rows()[1]], "credibleRate", "c", {"medianEngagementRate": 4.5}
+    )  # only b has an interval: only its point tells one
+    hovers = mixed.data[0].hovertemplate
+    assert ["interval" in h for h in hovers] == [True, False]
+    assert list(mixed.data[0].error_x.array) == [0.25, None]
+    assert [a.text for a in mixed.layout.annotations] == ["median 4.50 %"]
+    empty = charts.ranking_forest([], "credibleRate", "c", {"engagementRate": 4.4})
+    assert len(empty.data[0].x or ()) == 0 and empty.layout.xaxis.range is None
+
+
+def test_the_forest_plot_of_one_influencer_spans_at_least_a_tenth() -> None:
+    row = {**forest_rows()[1], "engagementRate": 4.25, "credibleLow": 4.25, "credibleHigh": 4.25}
+    figure = charts.ranking_forest([row], "credibleRate", "c", {})
+    low, high = figure.layout.xaxis.range
+    assert (low, high) == pytest.approx((4.2 - 0.008, 4.3 + 0.008))
+    assert list(figure.data[0].error_x.array) == [0.0]
 
 
 def test_empty_store_and_unreachable_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -321,7 +414,7 @@ def test_the_ranking_shows_each_move_since_the_previous_dataset(
     board = Dashboard.from_store(store)
     assert isinstance(board, Dashboard)
     table = board.campaign_view.table.value
-    assert headings(table)[:4] == ["Rank", "Influencer", "Change", "Engagement rate (%)"]
+    assert headings(table)[:4] == ["Rank", "Influencer", "Change", "Engagement rate"]
     assert [row[:3] for row in cells(table)] == [
         ["1", "c", "▲ 2"],
         ["2", "a", "▼ 1"],

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 import engagement
-from engagement.dashboard.parts import fmt
+from engagement.display import cell
 from engagement.store import queries
 from engagement.store.connection import connect
 
@@ -92,7 +92,7 @@ def api_rows(
     )
     assert response.status_code == 200
     columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
-    return [[fmt(row[c]) for c in columns] for row in response.json()]
+    return [[cell(row[c], c) for c in columns] for row in response.json()]
 
 
 def kpi(page: Page, name: str) -> str:
@@ -110,6 +110,12 @@ def first_cell(page: Page, column: int, text: str) -> None:
 
 def bar(chart: Locator, index: int) -> Locator:
     return chart.locator(".bars path").nth(index)
+
+
+def dot(chart: Locator, index: int) -> Locator:
+    """A point of a forest plot's first trace (the credible rates; plotly draws each
+    scatter trace as a ``.trace`` of ``.points``)."""
+    return chart.locator(".scatterlayer .trace").first.locator(".points path").nth(index)
 
 
 def press(page: Page, target: Locator) -> None:
@@ -171,17 +177,23 @@ def test_a_click_on_a_campaign_opens_it(page: Page, site: dict[str, Any]) -> Non
 
 def test_hover_and_click_on_an_influencer(browser: Browser, site: dict[str, Any]) -> None:
     page = open_page(
-        browser, site["voila"] + "?campaign=campaign_6", ".eg-campaign-view .bars path"
+        browser,
+        site["voila"] + "?campaign=campaign_6",
+        ".eg-campaign-view .eg-forest .scatterlayer .points path",
     )
     try:
         first_cell(page, 2, "influencer_5273")
-        chart = page.locator(".eg-bars .js-plotly-plot, .eg-bars.js-plotly-plot").first
-        top = bar(chart, 9)  # bars run from the bottom: the last is rank 1
+        chart = page.locator(".eg-forest .js-plotly-plot, .eg-forest.js-plotly-plot").first
+        traces = chart.locator(".scatterlayer .trace")
+        assert traces.count() == 2  # credible rates with whiskers, raw rates
+        assert traces.first.locator(".points path").count() == 10
+        assert traces.first.locator(".errorbar path").count() == 10
+        top = dot(chart, 9)  # rows run from the bottom: the last is rank 1
         box = top.bounding_box()
         assert box is not None
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.wait_for_selector(".eg-bars .hoverlayer .hovertext", timeout=WAIT)
-        tip = page.locator(".eg-bars .hoverlayer").text_content() or ""
+        page.wait_for_selector(".eg-forest .hoverlayer .hovertext", timeout=WAIT)
+        tip = page.locator(".eg-forest .hoverlayer").text_content() or ""
         row = httpx.get(
             f"{site['api']}/top-performers", params={"campaignId": "campaign_6", "limit": 1}
         ).json()[0]
@@ -191,8 +203,11 @@ def test_hover_and_click_on_an_influencer(browser: Browser, site: dict[str, Any]
             "views 4,255",
             f"rate {row['engagementRate']:.2f} %",
             f"credible rate {row['credibleRate']:.2f} %",
+            f"90 % interval: {row['credibleLow']:.2f} – {row['credibleHigh']:.2f} %",
         ):
             assert text in tip, (text, tip)
+        if target := os.environ.get("ENGAGEMENT_CAMPAIGN_SCREENSHOT"):  # make screenshots
+            page.locator(".eg-campaign-view").screenshot(path=target)
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_selector(".eg-influencer-table tbody tr", timeout=WAIT)
         found = httpx.get(f"{site['api']}/influencers/influencer_5273").json()
@@ -214,7 +229,7 @@ def test_the_order_toggle(browser: Browser, site: dict[str, Any]) -> None:
         first_cell(page, 2, "influencer_7902")
         assert table(page) == api_rows(site, "campaign_6", by="credibleRate")
         header = page.locator(".eg-ranking thead th").all_inner_texts()
-        assert header[:3] == ["Credible rank", "Influencer", "Credible rate (%)"]
+        assert header[:3] == ["Credible rank", "Influencer", "Credible rate"]
     finally:
         page.close()
 

@@ -6,10 +6,13 @@ and says what a hover shows in its ``hovertemplate``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+
+from ..display import fitted_range
 
 BLUE = "#3b6ea8"
 ORANGE = "#d9822b"
@@ -96,35 +99,159 @@ def campaign_spread(summaries: Sequence[dict[str, Any]]) -> go.Figure:
     return figure
 
 
-def ranking_bars(rows: Sequence[dict[str, Any]], by: str, campaign_id: str) -> go.Figure:
-    """A page of a ranking, a bar per influencer (its rate in the chosen order); the hover
-    shows influencer, posts, views, both rates; a click opens the influencer."""
-    ordered = list(reversed(rows))
+def _given(value: Any) -> float | None:
+    """A number a row holds, or None where its dataset lacks the field."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _reference_lines(
+    figure: go.Figure, summary: dict[str, Any], fitted: tuple[float, float] | None
+) -> None:
+    """The campaign's rate and its median as dashed lines, each labelled on a line of its
+    own above the top row; one outside the fitted range is named at the edge it lies
+    beyond (the range is not stretched to it)."""
+    references = (
+        ("campaign rate", summary.get("engagementRate"), GREY, 0),
+        ("median", summary.get("medianEngagementRate"), "black", -16),
+    )
+    for name, raw, color, shift in references:
+        value = _given(raw)
+        if value is None:
+            continue
+        text = f"{name} {value:.2f} %"
+        if fitted is None or fitted[0] <= value <= fitted[1]:
+            middle = (fitted[0] + fitted[1]) / 2 if fitted else value
+            figure.add_vline(
+                x=value,
+                line={"dash": "dash", "color": color, "width": 1},
+                annotation={"text": text, "yshift": shift, "font": {"color": color}},
+                annotation_position="top right" if value <= middle else "top left",
+            )
+        else:
+            left = value < fitted[0]
+            figure.add_annotation(
+                text=f"◀ {text}" if left else f"{text} ▶",
+                x=0 if left else 1,
+                xanchor="left" if left else "right",
+                xref="paper",
+                y=1,
+                yanchor="top",
+                yref="paper",
+                yshift=shift,
+                showarrow=False,
+                font={"color": color},
+            )
+
+
+def ranking_forest(
+    rows: Sequence[dict[str, Any]], by: str, campaign_id: str, summary: dict[str, Any]
+) -> go.Figure:
+    """A page of a ranking as a forest plot: a row per influencer in the chosen order
+    (rank 1 at the top), its credible rate a dot with whiskers over the 90 % credible
+    interval and its raw rate a hollow diamond, on an axis fitted to them; the campaign's
+    rate and median as dashed lines. The hover shows influencer, posts, views, both rates
+    and the interval; a click opens the influencer. Rows of a dataset published before
+    the intervals existed draw no whisker."""
+    ordered = list(reversed(rows))  # a category axis runs upwards: the last is at the top
+    ids = [r["influencerId"] for r in ordered]
+    rates = [_given(r.get("engagementRate")) for r in ordered]
+    credible = [_given(r.get("credibleRate")) for r in ordered]
+    lows = [_given(r.get("credibleLow")) for r in ordered]
+    highs = [_given(r.get("credibleHigh")) for r in ordered]
+    plus: list[float | None] = []
+    minus: list[float | None] = []
+    hovers: list[str] = []
+    base = (
+        "<b>%{customdata[0]}</b><br>posts %{customdata[1]:,}<br>views %{customdata[2]:,}"
+        "<br>rate %{customdata[3]:.2f} %<br>credible rate %{customdata[4]:.2f} %"
+    )
+    interval = "<br>90 % interval: %{customdata[5]:.2f} – %{customdata[6]:.2f} %"
+    for c, lo, hi in zip(credible, lows, highs, strict=True):
+        if c is not None and lo is not None and hi is not None:
+            plus.append(max(0.0, hi - c))
+            minus.append(max(0.0, c - lo))
+            hovers.append(base + interval + "<extra></extra>")
+        else:  # a dataset published before the intervals: no whisker, no interval line
+            plus.append(None)
+            minus.append(None)
+            hovers.append(base + "<extra></extra>")
+    hover: str | list[str] = hovers[0] if len(set(hovers)) == 1 else hovers
     data = [
-        [r["influencerId"], r["posts"], r["views"], r["engagementRate"], r["credibleRate"]]
+        [
+            r["influencerId"],
+            r.get("posts"),
+            r.get("views"),
+            r.get("engagementRate"),
+            r.get("credibleRate"),
+            r.get("credibleLow"),
+            r.get("credibleHigh"),
+        ]
         for r in ordered
     ]
     figure = go.Figure(
-        go.Bar(
-            y=[r["influencerId"] for r in ordered],
-            x=[r[by] for r in ordered],
-            orientation="h",
-            marker_color=BLUE if by == "engagementRate" else ORANGE,
-            customdata=data,
-            hovertemplate=(
-                "<b>%{customdata[0]}</b><br>posts %{customdata[1]:,}<br>"
-                "views %{customdata[2]:,}<br>rate %{customdata[3]:.2f} %<br>"
-                "credible rate %{customdata[4]:.2f} %<extra></extra>"
+        [
+            go.Scatter(
+                y=ids,
+                x=credible,
+                mode="markers",
+                name="credible rate, 90 % interval",
+                marker={"color": ORANGE, "size": 10},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": plus,
+                    "arrayminus": minus,
+                    "color": ORANGE,
+                    "thickness": 1.5,
+                    "width": 4,
+                },
+                customdata=data,
+                hovertemplate=hover,
             ),
-        )
+            go.Scatter(
+                y=ids,
+                x=rates,
+                mode="markers",
+                name="engagement rate",
+                marker={
+                    "color": BLUE,
+                    "symbol": "diamond-open",
+                    "size": 9,
+                    "line": {"width": 1.5},
+                },
+                customdata=data,
+                hovertemplate=hover,
+            ),
+        ]
     )
+    fitted = fitted_range([*lows, *highs, *rates, *credible])
+    _reference_lines(figure, summary, fitted)
     label = "engagement rate" if by == "engagementRate" else "credible rate"
     figure.update_layout(
-        **_LAYOUT,
-        title=f"{campaign_id}: this page by {label}",
-        xaxis_title=f"{label} (%)",
-        height=max(240, 24 * len(rows) + 90),
-        yaxis={"type": "category"},
+        **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 40, "b": 80}},
+        title=f"{campaign_id}: this page by {label}, with 90 % credible intervals",
+        height=max(280, 24 * (len(rows) + 2) + 120),
+        xaxis={
+            "title": "rate (%)",
+            "range": list(fitted) if fitted else None,
+            "zeroline": False,
+            "showgrid": True,
+            "gridcolor": "#eceef1",
+        },
+        # two empty rows above rank 1 hold the reference lines' labels
+        yaxis={"type": "category", "range": [-0.5, len(rows) + 1.5]},
+        showlegend=True,
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+        },
     )
     return figure
 

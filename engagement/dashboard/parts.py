@@ -1,7 +1,7 @@
 """The dashboard's text parts: KPIs, tables (pandas' Styler), data quality, links.
 
 Pure functions from rows to HTML, unit-tested without a browser. Numbers are written for
-reading (thousands separators, rates with two decimals); the data keep full precision.
+reading (:mod:`engagement.display`); the data keep full precision.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
+
+from ..display import styled
 
 STYLE = """<style>
 .eg-kpis {margin: 0.5em 0 1em 0}
@@ -29,30 +31,6 @@ STYLE = """<style>
 .eg-ranking td.eg-up {color: #1a7f37} .eg-ranking td.eg-down {color: #cf222e}
 .eg-ranking td.eg-new {color: #0969da}
 </style>"""
-
-#: Column headings as analysts read them.
-HEADINGS = {
-    "rank": "Rank",
-    "change": "Change",
-    "credibleRank": "Credible rank",
-    "influencerId": "Influencer",
-    "campaignId": "Campaign",
-    "engagementRate": "Engagement rate (%)",
-    "credibleRate": "Credible rate (%)",
-    "percentile": "Percentile",
-    "medianEngagementRate": "Campaign median (%)",
-    "p90EngagementRate": "90th percentile (%)",
-    "influencers": "Influencers",
-    "topInfluencerId": "Top influencer",
-    "posts": "Posts",
-    "views": "Views",
-    "likes": "Likes",
-    "comments": "Comments",
-    "shares": "Shares",
-    "firstPostAt": "First post",
-    "lastPostAt": "Last post",
-}
-_RATES = {"engagementRate", "credibleRate", "percentile", "medianEngagementRate"}
 
 
 def fmt(value: Any) -> str:
@@ -97,16 +75,11 @@ _CHANGE_CLASS = {"▲": "eg-up", "▼": "eg-down", "n": "eg-new"}
 
 
 def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str], css: str) -> str:
-    """Rows as a table (pandas' Styler): headings in words, numbers formatted, no index;
+    """Rows as a table (:func:`engagement.display.styled`): headings in words, counts with
+    thousands separators, rates with two decimals and %, no index;
     a ``change`` column (:func:`change_label`) coloured up, down or new."""
     frame = pd.DataFrame(list(rows), columns=list(columns))
-    formats = {c: (lambda v: f"{v:,.2f}") if c in _RATES else fmt for c in columns}
-    styler = (
-        frame.style.format(formats)  # type: ignore[arg-type]
-        .hide(axis="index")
-        .relabel_index([HEADINGS.get(c, c) for c in columns], axis="columns")
-        .set_table_attributes(f'class="{css}"')
-    )
+    styler = styled(frame, css)
     if "change" in columns and len(frame):
         classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
         classes["change"] = [_CHANGE_CLASS.get(str(v)[:1], "") for v in frame["change"]]

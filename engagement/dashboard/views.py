@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from ipydatagrid import DataGrid, TextRenderer
 
+from ..display import heading
 from ..errors import UsageError
 from ..serving import DatasetCache
 from ..store import queries
@@ -24,7 +25,7 @@ from ..store.connection import Store
 from ..store.movers import movers
 from ..store.trends import INTERVALS, trend
 from . import charts
-from .parts import HEADINGS, change_label, download_html, kpis_html, share_html, table_html
+from .parts import change_label, download_html, kpis_html, share_html, table_html
 
 #: open(view, key): show the campaign or influencer view of ``key``.
 Open = Callable[[str, str], None]
@@ -88,8 +89,8 @@ class CampaignsView:
 
     def __init__(self, summaries: list[dict[str, Any]], open_: Open) -> None:
         frame = pd.DataFrame(summaries, columns=OVERVIEW_COLUMNS).set_index("campaignId")
-        frame.index.name = HEADINGS["campaignId"]
-        frame.columns = [HEADINGS.get(c, c) for c in frame.columns]
+        frame.index.name = heading("campaignId")
+        frame.columns = [heading(c, unit=True) for c in frame.columns]
         counts = TextRenderer(format=",d", horizontal_alignment="right")
         rates = TextRenderer(format=",.2f", horizontal_alignment="right")
         self.grid = DataGrid(
@@ -163,7 +164,7 @@ class CampaignView:
         self.table = widgets.HTML()
         self.download = widgets.HTML()
         self.share = widgets.HTML()
-        self.bar_slot = ChartSlot("bars", clicked(open_, "influencer"))
+        self.forest_slot = ChartSlot("forest", clicked(open_, "influencer"))
         self.histogram_slot = ChartSlot("histogram", None)
         self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
         self.trend_note = widgets.HTML()
@@ -198,7 +199,7 @@ class CampaignView:
                 widgets.HBox([self.previous, self.position, self.next]),
                 self.table,
                 widgets.HBox([self.download, self.share]),
-                self.bar_slot.box,
+                self.forest_slot.box,
                 self.histogram_slot.box,
                 self.interval,
                 self.trend_note,
@@ -214,9 +215,9 @@ class CampaignView:
         return str(self.picker.value)
 
     @property
-    def bars(self) -> go.FigureWidget:
-        assert self.bar_slot.widget is not None
-        return self.bar_slot.widget
+    def forest(self) -> go.FigureWidget:
+        assert self.forest_slot.widget is not None
+        return self.forest_slot.widget
 
     @property
     def histogram(self) -> go.FigureWidget:
@@ -273,7 +274,7 @@ class CampaignView:
         if changes is not None:  # an earlier dataset is kept: each row's move since
             columns.insert(2, "change")
             rows = [{**row, "change": changes.get(row["influencerId"], "new")} for row in rows]
-        bars = charts.ranking_bars(rows, by, campaign)
+        forest = charts.ranking_forest(rows, by, campaign, summary)
         histogram = charts.rate_histogram(rates, campaign)
         with synced(self.kpis, self.table, self.position, self.download, self.share):
             self.kpis.value = kpis_html(summary)
@@ -286,7 +287,7 @@ class CampaignView:
             self.share.value = share_html(campaign=campaign)
             self.previous.disabled = self.page == 0
             self.next.disabled = self.page >= self._pages() - 1
-        self.bar_slot.show(bars)
+        self.forest_slot.show(forest)
         self.histogram_slot.show(histogram)
         self._dataset = found.dataset if found else None
         self.refresh_trend()

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..display import styled
+from ..display import fitted_range, styled
 from ..rules import REASONS, natural_key
 from ..store import queries
 from ..store.connection import Store
@@ -236,8 +235,7 @@ def top_chart(
         label="engagement rate",
     )
     axes.set_yticks(y, rows["influencerId"].tolist())
-    values = np.concatenate([raw, credible, low[np.isfinite(low)], high[np.isfinite(high)]])
-    left, right = _fitted(values)
+    left, right = fitted_range([*raw, *credible, *low, *high]) or (0.0, 1.0)
     axes.set_xlim(left, right)
     for key, name, style in (
         ("engagementRate", "campaign rate", "--"),
@@ -268,16 +266,6 @@ def top_chart(
     axes.grid(axis="x", color="#e3e3e3")
     figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
-
-
-def _fitted(values: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """An axis range around ``values``, padded by 8 % of their span (at least 0.1)."""
-    finite = values[np.isfinite(values)]
-    if not len(finite):
-        return 0.0, 1.0
-    low, high = float(finite.min()), float(finite.max())
-    pad = max(high - low, 0.1) * 0.08
-    return low - pad, high + pad
 
 
 def trend_table(store: Store, campaign_id: str, interval: str = "week") -> pd.DataFrame:
