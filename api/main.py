@@ -16,6 +16,7 @@ from .caching import PageBytes
 from .deps import StoreProvider, require_api_key
 from .fastpath import HotPages
 from .routes import campaigns, health, influencers, performers, runs
+from .uploads import UploadFolders
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,7 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.uploads.sweep()  # what uploads of processes now gone left behind
         yield
+        app.state.uploads.close()
         app.state.stores.close()
 
     app = FastAPI(
@@ -34,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.stores = StoreProvider(settings)
     app.state.pages = PageBytes()
+    app.state.uploads = UploadFolders(settings.home / "uploads")
     app.state.api_key = settings.api_key.get_secret_value() if settings.api_key else None
     app.add_middleware(HotPages, state=app.state)  # inside CORS: its headers still added
     if settings.origins():

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from engagement.errors import (
     DatasetNotKeptError,
     InputError,
+    InputTooLargeError,
     RunInProgressError,
     StoreError,
     StoreUnavailableError,
@@ -56,8 +57,18 @@ async def on_not_kept(request: Request, exc: Exception) -> JSONResponse:
     return problem(404, str(exc))
 
 
+#: Seconds a client is told to wait before it retries (another run publishing, a store down).
+RETRY_SECONDS = 5
+
+
 async def on_run_in_progress(request: Request, exc: Exception) -> JSONResponse:
-    return problem(409, str(exc))
+    detail = f"{exc}; retry once it has finished (in {RETRY_SECONDS} s: Retry-After)"
+    return problem(409, detail, headers={"Retry-After": str(RETRY_SECONDS)})
+
+
+async def on_too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputTooLargeError)
+    return problem(413, f"the upload expands past {exc.limit:,} bytes once decompressed")
 
 
 async def on_store_error(request: Request, exc: Exception) -> JSONResponse:
@@ -66,7 +77,8 @@ async def on_store_error(request: Request, exc: Exception) -> JSONResponse:
     else:
         log.warning("store error: %s", exc)
         detail = "the data store failed the request; try again shortly"
-    return problem(503, detail, type_=STORE_UNAVAILABLE, headers={"Retry-After": "5"})
+    headers = {"Retry-After": str(RETRY_SECONDS)}
+    return problem(503, detail, type_=STORE_UNAVAILABLE, headers=headers)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -81,6 +93,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DatasetNotKeptError, on_not_kept)
     app.add_exception_handler(InputError, on_usage_error)  # an uploaded file it cannot load
     app.add_exception_handler(RunInProgressError, on_run_in_progress)
+    app.add_exception_handler(InputTooLargeError, on_too_large)
     app.add_exception_handler(StoreError, on_store_error)
     app.add_exception_handler(Exception, on_unexpected)
 

@@ -2,19 +2,30 @@
 
 A body is one file (``text/csv``, or gzip: the reader tells gzip by its first bytes) or
 several (``multipart/form-data``, each file part one file). Every byte is counted as it
-arrives; past the limit the upload stops with ``413`` and the rest is not read.
+arrives, and so is what each file expands to (a gzip file is inflated as it arrives, a
+bounded piece at a time, the output thrown away); past the limit, either way, the upload
+stops with ``413`` and the rest is not read. Files go to :class:`UploadFolders`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import secrets
+import shutil
+import tempfile
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
 from fastapi import HTTPException
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from engagement.errors import InputTooLargeError
+from engagement.etl.budget import ExpansionMeter, InputBudget
 
 #: Media types of a single-file body.
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
@@ -41,19 +52,51 @@ def too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"the upload is larger than {limit:,} bytes")
 
 
+def expands_too_far(limit: int) -> HTTPException:
+    return HTTPException(413, f"the upload expands past {limit:,} bytes once decompressed")
+
+
+#: Work for the meters: (meter, bytes it is fed, or None: the file ended).
+Metering = list[tuple[ExpansionMeter, bytes | None]]
+
+
 async def receive(
     chunks: AsyncIterator[bytes], content_type: str | None, folder: Path, limit: int
 ) -> list[Path]:
-    """Write the body to files in ``folder``; returns their paths, in the order sent."""
+    """Write the body to files in ``folder``; returns their paths, in the order sent. The
+    body, and what its files expand to together, may each hold at most ``limit`` bytes."""
     kind = check_media_type(content_type)
     counted = _counted(chunks, limit)
-    if kind == MULTIPART:
-        return await _multipart(counted, content_type or "", folder)
-    path = folder / ("upload.csv.gz" if kind in GZIP_TYPES else "upload.csv")
-    with path.open("wb") as out:
-        async for chunk in counted:
-            out.write(chunk)
-    return [path]
+    budget = InputBudget(limit)
+    try:
+        if kind == MULTIPART:
+            return await _multipart(counted, content_type or "", folder, budget)
+        path = folder / ("upload.csv.gz" if kind in GZIP_TYPES else "upload.csv")
+        meter = ExpansionMeter(budget)
+        with path.open("wb") as out:
+            async for chunk in counted:
+                out.write(chunk)
+                await _meter([(meter, chunk)])
+        await _meter([(meter, None)])
+        return [path]
+    except InputTooLargeError:
+        raise expands_too_far(limit) from None
+
+
+async def _meter(work: Metering) -> None:
+    """Feed the meters; inflating happens on a worker thread, off the event loop."""
+    if any(meter.inflating for meter, _ in work):
+        await run_in_threadpool(_feed, work)
+    else:
+        _feed(work)
+
+
+def _feed(work: Metering) -> None:
+    for meter, data in work:
+        if data is None:
+            meter.close()
+        else:
+            meter.feed(data)
 
 
 async def _counted(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
@@ -82,15 +125,23 @@ def _file_name(disposition: bytes, taken: set[str]) -> str | None:
 
 
 class _Parts:
-    """The callbacks of a multipart parser: each file part written to a file of its own."""
+    """The callbacks of a multipart parser: each file part written to a file of its own,
+    and queued (``metering``) for its meter, which the caller feeds between writes."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, budget: InputBudget) -> None:
         self.folder = folder
+        self.budget = budget
         self.paths: list[Path] = []
         self.taken: set[str] = set()
         self.headers: dict[bytes, bytes] = {}
         self.field = b""
         self.out: BinaryIO | None = None
+        self.meter: ExpansionMeter | None = None
+        self.metering: Metering = []
+
+    def take(self) -> Metering:
+        work, self.metering = self.metering, []
+        return work
 
     def on_part_begin(self) -> None:
         self.headers = {}
@@ -107,23 +158,29 @@ class _Parts:
             path = self.folder / name
             self.paths.append(path)
             self.out = path.open("wb")
+            self.meter = ExpansionMeter(self.budget)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self.out is not None:
-            self.out.write(data[start:end])
+        if self.out is not None and self.meter is not None:
+            piece = data[start:end]
+            self.out.write(piece)
+            self.metering.append((self.meter, piece))
 
     def on_part_end(self) -> None:
-        if self.out is not None:
+        if self.out is not None and self.meter is not None:
             self.out.close()
-            self.out = None
+            self.metering.append((self.meter, None))
+            self.out = self.meter = None
 
 
-async def _multipart(chunks: AsyncIterator[bytes], content_type: str, folder: Path) -> list[Path]:
+async def _multipart(
+    chunks: AsyncIterator[bytes], content_type: str, folder: Path, budget: InputBudget
+) -> list[Path]:
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:
         raise HTTPException(422, "multipart/form-data without a boundary")
-    parts = _Parts(folder)
+    parts = _Parts(folder, budget)
     names = (
         "on_part_begin",
         "on_header_field",
@@ -135,14 +192,104 @@ async def _multipart(chunks: AsyncIterator[bytes], content_type: str, folder: Pa
     parser = MultipartParser(boundary, {name: getattr(parts, name) for name in names})  # type: ignore[arg-type]
     try:
         async for chunk in chunks:
-            parser.write(chunk)
-        parser.finalize()
-    except HTTPException:
-        raise
-    except Exception as exc:  # the multipart parser's errors
-        raise HTTPException(422, f"malformed multipart body: {exc}") from exc
+            _parse(parser, chunk)
+            await _meter(parts.take())
+        _parse(parser, None)
     finally:
-        parts.on_part_end()
+        if parts.out is not None:
+            parts.out.close()
+    await _meter(parts.take())
     if not parts.paths:
         raise HTTPException(422, "the multipart body holds no file")
     return parts.paths
+
+
+def _parse(parser: MultipartParser, chunk: bytes | None) -> None:
+    """Give the parser a chunk (``None``: the body ended); its errors are the client's."""
+    try:
+        if chunk is None:
+            parser.finalize()
+        else:
+            parser.write(chunk)
+    except Exception as exc:  # the multipart parser's errors
+        raise HTTPException(422, f"malformed multipart body: {exc}") from exc
+
+
+class UploadFolders:
+    """Where uploads are written: under ``root``, a folder per API process, ``<token>/``,
+    held by an exclusive lock on ``<token>.lock`` for as long as the process lives (the
+    system lets go of it when the process dies, however it dies). :meth:`sweep`, at start,
+    removes what processes that are gone left behind; :meth:`close` the process's own."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._own: Path | None = None
+        self._lock: int | None = None
+        self._mutex = threading.Lock()
+
+    def sweep(self) -> list[str]:
+        """Remove the folders of processes that no longer hold their lock; returns them."""
+        removed: list[str] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in sorted(self.root.iterdir()):
+            if entry.suffix == ".lock":
+                if self._take_over(entry):
+                    removed.append(entry.stem)
+            elif entry.is_dir() and not entry.with_name(entry.name + ".lock").exists():
+                shutil.rmtree(entry, ignore_errors=True)  # its lock went first: it is gone
+                removed.append(entry.name)
+        return removed
+
+    def _take_over(self, lock: Path) -> bool:
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # its process lives
+            shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
+            lock.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(fd)
+
+    def new(self) -> Path:
+        """A fresh folder for one upload; the caller removes it when done."""
+        return Path(tempfile.mkdtemp(prefix="upload-", dir=self._folder()))
+
+    def _folder(self) -> Path:
+        with self._mutex:
+            while self._own is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                token = f"{os.getpid()}-{secrets.token_hex(4)}"
+                lock = self.root / f"{token}.lock"
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.fstat(fd).st_ino != _inode(lock):  # swept between open and lock
+                    os.close(fd)
+                    continue
+                self._lock = fd
+                self._own = self.root / token
+                self._own.mkdir()
+            return self._own
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._own is not None:
+                shutil.rmtree(self._own, ignore_errors=True)
+                self._own.with_name(self._own.name + ".lock").unlink(missing_ok=True)
+                self._own = None
+            if self._lock is not None:
+                os.close(self._lock)
+                self._lock = None
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

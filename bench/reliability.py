@@ -31,6 +31,7 @@ TESTS = [
     "tests/test_api_fuzz.py",
     "tests/test_reliability_exposure.py",
     "tests/test_oversized.py",
+    "tests/test_api_uploads.py",
 ]
 
 
@@ -103,6 +104,24 @@ def table(figures: dict[str, Any]) -> str:
             f"succeeded in {get('giant', 'seconds')} s: the line rejected as record_too_large "
             f"(4 KiB kept), both rows published; peak RSS {get('giant', 'peakMiB')} MiB "
             f"against {get('giant', 'usualMiB')} MiB on the 10,010-row sample",
+            0,
+            0,
+        ),
+        (
+            "7. Refused uploads in a row (100 % and 60 % of rows rejected, replace and append)",
+            f"{get('refused', 'uploads')} uploads",
+            f"{get('refused', 'refused')} ended refused, rejects readable; the published "
+            f"dataset byte for byte the same over HTTP after each; "
+            f"{get('refused', 'rollbacks')} rollbacks to the kept datasets afterwards",
+            0,
+            0,
+        ),
+        (
+            f"8. Endless gzip bomb (1,000:1) against a {get('bomb', 'boundMiB')} MiB upload bound",
+            "1 upload",
+            f"413 in {get('bomb', 'seconds')} s, {get('bomb', 'sentKiB')} KiB sent by then "
+            f"(socket buffers included); server peak RSS +{get('bomb', 'rssGrowthMiB')} MiB; "
+            "nothing run, no file kept",
             0,
             0,
         ),

@@ -6,6 +6,8 @@ Exception tree::
     ├── InputError                  a fatal problem with an input file (exit code 2)
     │   ├── MissingColumnsError     required columns absent from the header
     │   └── EmptyInputError         the file holds no header at all
+    ├── InputTooLargeError          the input expands past the bound set on it (exit code 2)
+    ├── RunRefusedError             a run read its files but may not publish (exit code 2)
     ├── UsageError                  a bad argument to a library function (exit code 2)
     │   ├── DatasetNotKeptError     a dataset asked for is unknown or was dropped (exit code 2)
     │   └── MissingExtraError       a front end whose optional dependencies are not installed
@@ -53,6 +55,34 @@ class EmptyInputError(InputError):
 
     def __init__(self, path: str) -> None:
         super().__init__(path, "file is empty (no header line)")
+
+
+class InputTooLargeError(EngagementError):
+    """The input holds (or, gzip-compressed, expands to) more bytes than the bound."""
+
+    exit_code = 2
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the input expands past {limit:,} bytes once decompressed")
+        self.limit = limit
+
+
+class RunRefusedError(EngagementError):
+    """A run read its files but published nothing (the publish guard, or an input bound):
+    the published dataset and the kept ones are unchanged, and the run's rejects are kept.
+    ``reason`` says why; the counts are the run's own."""
+
+    exit_code = 2
+
+    def __init__(
+        self, run_id: str, reason: str, *, rows_read: int = 0, accepted: int = 0, rejected: int = 0
+    ) -> None:
+        super().__init__(f"run {run_id} {reason}; nothing was published")
+        self.run_id = run_id
+        self.reason = reason
+        self.rows_read = rows_read
+        self.accepted = accepted
+        self.rejected = rejected
 
 
 class UsageError(EngagementError):
@@ -104,9 +134,6 @@ class RunInProgressError(EngagementError):
     exit_code = 2
 
     def __init__(self, run_id: str, holder: str) -> None:
-        super().__init__(
-            f"another ETL run ({run_id}, {holder}) is publishing to this database; "
-            "wait for it to finish or pass --wait"
-        )
+        super().__init__(f"another ETL run ({run_id}, {holder}) is publishing to this database")
         self.run_id = run_id
         self.holder = holder

@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from . import faults
-from .errors import InputError, UsageError
+from .errors import InputError, InputTooLargeError, RunRefusedError, UsageError
+from .etl.budget import InputBudget
 from .etl.engines import ENGINES, Engine, make_engine
 from .etl.reader import CHUNK_SIZE, CsvSource
 from .etl.transform import Progress, TransformResult, transform
-from .rules import DATE_COLUMN, MAX_RECORD_BYTES
+from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED, check_max_rejected, refusal
 from .run_report import RunReport, SkippedSource, SourceReport
 from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
@@ -112,6 +113,7 @@ class RunContext:
     on_start: Callable[[RunReport], None] | None = None
     keep: int = history.KEEP_DATASETS
     on_publish: Callable[[RunReport], None] | None = None
+    max_rejected: float = MAX_REJECTED
 
     def show(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -135,6 +137,8 @@ def run_etl(
     keep: int = history.KEEP_DATASETS,
     on_publish: Callable[[RunReport], None] | None = None,
     date_column: str = DATE_COLUMN,
+    max_rejected: float = MAX_REJECTED,
+    max_input_bytes: int | None = None,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
 
@@ -177,6 +181,14 @@ def run_etl(
     date_column
         The column of the post's date, in the files that have it (optional: a file without
         it is read as before; in one that has it, every record needs a valid date).
+    max_rejected
+        The publish guard: the run publishes only when it accepted at least one row and
+        rejected at most this share of the rows it read (0 to 1; 1 turns the share check
+        off, never the empty check). Otherwise it ends ``refused``: nothing is published
+        or dropped, and its rejects are kept for :func:`engagement.rejects`.
+    max_input_bytes
+        The most the files may hold together once decompressed; reading past it ends the
+        run ``refused`` (the bound of uploads). ``None``: no bound.
 
     Raises
     ------
@@ -186,6 +198,9 @@ def run_etl(
         The store cannot be reached.
     RunInProgressError
         Another run holds the publish lock.
+    RunRefusedError
+        The run read its files but may not publish (the guard, or ``max_input_bytes``);
+        its ledger entry says ``refused`` and why.
     """
     _check_arguments(paths, mode, chunk_size, engine)
     if max_record_bytes < 1:
@@ -193,9 +208,13 @@ def run_etl(
     if run_id is not None and not RUN_ID.fullmatch(run_id):
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
     history.check_keep(keep)
+    check_max_rejected(max_rejected)
+    if max_input_bytes is not None and max_input_bytes < 1:
+        raise UsageError(f"max_input_bytes must be at least 1, not {max_input_bytes}")
+    budget = InputBudget(max_input_bytes)
     with contextlib.ExitStack() as stack:
         sources = [
-            stack.enter_context(CsvSource(path, max_record_bytes, date_column))
+            stack.enter_context(CsvSource(path, max_record_bytes, date_column, budget))
             for path in expand_inputs(paths)
         ]
         runner = make_engine(engine, scheduler, workers)
@@ -213,6 +232,7 @@ def run_etl(
             on_start,
             keep,
             on_publish,
+            max_rejected,
         )
         return _run(context)
 
@@ -239,6 +259,11 @@ def _run(context: RunContext) -> RunReport:
             context.on_start(report)
         try:
             _transform_and_publish(context, report, current)
+        except RunRefusedError as exc:
+            report.seconds = time.perf_counter() - started
+            drop.join()
+            ledger.refuse(store, report, exc.reason)  # its rejects stay, for inspection
+            raise
         except BaseException as exc:
             report.seconds = time.perf_counter() - started
             with contextlib.suppress(Exception):
@@ -315,11 +340,28 @@ def _transform_and_publish(
             progress=reading,
         )
         writer.close()
+    except InputTooLargeError as exc:
+        writer.close()  # the rejects found before the bound are kept with the refusal
+        bound = f"stopped reading: its files expand past {exc.limit:,} bytes once decompressed"
+        raise _refused(report, bound) from None
     finally:
         follower.close()  # before the run's last word in the ledger
         with contextlib.suppress(Exception):
             writer.close()  # stopped before a failed run's rejects are removed
+    guard = refusal(report.rows_read, report.rejected, report.blank_lines, context.max_rejected)
+    if guard is not None:
+        raise _refused(report, guard)
     _publish(context, report, result, current, [entry for _, entry in taken])
+
+
+def _refused(report: RunReport, why: str) -> RunRefusedError:
+    return RunRefusedError(
+        report.run_id,
+        why,
+        rows_read=report.rows_read,
+        accepted=report.accepted,
+        rejected=report.rejected,
+    )
 
 
 def _choose_sources(

@@ -10,6 +10,8 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
+from .errors import UsageError
+
 ID_COLUMNS: tuple[str, ...] = ("influencerId", "campaignId")
 METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
 REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
@@ -30,6 +32,44 @@ MAX_ID_CHARS = 256
 
 #: An integer literal: optional sign, digits, optionally "." followed by zeros only.
 INTEGER_LITERAL = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
+
+
+#: A run publishes only when it rejected at most this share of its rows (``--max-rejected``).
+MAX_REJECTED = 0.5
+
+
+def check_max_rejected(value: float) -> float:
+    """A share of rejected rows a run may reach and still publish: 0 to 1 (1: any share)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise UsageError(f"max_rejected must be a share from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def refusal(rows_read: int, rejected: int, blank_lines: int, max_rejected: float) -> str | None:
+    """Why a run that read ``rows_read`` rows and rejected ``rejected`` of them may not
+    publish, or ``None`` when it may: it must accept at least one row (whatever
+    ``max_rejected`` says) and reject at most ``max_rejected`` of its rows."""
+    if rows_read == 0:
+        blanks = f" ({blank_lines:,} blank line{'s' * (blank_lines != 1)})" if blank_lines else ""
+        return f"read no rows{blanks}"
+    share = rejected / rows_read
+    rows = f"{rows_read:,} row{'s' * (rows_read != 1)}"
+    if share > max_rejected:
+        done, limit = _percents(share, max_rejected)
+        return f"rejected {done} of {rows} (limit {limit})"
+    if rejected == rows_read:
+        return f"rejected {_percents(share, share)[0]} of {rows} (it accepted none)"
+    return None
+
+
+def _percents(share: float, limit: float) -> tuple[str, str]:
+    """Both shares as percentages: the limit as set, ``share`` with the fewest decimals
+    (up to 4) that tell it apart from the limit."""
+    for decimals in range(5):
+        shown = f"{100 * share:.{decimals}f}"
+        if float(shown) != round(100 * limit, 10) or share == limit:
+            break
+    return shown + " %", f"{100 * limit:g} %"
 
 
 class RejectReason(StrEnum):

@@ -244,7 +244,10 @@ class Run(BaseModel):
     """An ETL run (its entry in the run ledger). ``rowsRead == accepted + rejected``."""
 
     runId: str
-    status: str = Field(description="running, succeeded, failed or abandoned")
+    status: str = Field(
+        description="running, succeeded, failed, refused (read, but not published: see "
+        "error) or abandoned"
+    )
     mode: str = Field(description="replace, append, or rollback (a kept dataset made current)")
     sources: list[Source] = Field(default_factory=list)
     rowsRead: int = 0
@@ -258,7 +261,9 @@ class Run(BaseModel):
     startedAt: str | None = Field(default=None, description="ISO 8601, UTC")
     finishedAt: str | None = Field(default=None, description="ISO 8601, UTC")
     seconds: float = 0.0
-    error: str | None = None
+    error: str | None = Field(
+        default=None, description="Why it failed, was refused or was abandoned"
+    )
     dataset: str | None = Field(
         default=None,
         description="The run's own dataset: current, kept (for rollback and movers) or "

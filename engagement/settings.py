@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .etl.reader import CHUNK_SIZE
-from .rules import MAX_RECORD_BYTES
+from .rules import MAX_RECORD_BYTES, MAX_REJECTED
 from .store import embedded
 from .store.connection import DEFAULT_DATABASE, DEFAULT_TIMEOUT, Store, connect
 from .store.history import KEEP_DATASETS
@@ -55,11 +55,21 @@ class Settings(BaseSettings):
         description="Published datasets the store keeps, the current one included "
         "(rollback and movers reach the others); older ones are dropped.",
     )
+    max_rejected: float = Field(
+        default=MAX_REJECTED,
+        ge=0,
+        le=1,
+        description="A run publishes only when it rejected at most this share of its rows "
+        "(and accepted at least one); 1 turns the share check off.",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )
     max_upload_bytes: int = Field(
-        default=1 << 30, gt=0, description="Largest body POST /runs accepts, in bytes."
+        default=1 << 30,
+        gt=0,
+        description="Largest body POST /runs accepts, in bytes; the files it holds may "
+        "expand to no more than this either (gzip).",
     )
     cors_origins: str = Field(
         default="", description="Origins (comma-separated) browser clients may call the API from."

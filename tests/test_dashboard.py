@@ -260,6 +260,26 @@ def test_quality_panel(board: Dashboard, store: Store) -> None:
     assert "<td>10,002</td><td>missing_value</td>" in text
 
 
+def test_the_quality_panel_of_a_refused_run(board: Dashboard, store: Store, tmp_path: Path) -> None:
+    published = queries.published_run(store)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("influencerId,campaignId,views,likes,comments,shares\na,c,NaN,1,1,1\n")
+    with pytest.raises(engagement.RunRefusedError) as refused:
+        engagement.run_etl([bad], store=store)
+    fresh = Dashboard.from_store(store)
+    assert isinstance(fresh, Dashboard)
+    text = fresh.quality.value
+    run_id = refused.value.run_id
+    assert f"Latest run <code>{run_id}</code> (refused)" in text
+    assert (
+        '<p class="eg-refused"><strong>Nothing was published</strong>: this run rejected '
+        f"100 % of 1 row (limit 50 %); the dashboard shows the dataset of run <code>{published}"
+        "</code>.</p>"
+    ) in text
+    assert "<td>2</td><td>invalid_number</td><td><code>a,c,NaN,1,1,1</code></td>" in text
+    assert fresh.campaign_view.campaign == board.campaign_view.campaign  # the dataset shown
+
+
 def test_search_when_campaigns_are_many(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "many.csv"
     generate(path, 3000, campaigns=30, influencers_per_campaign=5, malformed=0.0, seed=2)

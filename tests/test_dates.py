@@ -303,9 +303,12 @@ def test_another_date_column_and_bad_ones(store: Store, tmp_path: Path) -> None:
         "2026-03-01",
         "2026-03-02",
     ]
-    report = engagement.run_etl([path], store=store)  # postedAt: one bad, one empty
-    assert report.rejects_by_reason["invalid_date"] == 1
-    assert report.rejects_by_reason["missing_value"] == 1
+    with pytest.raises(engagement.RunRefusedError) as refused:  # postedAt: one bad, one empty
+        engagement.run_etl([path], store=store)
+    run = engagement.run(store, refused.value.run_id)
+    assert run is not None and run["status"] == "refused"
+    assert run["rejectsByReason"]["invalid_date"] == 1
+    assert run["rejectsByReason"]["missing_value"] == 1
     with pytest.raises(UsageError, match="cannot be a required column: 'views'"):
         engagement.run_etl([path], store=store, date_column="views")
     twice = tmp_path / "twice.csv"

@@ -179,6 +179,7 @@ def test_hostile_input_through_papermill(
             "input_paths": [str(hostile)],
             "database": store.db.name,
             "run_id": "hostile-1",
+            "max_rejected": 1,  # 4 of 6 rows rejected: published all the same
         },
     )
     run = queries.run(store, "hostile-1")

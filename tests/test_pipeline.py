@@ -419,9 +419,12 @@ def test_regressions_found_by_fuzzing(store: Store, tmp_path: Path, chunk_size: 
     # a block in which every row is rejected (the aggregate once crashed on it)
     only_bad = tmp_path / "only_bad.csv"
     only_bad.write_bytes(HEADER_LINE + b"\x00\nx,c,NaN,1,1,1\n")
-    report = engagement.run_etl([only_bad], store=store, chunk_size=chunk_size)
-    assert (report.rows_read, report.accepted, report.rejected) == (2, 0, 2)
-    assert [r["reason"] for r in queries.rejects(store, report.run_id).items] == [
+    with pytest.raises(engagement.RunRefusedError) as refused:  # read whole, then refused
+        engagement.run_etl([only_bad], store=store, chunk_size=chunk_size, max_rejected=1)
+    run = queries.run(store, refused.value.run_id)
+    assert run is not None and run["status"] == "refused"
+    assert (run["rowsRead"], run["accepted"], run["rejected"]) == (2, 0, 2)
+    assert [r["reason"] for r in queries.rejects(store, run["runId"]).items] == [
         "wrong_field_count",
         "invalid_number",
     ]

@@ -3,7 +3,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,7 +11,17 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from engagement import RejectReason, RunReport, Store, StoreError, rejects, run, run_etl, runs
+from engagement import (
+    RejectReason,
+    RunRefusedError,
+    RunReport,
+    Store,
+    StoreError,
+    rejects,
+    run,
+    run_etl,
+    runs,
+)
 from engagement.exports import csv_lines
 from engagement.pipeline import check_inputs, new_run_id
 from engagement.schema import REJECT_FIELDS
@@ -23,7 +32,7 @@ from engagement.store.queries import MAX_OFFSET
 from ..caching import wants_csv
 from ..deps import CacheDep, SettingsDep, StoreDep, paging_headers, require_writer
 from ..models import Problem, Reject, Run
-from ..uploads import receive, too_large
+from ..uploads import UploadFolders, receive, too_large
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 log = logging.getLogger("engagement.api")
@@ -111,8 +120,11 @@ def get_rejects(
     openapi_extra={"requestBody": UPLOAD_BODY},
     responses={
         403: {"model": Problem, "description": "The server has no API key: uploads are off"},
-        409: {"model": Problem, "description": "Another run is publishing"},
-        413: {"model": Problem, "description": "The body is larger than the limit"},
+        409: {"model": Problem, "description": "Another run is publishing (see Retry-After)"},
+        413: {
+            "model": Problem,
+            "description": "The body, or what its files expand to, is larger than the limit",
+        },
         415: {"model": Problem, "description": "Not CSV, gzip or multipart/form-data"},
         422: {"model": Problem, "description": "A file cannot be loaded (a column missing...)"},
     },
@@ -126,19 +138,35 @@ async def upload(
     mode: Annotated[Literal["replace", "append"], Query(description="replace or append")] = (
         "replace"
     ),
+    max_rejected: Annotated[
+        float | None,
+        Query(
+            alias="maxRejected",
+            ge=0,
+            le=1,
+            description="Publish only when at most this share of the rows is rejected (and "
+            "one was accepted); the server's setting (0.5 by default) when absent",
+        ),
+    ] = None,
 ) -> Response:
     """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files) is
     streamed to temporary files, then the ETL runs in a worker: the answer, ``202`` with
     ``Location: /runs/{runId}`` and the run's ledger entry, comes once the run holds the
-    publish lock. ``GET /runs/{runId}`` follows its counts and shows its end."""
+    publish lock. ``GET /runs/{runId}`` follows its counts and shows its end: ``succeeded``,
+    ``failed``, or ``refused`` (too many rows rejected, or none accepted: nothing was
+    published, and the run's rejects say why)."""
     limit = settings.max_upload_bytes
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise too_large(limit)  # refused before reading any of it
-    folder = Path(tempfile.mkdtemp(prefix="engagement-upload-"))
+    folders: UploadFolders = request.app.state.uploads
+    folder = folders.new()
+    guard = settings.max_rejected if max_rejected is None else max_rejected
     try:
         paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
-        run_id = await run_in_threadpool(start_run, store, paths, mode, settings, folder, cache)
+        run_id = await run_in_threadpool(
+            start_run, store, paths, mode, settings, folder, cache, guard
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -153,6 +181,7 @@ def start_run(
     settings: Settings,
     folder: Path,
     cache: DatasetCache,
+    max_rejected: float,
 ) -> str:
     """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
     and its ledger entry exists (or raises what stopped it before). ``folder`` goes after.
@@ -181,10 +210,14 @@ def start_run(
                 keep=settings.keep_datasets,
                 on_start=began,
                 on_publish=published,
+                max_rejected=max_rejected,
+                max_input_bytes=settings.max_upload_bytes,  # as received; checked again
             )
-        except BaseException as exc:  # after the start, the ledger says how it failed
+        except BaseException as exc:  # after the start, the ledger says how it ended
             if not started.is_set():
                 failed.append(exc)
+            elif isinstance(exc, RunRefusedError):
+                log.info("uploaded run %s refused: %s", run_id, exc.reason)
             else:
                 log.warning("uploaded run %s failed: %s", run_id, exc)
         finally:

@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from ..errors import EngagementError, UsageError
+from ..errors import EngagementError, RunInProgressError, RunRefusedError, UsageError
 from ..pipeline import Progress
-from ..rules import DATE_COLUMN
+from ..rules import DATE_COLUMN, MAX_REJECTED
 from ..settings import Settings, settings_problem
 from ..store import embedded
 from ..store.connection import Store
@@ -54,6 +54,29 @@ def date_column_option(func: F) -> F:
         metavar="NAME",
         help="The column of the post's date, in the files that have it.",
     )(func)
+
+
+def max_rejected_option(func: F) -> F:
+    """``--max-rejected``, the publish guard, shared by the commands that load files."""
+    return click.option(
+        "--max-rejected",
+        type=click.FloatRange(0, 1),
+        default=None,
+        metavar="SHARE",
+        help="Publish only when at most this share of the rows is rejected (0-1; 1: any "
+        "share, but never a run that accepted nothing) "
+        f"[default: ENGAGEMENT_MAX_REJECTED, or {MAX_REJECTED}].",
+    )(func)
+
+
+def hint(error: EngagementError) -> str:
+    """What a user of the command line can do about ``error`` (the library's messages name
+    no command or flag)."""
+    if isinstance(error, RunRefusedError) and error.rejected:
+        return f"; see: engagement rejects {error.run_id}"
+    if isinstance(error, RunInProgressError):
+        return "; wait for it to finish or pass --wait"
+    return ""
 
 
 @contextmanager
@@ -170,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except EngagementError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {exc}{hint(exc)}", err=True)
         return exc.exit_code
     except UnexpectedError as exc:
         log = log_traceback(exc.error)

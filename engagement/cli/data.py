@@ -23,6 +23,7 @@ from .app import (
     date_column_option,
     emit_json,
     json_option,
+    max_rejected_option,
     opened,
     progress_bar,
     store_options,
@@ -76,6 +77,7 @@ from .format import format_report, table
     default=None,
     help="Show a progress bar [default: when stderr is a terminal].",
 )
+@max_rejected_option
 @date_column_option
 @store_options
 @json_option
@@ -88,12 +90,14 @@ def etl(
     scheduler: str | None,
     wait: float,
     progress: bool | None,
+    max_rejected: float | None,
     date_column: str,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
 ) -> None:
-    """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset."""
+    """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset
+    (unless too many rows are rejected: then nothing is published)."""
     settings = Settings()
     chunk = chunk_size or settings.chunk_size
     # bad input: exit 2 even if the store is down
@@ -115,6 +119,7 @@ def etl(
             max_record_bytes=settings.max_record_bytes,
             keep=settings.keep_datasets,
             date_column=date_column,
+            max_rejected=settings.max_rejected if max_rejected is None else max_rejected,
         )
     if as_json:
         emit_json(report.to_dict())

@@ -14,7 +14,15 @@ from ..pipeline import MODES
 from ..settings import Settings
 from ..store import embedded, queries
 from ..store.trends import INTERVALS
-from .app import cli, date_column_option, emit_json, json_option, opened, store_options
+from .app import (
+    cli,
+    date_column_option,
+    emit_json,
+    json_option,
+    max_rejected_option,
+    opened,
+    store_options,
+)
 from .format import format_report
 
 
@@ -53,6 +61,7 @@ from .format import format_report
     show_default=True,
     help="The period of the campaigns' trends.",
 )
+@max_rejected_option
 @store_options
 @json_option
 def report(
@@ -64,6 +73,7 @@ def report(
     top_n: int,
     date_column: str,
     trend_interval: str,
+    max_rejected: float | None,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -89,6 +99,7 @@ def report(
         progress=sys.stderr.isatty(),
         date_column=date_column,
         trend_interval=trend_interval,
+        max_rejected=max_rejected,  # None: the kernel reads ENGAGEMENT_MAX_REJECTED
     )
     with opened(mongodb_uri, database) as store:
         run = queries.run(store, files.run_id)

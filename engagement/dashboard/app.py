@@ -115,7 +115,7 @@ class Dashboard:
         if run is not None:
             page = queries.rejects(self.store, run["runId"], limit=5)
             examples = page.items if page else []
-        self.quality.value = quality_html(run, examples)
+        self.quality.value = quality_html(run, examples, queries.published_run(self.store))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -30,6 +30,7 @@ STYLE = """<style>
 .eg-share {color: #555; font-size: 0.9em}
 .eg-ranking td.eg-up {color: #1a7f37} .eg-ranking td.eg-down {color: #cf222e}
 .eg-ranking td.eg-new {color: #0969da}
+.eg-refused {color: #cf222e}
 </style>"""
 
 
@@ -87,9 +88,24 @@ def table_html(rows: Sequence[dict[str, Any]], columns: Sequence[str], css: str)
     return str(styler.to_html())
 
 
-def quality_html(run: dict[str, Any] | None, examples: list[dict[str, Any]]) -> str:
+def quality_html(
+    run: dict[str, Any] | None, examples: list[dict[str, Any]], published: str | None = None
+) -> str:
+    """The latest run's counts, rejects by reason and a few examples; for a refused run,
+    why nothing was published and which dataset is shown (``published``)."""
     if run is None:
         return "<p>No runs yet.</p>"
+    refused = ""
+    if run["status"] == "refused":
+        shown = (
+            f"the dashboard shows the dataset of run <code>{html.escape(published)}</code>"
+            if published
+            else "nothing is published yet"
+        )
+        refused = (
+            f'<p class="eg-refused"><strong>Nothing was published</strong>: this run '
+            f"{html.escape(str(run['error']))}; {shown}.</p>"
+        )
     reasons = "".join(
         f'<li data-reason="{code}">{code}: {count:,}</li>'
         for code, count in run["rejectsByReason"].items()
@@ -105,7 +121,7 @@ def quality_html(run: dict[str, Any] | None, examples: list[dict[str, Any]]) -> 
         f'<span data-count="rowsRead">{run["rowsRead"]:,}</span> rows read, '
         f'<span data-count="accepted">{run["accepted"]:,}</span> accepted, '
         f'<span data-count="rejected">{run["rejected"]:,}</span> rejected.</p>'
-        f"<ul>{reasons}</ul>"
+        f"{refused}<ul>{reasons}</ul>"
         f'<table class="eg-rejects"><thead><tr><th>file</th><th>line</th><th>reason</th>'
         f"<th>raw</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )

@@ -16,11 +16,11 @@ from typing import BinaryIO
 
 from ..errors import EmptyInputError, InputError, MissingColumnsError, UsageError
 from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
+from .budget import GZIP_MAGIC, InputBudget
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
 from .records import Lines, decode_lines, parse_lines
 
-GZIP_MAGIC = b"\x1f\x8b"
 #: Lines per block: memory follows it (the default of ``--chunk-size``).
 CHUNK_SIZE = 100_000
 _HEADER_READ = 1 << 16
@@ -104,7 +104,9 @@ class CsvSource:
     """One input file: its header and its records, block by block.
 
     Opening reads the header, so fatal input errors (missing file, empty file, missing
-    columns) surface before anything else happens. Use as a context manager.
+    columns) surface before anything else happens. Use as a context manager. The bytes
+    read (decompressed) are charged to ``budget``, when given: past its limit a read
+    raises :class:`~engagement.errors.InputTooLargeError`.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class CsvSource:
         path: str | os.PathLike[str],
         max_record_bytes: int = MAX_RECORD_BYTES,
         date_column: str = DATE_COLUMN,
+        budget: InputBudget | None = None,
     ) -> None:
         check_date_column(date_column)
         self.path = os.fspath(path)
@@ -120,6 +123,8 @@ class CsvSource:
         self.date_column = date_column
         self._stream, self._raw = open_input(self.path)
         self._pos = 0  # offset in the (uncompressed) stream
+        self._charged = 0  # bytes of it charged to the budget (the furthest read)
+        self._budget = budget
         self.size = os.fstat(self._raw.fileno()).st_size
         try:
             self.header, self.leading_blank_lines = self._read_header()
@@ -151,6 +156,9 @@ class CsvSource:
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib: bad deflate data
             raise InputError(self.path, f"cannot be read ({exc})") from None
         self._pos += len(data)
+        if self._budget is not None and self._pos > self._charged:
+            self._budget.charge(self._pos - self._charged)  # past it: InputTooLargeError
+            self._charged = self._pos
         return data
 
     def _read_exactly(self, n: int) -> bytes:

@@ -16,21 +16,19 @@ from pathlib import Path
 
 from ..errors import EngagementError, UsageError
 from ..pipeline import MODES, new_run_id
-from ..rules import DATE_COLUMN
+from ..rules import DATE_COLUMN, check_max_rejected
 from ..store.trends import check_interval
 
 #: The report notebook of a source checkout (or of the installed project tree).
 NOTEBOOK = Path(str(files("engagement.notebooks") / "etl.ipynb"))  # package data
 
-_EXIT_CODES = {
-    "InputError": 2,
-    "MissingColumnsError": 2,
-    "EmptyInputError": 2,
-    "UsageError": 2,
-    "RunInProgressError": 2,
-    "StoreError": 3,
-    "StoreUnavailableError": 3,
-}
+
+def _exit_codes(base: type[EngagementError] = EngagementError) -> dict[str, int]:
+    """The exit code of each library error, by its name (what a notebook's error carries)."""
+    codes = {base.__name__: base.exit_code}
+    for sub in base.__subclasses__():
+        codes.update(_exit_codes(sub))
+    return codes
 
 
 class ReportError(EngagementError):
@@ -41,7 +39,7 @@ class ReportError(EngagementError):
         self.ename = ename
         self.evalue = evalue
         self.notebook = notebook
-        self.exit_code = _EXIT_CODES.get(ename, 1)
+        self.exit_code = _exit_codes().get(ename, 1)
 
 
 @dataclass(frozen=True)
@@ -100,11 +98,14 @@ def execute_report(
     max_record_bytes: int | None = None,
     date_column: str = DATE_COLUMN,
     trend_interval: str = "week",
+    max_rejected: float | None = None,
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
 
     The store comes from the environment (``ENGAGEMENT_MONGODB_URI``), so that no
-    credentials end up in the saved notebook.
+    credentials end up in the saved notebook. ``max_rejected`` is the publish guard
+    (``None``: ``ENGAGEMENT_MAX_REJECTED``, or 0.5); a refused run's report says why,
+    shows its rejects, and fails (:class:`ReportError` named ``RunRefusedError``).
     """
     import papermill
 
@@ -112,6 +113,8 @@ def execute_report(
         raise UsageError("no input files given")
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if max_rejected is not None:
+        check_max_rejected(max_rejected)
     source = Path(notebook)
     if not source.is_file():
         raise UsageError(f"report notebook not found: {source}")
@@ -130,6 +133,7 @@ def execute_report(
         "run_id": run_id,
         "date_column": date_column,
         "trend_interval": check_interval(trend_interval),
+        "max_rejected": max_rejected,
     }
     failure: ReportError | None = None
     try:

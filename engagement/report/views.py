@@ -47,6 +47,20 @@ def summary_table(run: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
 
 
+def refusal_note(run: dict[str, Any], published: str | None) -> str:
+    """Markdown for a refused run: why nothing was published, and what is published."""
+    still = (
+        f"The published dataset is still that of run `{published}`."
+        if published
+        else "Nothing is published yet."
+    )
+    return (
+        f"**Nothing was published.** Run `{run['runId']}` {run['error']}. {still} "
+        "The rejected rows below say what to fix; the share of rejected rows a run may "
+        "reach is the `max_rejected` parameter (`ENGAGEMENT_MAX_REJECTED`, 0.5 by default)."
+    )
+
+
 def rejects_by_reason(run: dict[str, Any]) -> pd.DataFrame:
     """Rejected rows per primary reason, every reason listed, with its ``share`` (percent) of
     rows read."""

@@ -92,6 +92,16 @@ def fail(store: Store, report: RunReport, error: str) -> None:
     _remove_output(store, report.run_id)
 
 
+def refuse(store: Store, report: RunReport, reason: str) -> None:
+    """Record a run that read its files but may not publish: ``refused`` with ``reason``.
+    Its rejects stay (indexed) for inspection; it wrote no dataset."""
+    report.status = "refused"
+    report.error = reason
+    report.finished_at = datetime.now(UTC)
+    index_rejects(store, report.run_id)
+    update(store, report)
+
+
 def index_rejects(store: Store, run_id: str) -> None:
     """Build the indexes of a run's rejects (none to build when it rejected nothing)."""
     own = store.rejects(run_id)
