@@ -71,14 +71,44 @@ class Settings(BaseSettings):
         description="Largest body POST /runs accepts, in bytes; the files it holds may "
         "expand to no more than this either (gzip).",
     )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the dashboard's page, kernel websocket and every other route "
+        "need it (?token= once, then a cookie); unset falls back to the API key; neither set "
+        "leaves the dashboard open.",
+    )
+    dashboard_kernels: int = Field(
+        default=8,
+        ge=2,
+        description="Kernels the dashboard runs at most, the warm ones included; past it a new "
+        "visitor is told to retry (503).",
+    )
+    dashboard_pool: int = Field(
+        default=1,
+        ge=0,
+        description="Kernels kept warm with the dashboard already computed, so a first page "
+        "does not wait for one to start (0: each visitor starts one).",
+    )
+    dashboard_grace: float = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description="Seconds a visitor's kernel lives with no page connected to it (after a "
+        "page is served or after its last connection closes) before it is shut down.",
+    )
     cors_origins: str = Field(
         default="", description="Origins (comma-separated) browser clients may call the API from."
     )
 
-    @field_validator("mongodb_uri", "api_key", mode="before")
+    @field_validator("mongodb_uri", "api_key", "dashboard_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def dashboard_secret(self) -> str:
+        """The dashboard's token: its own, else the API key, else "" (open)."""
+        chosen = self.dashboard_token or self.api_key
+        return chosen.get_secret_value() if chosen else ""
 
     def origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

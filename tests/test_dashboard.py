@@ -488,3 +488,45 @@ def test_the_campaign_trend_and_the_influencers_first_and_last_post(
     assert cells(table)[0][-2:] == ["2026-03-02", "2026-03-11"]
     board.open("influencer", "c")
     assert cells(board.influencer_view.table.value)[0][-2:] == ["–", "–"]
+
+
+def spread_summaries(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "campaignId": f"c{i:05d}",
+            "influencers": 200,
+            "views": 1000,
+            "engagementRate": 5.0,
+            "medianEngagementRate": float(i % 997) / 10,
+            "p25EngagementRate": 1.0,
+            "p75EngagementRate": 9.0,
+            "p90EngagementRate": 12.0,
+        }
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1_000, 10_000])
+def test_the_spread_chart_stays_a_screen_at_many_campaigns(count: int) -> None:
+    from engagement.dashboard.charts import SPREAD_SHOWN, campaign_spread, spread_rows
+
+    summaries = spread_summaries(count)
+    rows, title = spread_rows(summaries)
+    medians = [r["medianEngagementRate"] for r in rows]
+    assert len(rows) == SPREAD_SHOWN
+    assert medians == sorted(medians, reverse=True)
+    every = sorted((s["medianEngagementRate"] for s in summaries), reverse=True)
+    assert medians[: SPREAD_SHOWN // 2] == every[: SPREAD_SHOWN // 2]
+    assert medians[SPREAD_SHOWN // 2 :] == every[-(SPREAD_SHOWN - SPREAD_SHOWN // 2) :]
+    assert title.startswith(f"The 15 highest and 15 lowest median rates of {count:,} campaigns")
+    figure = campaign_spread(summaries)
+    assert len(figure.data[0].y) == SPREAD_SHOWN
+    assert figure.layout.height <= 26 * SPREAD_SHOWN + 90  # a screen or so, not 26,000 px
+
+
+def test_the_spread_chart_shows_every_campaign_when_few() -> None:
+    from engagement.dashboard.charts import spread_rows
+
+    rows, title = spread_rows(spread_summaries(12))
+    assert [r["campaignId"] for r in rows] == [f"c{i:05d}" for i in range(12)]
+    assert title.startswith("Influencers' engagement rates per campaign")

@@ -41,13 +41,16 @@ def env_example() -> dict[str, str]:
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose-style ``${VAR}`` / ``${VAR:-default}`` substitution; ``$$`` stays ``$``."""
+    """Compose-style ``${VAR}`` / ``${VAR:-default}`` / ``${VAR:?error}`` substitution (the
+    last fails when VAR is unset or empty, as compose does); ``$$`` stays ``$``."""
 
     def value(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(3) or ""
-        return env.get(name) or default
+        name, kind, rest = match.group(1), match.group(2) or "", match.group(3) or ""
+        if kind == ":?" and not env.get(name):
+            raise ValueError(f"{name}: {rest}")
+        return env.get(name) or (rest if kind == ":-" else "")
 
-    return re.sub(r"(?<!\$)\$\{(\w+)(:-([^}]*))?\}", value, text).replace("$$", "$")
+    return re.sub(r"(?<!\$)\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", value, text).replace("$$", "$")
 
 
 def package_requirements(specs: list[str]) -> dict[str, str]:
@@ -116,11 +119,19 @@ def test_variables_are_documented_and_the_uri_matches_the_settings(
     for name in APP_SERVICES:
         environment = rendered["services"][name]["environment"]
         assert set(environment) <= fields, set(environment) - fields
+        assert environment["ENGAGEMENT_DASHBOARD_TOKEN"] == documented["ENGAGEMENT_DASHBOARD_TOKEN"]
         uri = parse_uri(environment["ENGAGEMENT_MONGODB_URI"])
         assert uri["nodelist"] == [("mongo", 27017)]
         assert uri["username"] == documented["MONGO_ROOT_USERNAME"]
         assert uri["password"] == documented["MONGO_ROOT_PASSWORD"]
         assert uri["options"]["replicaSet"] == "rs0" and uri["options"]["authSource"] == "admin"
+
+
+def test_compose_refuses_to_serve_the_dashboard_without_its_token() -> None:
+    documented = env_example()
+    documented["ENGAGEMENT_DASHBOARD_TOKEN"] = ""
+    with pytest.raises(ValueError, match="ENGAGEMENT_DASHBOARD_TOKEN: set it in .env"):
+        interpolate(COMPOSE.read_text(), documented)
 
 
 ALL_EXTRAS = ("api", "dashboard", "notebooks", "dask")

@@ -154,8 +154,16 @@ def dashboard(host: str, port: int, mongodb_uri: str | None, database: str | Non
     from ..dashboard.voila import voila_command
 
     env = kernel_environment(dict(os.environ), mongodb_uri, database)
-    command = voila_command(host, port)
-    click.echo(f"serving the dashboard on http://{host}:{port}", err=True)
+    settings = Settings()
+    command = voila_command(
+        host,
+        port,
+        kernels=settings.dashboard_kernels,
+        pool=settings.dashboard_pool,
+        grace=settings.dashboard_grace,
+    )
+    signed = " (sign in: open it with ?token=...)" if settings.dashboard_secret() else ""
+    click.echo(f"serving the dashboard on http://{host}:{port}{signed}", err=True)
     sys.stdout.flush()
     os.execve(command[0], command, env)  # Voila takes this process: signals reach it
 

@@ -1,5 +1,5 @@
 """The analysts' dashboard (a front end: ipywidgets, served by Voila)."""
 
-from .app import Dashboard
+from .app import Dashboard, visit
 
-__all__ = ["Dashboard"]
+__all__ = ["Dashboard", "visit"]

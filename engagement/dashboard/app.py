@@ -20,6 +20,7 @@ from ..serving import DatasetCache
 from ..settings import Settings
 from ..store import queries
 from ..store.connection import Store
+from . import request
 from .parts import STYLE, quality_html
 from .views import CampaignsView, CampaignView, InfluencerView
 
@@ -35,6 +36,7 @@ class Dashboard:
 
     def __init__(self, store: Store, summaries: list[dict[str, Any]], query: str = "") -> None:
         self.store = store
+        self.dataset = queries.published_run(store)  # the dataset shown, to know when it moved
         self.cache = DatasetCache(store)  # pages of the published dataset, kept once read
         self.summaries = {s["campaignId"]: s for s in summaries}
         self.overview = CampaignsView(summaries, self.open)
@@ -74,16 +76,25 @@ class Dashboard:
         return cls(store, summaries, query)
 
     @classmethod
-    def from_environment(cls) -> Dashboard | Message:
+    def from_environment(cls, query: str | None = None) -> Dashboard | Message:
         """Connect as the environment says (``ENGAGEMENT_MONGODB_URI`` ...) and open the
-        view the page's URL names (Voila gives the kernel its query in ``QUERY_STRING``)."""
+        view ``query`` names (default: the page's, which Voila gives in ``QUERY_STRING``)."""
+        if query is None:
+            query = os.environ.get("QUERY_STRING", "")
         try:
-            return cls.from_store(Settings().connect(), os.environ.get("QUERY_STRING", ""))
+            return cls.from_store(Settings().connect(), query)
         except StoreError as exc:
             return Message(
                 f"<h3>The data store is unavailable</h3><p>{html.escape(str(exc))}"
                 "</p><p>Reload this page when it is back.</p>"
             )
+
+    def current(self) -> bool:
+        """Whether the dataset shown is still the published one."""
+        try:
+            return queries.published_run(self.store) == self.dataset
+        except StoreError:
+            return False
 
     @property
     def view(self) -> str:
@@ -121,6 +132,17 @@ class Dashboard:
         from IPython.display import display
 
         display(self.widget)  # type: ignore[no-untyped-call]
+
+
+def visit(board: Dashboard | Message | None = None) -> Dashboard | Message:
+    """The dashboard for the page's visitor: ``board`` (built in a warm kernel before anyone
+    came) when it still shows the published dataset, else built again; the view the page's
+    URL names opened."""
+    query = request.query()
+    if isinstance(board, Dashboard) and board.current():
+        board.follow(query)
+        return board
+    return Dashboard.from_environment(query)
 
 
 class Message:

@@ -30,13 +30,42 @@ def _number(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
-def campaign_spread(summaries: Sequence[dict[str, Any]]) -> go.Figure:
-    """Each campaign's influencer rates: a bar from p25 to p75, the median and p90 marked;
-    a click on a campaign opens it."""
-    summaries = [
+#: Campaigns the spread chart shows at most: past it, the highest and lowest medians.
+SPREAD_SHOWN = 30
+
+
+def spread_rows(
+    summaries: Sequence[dict[str, Any]], shown: int = SPREAD_SHOWN
+) -> tuple[list[dict[str, Any]], str]:
+    """The campaigns the spread chart draws, and its title: all of them in their order when
+    they are at most ``shown``; else the ``shown // 2`` highest and the ``shown - shown // 2``
+    lowest medians, highest first (a chart of a screen, whatever the count; the table lists
+    every campaign)."""
+    title = "Influencers' engagement rates per campaign (p25-p75, median, p90)"
+    rows = [
         {k: _number(v) if k.endswith("EngagementRate") else v for k, v in s.items()}
         for s in summaries
     ]
+    if len(rows) <= shown:
+        return rows, title
+
+    def order(s: dict[str, Any]) -> tuple[bool, float, str]:
+        median = s["medianEngagementRate"]
+        return (math.isnan(median), 0.0 if math.isnan(median) else -median, str(s["campaignId"]))
+
+    ordered = sorted(rows, key=order)
+    top = shown // 2
+    picked = ordered[:top] + ordered[len(ordered) - (shown - top) :]
+    return picked, (
+        f"The {top} highest and {shown - top} lowest median rates of {len(rows):,} campaigns "
+        "(p25-p75, median, p90); the table lists all"
+    )
+
+
+def campaign_spread(summaries: Sequence[dict[str, Any]], shown: int = SPREAD_SHOWN) -> go.Figure:
+    """Each campaign's influencer rates: a bar from p25 to p75, the median and p90 marked
+    (past ``shown`` campaigns, those of :func:`spread_rows`); a click on a campaign opens it."""
+    summaries, title = spread_rows(summaries, shown)
     ids = [s["campaignId"] for s in summaries]
     low = [s["p25EngagementRate"] for s in summaries]
     high = [s["p75EngagementRate"] for s in summaries]
@@ -90,7 +119,7 @@ def campaign_spread(summaries: Sequence[dict[str, Any]]) -> go.Figure:
     )
     figure.update_layout(
         **_LAYOUT,
-        title="Influencers' engagement rates per campaign (p25-p75, median, p90)",
+        title=title,
         xaxis_title="engagement rate (%)",
         height=max(260, 26 * len(ids) + 90),
         yaxis={"autorange": "reversed", "type": "category"},

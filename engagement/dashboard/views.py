@@ -25,6 +25,7 @@ from ..store.connection import Store
 from ..store.movers import movers
 from ..store.trends import INTERVALS, trend
 from . import charts
+from .figure import figure_widget
 from .parts import change_label, download_html, kpis_html, share_html, table_html
 
 #: open(view, key): show the campaign or influencer view of ``key``.
@@ -62,7 +63,7 @@ class ChartSlot:
         self.widget: go.FigureWidget | None = None
 
     def show(self, figure: go.Figure) -> go.FigureWidget:
-        shown = go.FigureWidget(figure)
+        shown = figure_widget(figure)
         shown.add_class(f"eg-{self.name}")
         if self.on_click is not None:
             for trace in shown.data:
@@ -106,7 +107,7 @@ class CampaignsView:
             layout={"height": f"{min(420, 24 * len(frame) + 40)}px", "width": "100%"},
         )
         self.grid.on_cell_click(self._on_cell)
-        self.chart = go.FigureWidget(charts.campaign_spread(summaries))
+        self.chart = figure_widget(charts.campaign_spread(summaries))
         self.chart.layout.width = None
         for trace in self.chart.data:
             trace.on_click(clicked(open_, "campaign"))

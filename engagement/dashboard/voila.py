@@ -1,4 +1,4 @@
-"""How the dashboard is served: the Voila command line with the project's settings."""
+"""How the dashboard is served: the server's command line with the project's settings."""
 
 from __future__ import annotations
 
@@ -14,20 +14,35 @@ def voila_command(
     host: str = "127.0.0.1",
     port: int = 8866,
     notebook: Path = DASHBOARD,
+    *,
+    kernels: int = 8,
+    pool: int = 1,
+    grace: float = 30,
     cull_idle_seconds: int = 600,
 ) -> list[str]:
-    """Voila bound to ``host`` (loopback by default), tracebacks hidden from viewers, idle
-    kernels culled after ``cull_idle_seconds``."""
+    """The dashboard's server (:mod:`engagement.dashboard.server`, Voila) bound to ``host``
+    (loopback by default), tracebacks hidden from viewers: at most ``kernels`` kernels,
+    ``pool`` of them warm, a visitor's kernel shut down ``grace`` seconds after its last page
+    left, an idle one after ``cull_idle_seconds``. The token is read from the environment,
+    never from the command line (which ``ps`` shows)."""
+    pool = max(0, min(pool, kernels - 1))
     return [
         sys.executable,
         "-m",
-        "voila",
+        "engagement.dashboard.server",
         str(notebook),
         "--no-browser",
         f"--port={port}",
+        "--Voila.port_retries=0",
         f"--Voila.ip={host}",
         "--show_tracebacks=False",
         "--VoilaConfiguration.file_allowlist=[]",
+        "--VoilaConfiguration.multi_kernel_manager_class=engagement.dashboard.server.Kernels",
+        f"--VoilaConfiguration.preheat_kernel={pool > 0}",
+        f"--VoilaConfiguration.default_pool_size={pool}",
+        f"--Kernels.visitors_cap={kernels - pool}",
+        f"--Kernels.grace={grace}",
+        "--MappingKernelManager.buffer_offline_messages=False",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=True",
