@@ -81,6 +81,7 @@ bench: $(STAMP) ## Benchmarks against Polars, DuckDB and the seed-style ETL (10M
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.run --readme
+	$(BIN)/python -m bench.dashboard --readme
 
 reliability: $(STAMP) ## Crash, outage, concurrency, load (60 s) and fuzz tests; prints the figures into README
 	$(BIN)/python -m bench.reliability --readme

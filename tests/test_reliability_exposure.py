@@ -128,11 +128,16 @@ def test_no_secret_in_output_reports_logs_or_store(
     finally:
         texts["api log"] = api.stop()
 
-    voila = VoilaServer(env)
+    voila = VoilaServer(env)  # the API key is the dashboard's token too (no token of its own)
     try:
-        page = httpx.get(voila.url, timeout=60)
-        assert page.status_code == 200
-        texts["dashboard page"] = page.text
+        refused = httpx.get(voila.url, timeout=60)
+        assert refused.status_code == 401
+        texts["dashboard refused"] = str(refused.headers) + refused.text
+        page = httpx.get(voila.url, params={"token": key}, timeout=60)
+        assert page.status_code == 200 and "kernelId" in page.text
+        texts["dashboard page"] = str(page.headers) + page.text
+        missing = httpx.get(voila.url + "voila/templates/x", params={"token": key}, timeout=60)
+        assert missing.status_code == 404  # logged: the log scrubs the token from the URL
     finally:
         texts["dashboard log"] = voila.stop()
 

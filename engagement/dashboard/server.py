@@ -24,8 +24,10 @@ import html
 import inspect
 import logging
 import os
+from functools import partial
 from typing import Any
 
+from jupyter_server.log import log_request
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
 from tornado import web
@@ -361,6 +363,8 @@ class DashboardServer(Voila):
         settings = super().init_settings()
         settings["websocket_max_message_size"] = MAX_MESSAGE_BYTES
         settings["compress_response"] = True  # the page and the bundle: a fifth of the bytes
+        # Jupyter server's request log, which scrubs ?token= (tornado's logs the whole URI)
+        settings["log_function"] = partial(log_request, record_prometheus_metrics=False)
         return settings
 
     def init_handlers(self) -> list[Any]:

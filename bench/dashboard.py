@@ -1,0 +1,217 @@
+"""``make bench`` (dashboard part): the served dashboard in headless Chromium at 1,000 campaigns
+x 200 influencers, as a visitor sees it.
+
+Each figure is the median of ``--repeat`` visits, each in a fresh browser context (nothing
+cached: a first-time visitor), with a warm kernel waiting (the default pool of one):
+
+- first page: the overview, from the request to its campaigns table and spread chart drawn;
+- campaign switch: on a campaign's page, another campaign picked, until its ranking shows;
+- campaign by URL: ``?campaign=ID``, from the request to its ranking table.
+
+    python -m bench.dashboard [--campaigns 1000] [--influencers 200] [--repeat 3] [--readme]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.readme import put_in_readme  # noqa: E402
+from bench.run import BIN, DATA, Server, log, machine  # noqa: E402
+from engagement.generate import generate  # noqa: E402
+from engagement.store.embedded import HOST, free_port  # noqa: E402
+
+RESULTS = ROOT / "bench" / "dashboard.json"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 120_000
+TOKEN = uuid.uuid4().hex
+
+
+def dataset(campaigns: int, influencers: int) -> Path:
+    path = DATA / f"dashboard_{campaigns}x{influencers}.csv"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        log(f"generating {path.name}")
+        generate(
+            path,
+            campaigns * influencers,
+            campaigns=campaigns,
+            influencers_per_campaign=influencers,
+            malformed=0.0,
+            seed=11,
+        )
+    return path
+
+
+def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "engagement"), "dashboard", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://{HOST}:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(base + "/health", timeout=2)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the dashboard did not start")
+
+
+def warm(base: str, seconds: float) -> None:
+    """Let the pool refill: a visitor took its warm kernel; the next one computes the
+    dashboard before anyone comes (what the figures measure)."""
+    time.sleep(seconds)
+
+
+def visits(base: str, campaigns: list[str], repeat: int, settle: float) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    found: dict[str, list[float]] = {"first": [], "switch": [], "url": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+        try:
+            for turn in range(repeat):
+                warm(base, settle)
+                context = browser.new_context(viewport={"width": 1300, "height": 1400})
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(f"{base}/?token={TOKEN}")
+                page.wait_for_selector(".eg-overview canvas", timeout=WAIT_MS)
+                page.wait_for_selector(".eg-overview .js-plotly-plot .bars path", timeout=WAIT_MS)
+                found["first"].append(time.perf_counter() - started)
+                context.close()
+
+                warm(base, settle)
+                context = browser.new_context(viewport={"width": 1300, "height": 1400})
+                page = context.new_page()
+                wanted = campaigns[(turn * 7 + 3) % len(campaigns)]
+                started = time.perf_counter()
+                page.goto(f"{base}/?campaign={wanted}&token={TOKEN}")
+                page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT_MS)
+                found["url"].append(time.perf_counter() - started)
+
+                other = campaigns[(turn * 7 + 5) % len(campaigns)]
+                first = page.locator(".eg-ranking tbody tr td:nth-child(2)").first.inner_text()
+                started = time.perf_counter()
+                page.locator(".eg-campaign select").select_option(other)
+                page.wait_for_function(
+                    "(before) => { const c = document.querySelector("
+                    "'.eg-ranking tbody tr td:nth-child(2)'); "
+                    "return c && c.innerText !== before; }",
+                    arg=first,
+                    timeout=WAIT_MS,
+                )
+                found["switch"].append(time.perf_counter() - started)
+                log(
+                    f"visit {turn + 1}: first page {found['first'][-1]:.2f} s, by URL "
+                    f"{found['url'][-1]:.2f} s, switch {found['switch'][-1]:.2f} s"
+                )
+                context.close()
+        finally:
+            browser.close()
+    return found
+
+
+def table(results: dict[str, Any]) -> str:
+    def row(name: str, key: str, target: str) -> str:
+        times = results["seconds"][key]
+        return (
+            f"| {name} | {statistics.median(times):.2f} s | {min(times):.2f} - "
+            f"{max(times):.2f} s | {target} |"
+        )
+
+    return "\n".join(
+        [
+            f"Measured {results['date']} on {results['machine']} by `make bench`: the dashboard "
+            f"served by `engagement dashboard` on {results['campaigns']:,} campaigns x "
+            f"{results['influencers']} influencers, headless Chromium, a fresh browser "
+            f"context per visit (nothing cached), median of {results['repeat']} visits:",
+            "",
+            "| step | median | range | target |",
+            "|---|---|---|---|",
+            row("first page: the overview's table and chart", "first", "2 s"),
+            row("a campaign opened by its URL, to its ranking", "url", "2 s"),
+            row("campaign switch (the picker), to the new ranking", "switch", "0.5 s"),
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--campaigns", type=int, default=1000)
+    parser.add_argument("--influencers", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=25, help="Seconds for the pool to refill.")
+    parser.add_argument("--readme", action="store_true")
+    args = parser.parse_args()
+
+    path = dataset(args.campaigns, args.influencers)
+    server = Server()
+    home = tempfile.mkdtemp(prefix="bench-dashboard-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update(
+        {
+            "ENGAGEMENT_MONGODB_URI": server.uri,
+            "ENGAGEMENT_DB": "dashboard_bench",
+            "ENGAGEMENT_HOME": home,
+            "ENGAGEMENT_DASHBOARD_TOKEN": TOKEN,
+        }
+    )
+    try:
+        log(f"loading {path.name}")
+        subprocess.run(
+            [str(BIN / "engagement"), "etl", str(path)], env=env, check=True, capture_output=True
+        )
+        process, base = serve(env)
+        try:
+            ids = [f"campaign_{i}" for i in range(1, args.campaigns + 1)]
+            seconds = visits(base, ids, args.repeat, args.settle)
+        finally:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=60)
+    finally:
+        server.stop()
+    results = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "campaigns": args.campaigns,
+        "influencers": args.influencers,
+        "repeat": args.repeat,
+        "seconds": seconds,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    text = table(results)
+    print(text)
+    if args.readme:
+        put_in_readme("dashboard-bench", text)
+
+
+if __name__ == "__main__":
+    main()
