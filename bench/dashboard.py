@@ -4,8 +4,10 @@ x 200 influencers, as a visitor sees it.
 Each figure is the median of ``--repeat`` visits, each in a fresh browser context (nothing
 cached: a first-time visitor), with a warm kernel waiting (the default pool of one):
 
-- first page: the overview, from the request to its campaigns table and spread chart drawn;
-- campaign switch: on a campaign's page, another campaign picked, until its ranking shows;
+- first page: the overview, from the request to its campaigns table (and, reported apart, to
+  its spread chart drawn: plotly.js is loaded after the page shows);
+- campaign switch: on a campaign's settled page (its charts drawn), another campaign picked,
+  until its ranking shows;
 - campaign by URL: ``?campaign=ID``, from the request to its ranking table.
 
     python -m bench.dashboard [--campaigns 1000] [--influencers 200] [--repeat 3] [--readme]
@@ -83,32 +85,27 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the dashboard did not start")
 
 
-def warm(base: str, seconds: float) -> None:
-    """Let the pool refill: a visitor took its warm kernel; the next one computes the
-    dashboard before anyone comes (what the figures measure)."""
-    time.sleep(seconds)
-
-
 def visits(base: str, campaigns: list[str], repeat: int, settle: float) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    found: dict[str, list[float]] = {"first": [], "switch": [], "url": []}
+    found: dict[str, list[float]] = {"first": [], "chart": [], "switch": [], "url": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
         try:
             for turn in range(repeat):
-                warm(base, settle)
+                time.sleep(settle)  # the pool refills: the next visitor finds a warm kernel
                 context = browser.new_context(viewport={"width": 1300, "height": 1400})
                 page = context.new_page()
                 started = time.perf_counter()
                 page.goto(f"{base}/?token={TOKEN}")
                 page.wait_for_selector(".eg-overview canvas", timeout=WAIT_MS)
-                page.wait_for_selector(".eg-overview .js-plotly-plot .bars path", timeout=WAIT_MS)
                 found["first"].append(time.perf_counter() - started)
+                page.wait_for_selector(".eg-overview .js-plotly-plot .bars path", timeout=WAIT_MS)
+                found["chart"].append(time.perf_counter() - started)
                 context.close()
 
-                warm(base, settle)
+                time.sleep(settle)
                 context = browser.new_context(viewport={"width": 1300, "height": 1400})
                 page = context.new_page()
                 wanted = campaigns[(turn * 7 + 3) % len(campaigns)]
@@ -116,6 +113,10 @@ def visits(base: str, campaigns: list[str], repeat: int, settle: float) -> dict[
                 page.goto(f"{base}/?campaign={wanted}&token={TOKEN}")
                 page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT_MS)
                 found["url"].append(time.perf_counter() - started)
+                # a switch is timed from a settled page: its charts drawn, as a reader sees it
+                page.wait_for_selector(".eg-forest .scatterlayer .points path", timeout=WAIT_MS)
+                page.wait_for_selector(".eg-histogram .bars path", timeout=WAIT_MS)
+                page.wait_for_load_state("networkidle")
 
                 other = campaigns[(turn * 7 + 5) % len(campaigns)]
                 first = page.locator(".eg-ranking tbody tr td:nth-child(2)").first.inner_text()
@@ -130,7 +131,8 @@ def visits(base: str, campaigns: list[str], repeat: int, settle: float) -> dict[
                 )
                 found["switch"].append(time.perf_counter() - started)
                 log(
-                    f"visit {turn + 1}: first page {found['first'][-1]:.2f} s, by URL "
+                    f"visit {turn + 1}: first page {found['first'][-1]:.2f} s (chart "
+                    f"{found['chart'][-1]:.2f} s), by URL "
                     f"{found['url'][-1]:.2f} s, switch {found['switch'][-1]:.2f} s"
                 )
                 context.close()
@@ -156,9 +158,14 @@ def table(results: dict[str, Any]) -> str:
             "",
             "| step | median | range | target |",
             "|---|---|---|---|",
-            row("first page: the overview's table and chart", "first", "2 s"),
+            row("first page: the overview's table", "first", "2 s"),
+            row("first page: the overview's chart drawn too", "chart", "-"),
             row("a campaign opened by its URL, to its ranking", "url", "2 s"),
-            row("campaign switch (the picker), to the new ranking", "switch", "0.5 s"),
+            row(
+                "campaign switch (the picker, from a settled page), to the new ranking",
+                "switch",
+                "0.5 s",
+            ),
         ]
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import os
 import re
@@ -24,8 +25,9 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 import engagement
-from engagement.dashboard import wire
+from engagement.dashboard import figure, wire
 from engagement.dashboard.server import MAX_PENDING_BYTES, RETRY_SECONDS
+from engagement.dashboard.voila import EXTENSIONS
 from engagement.store.connection import connect
 
 from .conftest import SAMPLE, MongoServer, VoilaServer
@@ -243,6 +245,35 @@ def test_the_token_once_then_the_cookie(served: dict[str, Any]) -> None:
         assert client.get("/voila/static/voila.js").status_code == 401
     header = get(served, "/voila/static/voila.js", headers={"Authorization": f"token {TOKEN}"})
     assert header.status_code == 200
+
+
+def test_the_page_loads_only_the_front_ends_it_shows(served: dict[str, Any]) -> None:
+    page = visit(served).text
+    found = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert found, page[-2000:]
+    names = {extension["name"] for extension in json.loads(found.group(1))["federated_extensions"]}
+    assert names == set(EXTENSIONS)  # not jupyterlab-plotly's 1.4 MB, which it does not use
+    assert "jupyterlab-plotly" not in names
+
+
+def test_plotly_is_sent_compressed_and_compressed_once(served: dict[str, Any]) -> None:
+    url = served["url"] + "/" + figure.ROUTE
+    signed = {"Authorization": f"token {TOKEN}"}
+    plain = httpx.get(url, headers={**signed, "Accept-Encoding": "identity"}, timeout=60)
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert plain.content == figure.BUNDLE.read_bytes()
+    with httpx.stream(
+        "GET", url, headers={**signed, "Accept-Encoding": "gzip"}, timeout=60
+    ) as sent:
+        assert sent.headers["content-encoding"] == "gzip"
+        assert sent.headers["vary"] == "Accept-Encoding"  # tornado adds it
+        assert sent.headers["cache-control"] == "private, max-age=31536000, immutable"
+        wire_bytes = b"".join(sent.iter_raw())
+    assert wire_bytes == figure.bundle(True)  # the bytes computed once, as the server sends them
+    assert len(wire_bytes) < len(plain.content) / 2
+    assert gzip.decompress(wire_bytes) == plain.content
 
 
 async def channels(

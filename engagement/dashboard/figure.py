@@ -10,7 +10,9 @@ server, where the browser caches it; elsewhere (a notebook) a figure is plotly's
 
 from __future__ import annotations
 
+import gzip
 import os
+from functools import cache
 from pathlib import Path
 
 import plotly
@@ -23,16 +25,49 @@ BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
 #: Where the server serves it, relative to the page (the version keeps caches honest).
 ROUTE = f"engagement/plotly-widget-{plotly.__version__}.js"
 
-STUB = (
-    f'const bundle = await import(new URL("{ROUTE}", document.baseURI).href);\n'
-    "export default bundle.default;\n"
-)
+#: The module each figure carries: plotly's, imported once and only after the page has shown
+#: its other widgets (plotly.js is 5 MB to load and run, which would hold them back): a figure
+#: is drawn into its place when plotly is there.
+STUB = f"""let bundle;
+const load = () => (bundle ??= import(new URL("{ROUTE}", document.baseURI).href));
+const later = () => new Promise((done) => setTimeout(done, 0));
+export default () => {{
+  let model, inner, ready;
+  return {{
+    initialize(context) {{
+      model = context;
+    }},
+    render(context) {{
+      let cleanup;
+      let gone = false;
+      ready ??= later().then(load).then((found) => {{
+        inner = found.default();
+        inner.initialize(model);
+      }});
+      ready.then(() => {{
+        if (!gone) cleanup = inner.render(context);
+      }});
+      return () => {{
+        gone = true;
+        if (cleanup) cleanup();
+      }};
+    }},
+  }};
+}};
+"""
 
 
 class ServedFigure(go.FigureWidget):
     """A figure widget whose module is imported from the dashboard's server."""
 
     _esm = STUB
+
+
+@cache
+def bundle(gzipped: bool) -> bytes:
+    """The bytes the server sends for ``ROUTE``, gzip-compressed or not (read once)."""
+    data = BUNDLE.read_bytes()
+    return gzip.compress(data, 6, mtime=0) if gzipped else data
 
 
 def figure_widget(figure: go.Figure) -> go.FigureWidget:

@@ -334,7 +334,10 @@ class Bundle(Gate, web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/javascript; charset=utf-8")
         self.set_header("Cache-Control", "private, max-age=31536000, immutable")
-        self.finish(figure.BUNDLE.read_bytes())
+        gzipped = "gzip" in self.request.headers.get("Accept-Encoding", "")
+        if gzipped:  # compressed once per process, not per visitor
+            self.set_header("Content-Encoding", "gzip")
+        self.finish(figure.bundle(gzipped))
 
 
 class Health(web.RequestHandler):
@@ -358,6 +361,7 @@ class DashboardServer(Voila):
         here = "127.0.0.1" if self.ip in ("", "0.0.0.0", "::", "localhost") else self.ip
         os.environ["VOILA_APP_IP"] = here
         os.environ[figure.SERVED] = "1"  # the kernels' figures import plotly.js from here
+        figure.bundle(gzipped=True)
 
     def init_settings(self) -> dict[str, Any]:
         settings = super().init_settings()

@@ -10,6 +10,24 @@ from pathlib import Path
 DASHBOARD = Path(str(files("engagement.notebooks") / "dashboard.ipynb"))  # package data
 
 
+#: The front-end extensions the page loads: the widgets' own and those of the widgets it shows
+#: (ipydatagrid needs bqplot and bqscales). Not jupyterlab-plotly (1.4 MB, for plotly's notebook
+#: output, which the dashboard does not use: its figures import plotly.js themselves, see .figure).
+EXTENSIONS = (
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+    "anywidget",
+    "ipydatagrid",
+    "bqplot",
+    "bqscales",
+)
+
+
+#: Seconds before a used warm kernel is replaced: a kernel's start (seconds of CPU) would
+#: otherwise compete with the page it was taken for, on the same cores.
+FILL_DELAY = 5
+
+
 def voila_command(
     host: str = "127.0.0.1",
     port: int = 8866,
@@ -37,11 +55,13 @@ def voila_command(
         f"--Voila.ip={host}",
         "--show_tracebacks=False",
         "--VoilaConfiguration.file_allowlist=[]",
+        f"--VoilaConfiguration.extension_allowlist={list(EXTENSIONS)}",
         "--VoilaConfiguration.multi_kernel_manager_class=engagement.dashboard.server.Kernels",
         f"--VoilaConfiguration.preheat_kernel={pool > 0}",
         f"--VoilaConfiguration.default_pool_size={pool}",
         f"--Kernels.visitors_cap={kernels - pool}",
         f"--Kernels.grace={grace}",
+        f"--Kernels.fill_delay={FILL_DELAY}",
         "--MappingKernelManager.buffer_offline_messages=False",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         "--MappingKernelManager.cull_interval=60",
