@@ -4,8 +4,9 @@ A plotly ``FigureWidget`` is an anywidget whose state holds its JavaScript modul
 5 MB, in every figure. The dashboard shows four, and a new one at each campaign it opens: 20 MB
 over the kernel websocket before the first chart (and past the server's bound on what waits for
 a client). Served by the dashboard's server (which sets ``SERVED`` in its kernels'
-environment), a figure's module is a two-line stub that imports the bundle once, from the
-server, where the browser caches it; elsewhere (a notebook) a figure is plotly's own.
+environment), a figure's module is a small stub (``STUB``) that imports the bundle once, from
+the server, where the browser caches it, after the page has shown its other widgets;
+elsewhere (a notebook) a figure is plotly's own.
 """
 
 from __future__ import annotations
