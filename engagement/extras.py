@@ -14,7 +14,7 @@ from .errors import MissingExtraError
 #: The modules each extra brings.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "api": ("fastapi", "uvicorn", "python_multipart"),
-    "dashboard": ("voila", "ipywidgets", "ipykernel", "matplotlib", "plotly", "ipydatagrid"),
+    "dashboard": ("voila", "ipywidgets", "ipykernel", "matplotlib", "plotly", "anywidget"),
     "notebooks": ("papermill", "nbconvert", "nbformat", "ipykernel", "matplotlib"),
     "dask": ("dask", "distributed"),
 }

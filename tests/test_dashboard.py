@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import re
@@ -13,7 +14,7 @@ import pytest
 
 import engagement
 from engagement.dashboard import charts
-from engagement.dashboard.app import Dashboard, Message
+from engagement.dashboard.app import Dashboard, Message, soon
 from engagement.display import cell
 from engagement.generate import generate
 from engagement.store import queries
@@ -93,10 +94,10 @@ def board(store: Store) -> Dashboard:
 def test_opens_on_all_campaigns(board: Dashboard, store: Store) -> None:
     assert board.view == "campaigns"
     summaries = queries.campaigns(store)
-    frame = board.overview.grid.data
-    assert list(frame.index) == [s["campaignId"] for s in summaries]
-    assert frame.index.name == "Campaign"
-    assert list(frame.columns) == [
+    table = board.overview.table
+    assert table.row_keys == [s["campaignId"] for s in summaries]  # 12 campaigns: one page
+    assert [c["label"] for c in table.columns] == [
+        "Campaign",
         "Influencers",
         "Views",
         "Engagement rate (%)",
@@ -104,7 +105,17 @@ def test_opens_on_all_campaigns(board: Dashboard, store: Store) -> None:
         "90th percentile (%)",
         "Top influencer",
     ]
-    assert list(frame["Views"]) == [s["views"] for s in summaries]
+    first = summaries[0]
+    assert table.rows[0] == [
+        first["campaignId"],
+        f"{first['influencers']:,}",
+        f"{first['views']:,}",
+        f"{first['engagementRate']:,.2f}",
+        f"{first['medianEngagementRate']:,.2f}",
+        f"{first['p90EngagementRate']:,.2f}",
+        first["topInfluencerId"],
+    ]
+    assert (table.total, table.page, table.searchable) == (len(summaries), 0, False)
     bars = board.overview.chart.data[0]
     assert list(bars.y) == [s["campaignId"] for s in summaries]
     assert list(bars.base) == [s["p25EngagementRate"] for s in summaries]
@@ -116,8 +127,9 @@ def test_a_click_on_a_campaign_opens_it(board: Dashboard, store: Store) -> None:
     trace._dispatch_on_click(_Points([index]), None)  # what a browser click sends
     assert board.view == "campaign" and board.campaign_view.campaign == "campaign_6"
     assert cells(board.campaign_view.table.value) == expected_rows(store, "campaign_6", 10)
-    board.overview._on_cell({"primary_key_row": 1, "row": 1})  # a click on the grid's row
-    assert board.campaign_view.campaign == queries.campaigns(store)[1]["campaignId"]
+    second = queries.campaigns(store)[1]["campaignId"]
+    board.overview.table._handle_custom_msg({"open": second}, [])  # a click on the table's row
+    assert board.view == "campaign" and board.campaign_view.campaign == second
 
 
 class _Points:
@@ -530,3 +542,31 @@ def test_the_spread_chart_shows_every_campaign_when_few() -> None:
     rows, title = spread_rows(spread_summaries(12))
     assert [r["campaignId"] for r in rows] == [f"c{i:05d}" for i in range(12)]
     assert title.startswith("Influencers' engagement rates per campaign")
+
+
+def test_soon_waits_for_the_running_cell_in_a_kernel_and_not_elsewhere(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    done: list[str] = []
+    soon(done.append, "now")  # no loop runs (a script): at once
+    assert done == ["now"]
+
+    async def cell() -> list[str]:
+        soon(done.append, "later")
+        assert done == ["now"]  # not while the cell runs
+        await asyncio.sleep(0)
+        return list(done)
+
+    assert asyncio.run(cell()) == ["now", "later"]
+
+    def broken(argument: str) -> None:
+        raise RuntimeError("the store went away")
+
+    async def failing() -> None:
+        soon(broken, "campaign=x")
+        await asyncio.sleep(0)
+
+    asyncio.run(failing())  # the kernel's loop goes on; the server's log says why
+    assert (
+        "opening 'campaign=x' failed: RuntimeError('the store went away')" in capfd.readouterr().err
+    )

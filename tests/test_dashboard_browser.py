@@ -129,7 +129,18 @@ def test_renders_all_campaigns(page: Page, site: dict[str, Any], tmp_path: Path)
     summaries = queries.campaigns(site["store"])
     chart = page.locator(".eg-overview .js-plotly-plot")
     assert chart.locator(".bars path").count() == len(summaries)
-    assert page.locator(".eg-overview canvas").count() >= 1  # the sortable grid
+    rows = page.locator(".eg-campaigns-table tbody tr")
+    assert rows.count() == len(summaries)  # 12 campaigns: one page
+    assert [r.get_attribute("data-key") for r in rows.all()] == [s["campaignId"] for s in summaries]
+    first = [c.strip() for c in rows.first.inner_text().split("\t")]
+    assert first[:3] == [
+        summaries[0]["campaignId"],
+        f"{summaries[0]['influencers']:,}",
+        f"{summaries[0]['views']:,}",
+    ]
+    position = page.locator(".eg-campaigns-table .eg-table-position").inner_text()
+    assert position == f"1\u2013{len(summaries)} of {len(summaries)}"
+    assert not page.locator(".eg-campaigns-table .eg-table-search").is_visible()
     run = queries.runs(site["store"], limit=1)[0]
     quality = page.locator(".eg-quality")
     assert quality.locator('[data-count="rowsRead"]').inner_text() == f"{run['rowsRead']:,}"
@@ -149,6 +160,43 @@ def test_renders_all_campaigns(page: Page, site: dict[str, Any], tmp_path: Path)
     assert shot.stat().st_size > 20_000
     if target := os.environ.get("ENGAGEMENT_SCREENSHOT"):
         shutil.copy(shot, target)
+
+
+def overview_keys(page: Page) -> list[str | None]:
+    rows = page.locator(".eg-campaigns-table tbody tr")
+    return [r.get_attribute("data-key") for r in rows.all()]
+
+
+def keys_become(page: Page, keys: list[str]) -> None:
+    """Wait until the overview's table shows these rows, in this order."""
+    page.wait_for_function(
+        "(keys) => JSON.stringify([...document.querySelectorAll("
+        "'.eg-campaigns-table tbody tr')].map((r) => r.dataset.key)) === JSON.stringify(keys)",
+        arg=keys,
+        timeout=WAIT,
+    )
+
+
+def test_the_campaigns_table_sorts_and_opens(page: Page, site: dict[str, Any]) -> None:
+    summaries = queries.campaigns(site["store"])
+    by_views = [s["campaignId"] for s in sorted(summaries, key=lambda s: -s["views"])]
+    assert by_views != [s["campaignId"] for s in summaries]  # the sort shows
+    header = page.locator('.eg-campaigns-table th button[data-key="views"]')
+    header.click()  # a number: the highest first
+    keys_become(page, by_views)
+    assert page.locator('.eg-campaigns-table th[aria-sort="descending"]').inner_text() == (
+        "Views \u25bc"
+    )
+    header.click()  # again: the other way
+    keys_become(page, by_views[::-1])
+    assert page.locator('.eg-campaigns-table th[aria-sort="ascending"]').inner_text() == (
+        "Views \u25b2"
+    )
+    assert page.locator(".eg-campaigns-table th[aria-sort]").count() == 1
+    page.locator(f'.eg-campaigns-table tbody tr[data-key="{by_views[2]}"]').click()
+    page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT)
+    first_cell(page, 2, api_rows(site, by_views[2])[0][1])
+    assert table(page) == api_rows(site, by_views[2])
 
 
 def test_a_click_on_a_campaign_opens_it(page: Page, site: dict[str, Any]) -> None:
@@ -331,3 +379,57 @@ def test_the_campaign_trend_and_its_interval_picker(
             page.close()
         finally:
             voila.stop()
+
+
+@pytest.fixture(scope="module")
+def wide(
+    mongo_server: MongoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """60 campaigns (more than a page of the overview's table), served."""
+    from engagement.generate import generate
+
+    path = tmp_path_factory.mktemp("wide") / "wide.csv"
+    generate(path, 600, campaigns=60, influencers_per_campaign=3, malformed=0.0, seed=3)
+    database = f"ui_{uuid.uuid4().hex[:10]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env.update({"ENGAGEMENT_MONGODB_URI": mongo_server.uri, "ENGAGEMENT_DB": database})
+    with connect(mongo_server.uri, database=database) as store:
+        engagement.run_etl([path], store=store)
+        voila = VoilaServer(env)
+        try:
+            yield {"store": store, "voila": voila.url}
+        finally:
+            voila.stop()
+
+
+def test_the_campaigns_table_pages_and_searches(browser: Browser, wide: dict[str, Any]) -> None:
+    ids = [s["campaignId"] for s in queries.campaigns(wide["store"])]
+    assert len(ids) == 60
+    page = open_page(browser, wide["voila"], ".eg-campaigns-table tbody tr")
+    try:
+        where = page.locator(".eg-campaigns-table .eg-table-position")
+        assert where.inner_text() == "1\u201325 of 60"
+        assert overview_keys(page) == ids[:25]
+        assert page.locator(".eg-table-prev").is_disabled()
+        page.locator(".eg-table-next").click()
+        keys_become(page, ids[25:50])
+        assert where.inner_text() == "26\u201350 of 60"
+        assert not page.locator(".eg-table-prev").is_disabled()
+        page.locator(".eg-table-next").click()
+        keys_become(page, ids[50:])
+        assert where.inner_text() == "51\u201360 of 60"
+        assert page.locator(".eg-table-next").is_disabled()
+
+        wanted = ids[41]
+        search = page.locator(".eg-campaigns-table .eg-table-search")
+        assert search.is_visible()
+        search.fill(wanted.upper())
+        search.press("Enter")
+        matching = [i for i in ids if wanted in i]
+        keys_become(page, matching)
+        assert where.inner_text() == f"1\u2013{len(matching)} of {len(matching)}"
+        page.locator(f'.eg-campaigns-table tbody tr[data-key="{wanted}"]').press("Enter")
+        page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT)
+        assert page.locator(".eg-campaign select").input_value() == wanted
+    finally:
+        page.close()

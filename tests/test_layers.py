@@ -29,7 +29,6 @@ STACKS = (
     "uvicorn",
     "tqdm",
     "plotly",
-    "ipydatagrid",
     "anywidget",
 )
 

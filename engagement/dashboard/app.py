@@ -8,8 +8,11 @@ notebook ``notebooks/dashboard.ipynb`` only builds it and shows it; Voila serves
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
+import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -137,12 +140,35 @@ class Dashboard:
 def visit(board: Dashboard | Message | None = None) -> Dashboard | Message:
     """The dashboard for the page's visitor: ``board`` (built in a warm kernel before anyone
     came) when it still shows the published dataset, else built again; the view the page's
-    URL names opened."""
+    URL names opened.
+
+    In a kernel the view is opened just after the cell ends (see ``soon``): the page's
+    response ends with the cell, and the browser asks for the widgets only once it has loaded
+    the page's scripts, by when the view is there; a campaign opened by its URL then costs
+    the page no more than the overview does."""
     query = request.query()
     if isinstance(board, Dashboard) and board.current():
-        board.follow(query)
+        soon(board.follow, query)
         return board
     return Dashboard.from_environment(query)
+
+
+def soon(work: Callable[[str], None], argument: str) -> None:
+    """``work(argument)`` once the running cell has ended, on the kernel's loop; at once where
+    no loop runs (a script, a test). A failure is written to the server's log."""
+
+    def run() -> None:
+        try:
+            work(argument)
+        except Exception as exc:  # the page stays on the view it shows; the log says why
+            print(f"engagement: opening {argument!r} failed: {exc!r}", file=sys.__stderr__)
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        work(argument)
+    else:
+        loop.call_soon(run)
 
 
 class Message:

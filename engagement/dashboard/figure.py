@@ -5,7 +5,7 @@ A plotly ``FigureWidget`` is an anywidget whose state holds its JavaScript modul
 over the kernel websocket before the first chart (and past the server's bound on what waits for
 a client). Served by the dashboard's server (which sets ``SERVED`` in its kernels'
 environment), a figure's module is a small stub (``STUB``) that imports the bundle once, from
-the server, where the browser caches it, after the page has shown its other widgets;
+the server, where the browser caches it, once the page shows it;
 elsewhere (a notebook) a figure is plotly's own.
 """
 
@@ -26,12 +26,19 @@ BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
 #: Where the server serves it, relative to the page (the version keeps caches honest).
 ROUTE = f"engagement/plotly-widget-{plotly.__version__}.js"
 
-#: The module each figure carries: plotly's, imported once and only after the page has shown
-#: its other widgets (plotly.js is 5 MB to load and run, which would hold them back): a figure
-#: is drawn into its place when plotly is there.
+#: The module each figure carries: plotly's, imported once and only when a figure is shown
+#: (Voila shows a page's widgets together, once all are rendered) and painted: plotly.js is
+#: 5 MB to load and run, which would hold back the widgets shown with it. A figure is drawn
+#: into its place when plotly is there.
 STUB = f"""let bundle;
 const load = () => (bundle ??= import(new URL("{ROUTE}", document.baseURI).href));
-const later = () => new Promise((done) => setTimeout(done, 0));
+const frame = () => new Promise((done) => requestAnimationFrame(done));
+const shown = (el) => el.isConnected && el.getClientRects().length > 0;
+const painted = async (el, gone) => {{
+  while (!shown(el) && !gone()) await frame();
+  await frame();
+  await new Promise((done) => setTimeout(done, 0));
+}};
 export default () => {{
   let model, inner, ready;
   return {{
@@ -41,13 +48,17 @@ export default () => {{
     render(context) {{
       let cleanup;
       let gone = false;
-      ready ??= later().then(load).then((found) => {{
-        inner = found.default();
-        inner.initialize(model);
-      }});
-      ready.then(() => {{
-        if (!gone) cleanup = inner.render(context);
-      }});
+      painted(context.el, () => gone)
+        .then(() => {{
+          if (gone) return;
+          ready ??= load().then((found) => {{
+            inner = found.default();
+            inner.initialize(model);
+          }});
+          return ready.then(() => {{
+            if (!gone) cleanup = inner.render(context);
+          }});
+        }});
       return () => {{
         gone = true;
         if (cleanup) cleanup();

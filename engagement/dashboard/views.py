@@ -15,7 +15,6 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
-from ipydatagrid import DataGrid, TextRenderer
 
 from ..display import heading
 from ..errors import UsageError
@@ -27,6 +26,7 @@ from ..store.trends import INTERVALS, trend
 from . import charts
 from .figure import figure_widget
 from .parts import change_label, download_html, kpis_html, share_html, table_html
+from .table import Column, Table
 
 #: open(view, key): show the campaign or influencer view of ``key``.
 Open = Callable[[str, str], None]
@@ -86,50 +86,38 @@ def clicked(open_: Open, view: str) -> Callable[[Any, Any, Any], None]:
 
 
 class CampaignsView:
-    """All campaigns: a sortable table and their rates' spread; a click opens one."""
+    """All campaigns: a sortable, searchable table a page at a time and their rates' spread;
+    a click on a row or a bar opens the campaign."""
 
     def __init__(self, summaries: list[dict[str, Any]], open_: Open) -> None:
-        frame = pd.DataFrame(summaries, columns=OVERVIEW_COLUMNS).set_index("campaignId")
-        frame.index.name = heading("campaignId")
-        frame.columns = [heading(c, unit=True) for c in frame.columns]
-        counts = TextRenderer(format=",d", horizontal_alignment="right")
-        rates = TextRenderer(format=",.2f", horizontal_alignment="right")
-        self.grid = DataGrid(
+        frame = pd.DataFrame(summaries, columns=OVERVIEW_COLUMNS)
+        self.table = Table(
             frame,
-            selection_mode="row",
-            base_column_size=150,
-            base_row_header_size=130,
-            renderers={
-                name: counts if column in ("influencers", "views") else rates
-                for name, column in zip(frame.columns, OVERVIEW_COLUMNS[1:], strict=True)
-                if column != "topInfluencerId"
-            },
-            layout={"height": f"{min(420, 24 * len(frame) + 40)}px", "width": "100%"},
+            key="campaignId",
+            columns=[
+                Column(c, heading(c, unit=True), numeric=c not in ("campaignId", "topInfluencerId"))
+                for c in OVERVIEW_COLUMNS
+            ],
+            on_open=lambda campaign: open_("campaign", campaign),
+            placeholder="search campaigns",
         )
-        self.grid.on_cell_click(self._on_cell)
+        self.table.add_class("eg-campaigns-table")
         self.chart = figure_widget(charts.campaign_spread(summaries))
         self.chart.layout.width = None
         for trace in self.chart.data:
             trace.on_click(clicked(open_, "campaign"))
-        self._open = open_
-        self._ids = list(frame.index)
         self.widget = widgets.VBox(
             [
                 widgets.HTML(
                     "<h3>All campaigns</h3><p>Sort by a column's header; click a row "
                     "or a campaign's bar to open it.</p>"
                 ),
-                self.grid,
+                self.table,
                 self.chart,
             ]
         )
         self.widget.layout.width = "100%"
         self.widget.add_class("eg-overview")
-
-    def _on_cell(self, cell: dict[str, Any]) -> None:
-        row = cell.get("primary_key_row", cell.get("row"))
-        if isinstance(row, int) and 0 <= row < len(self._ids):
-            self._open("campaign", self._ids[row])
 
 
 class CampaignView:

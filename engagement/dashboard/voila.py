@@ -10,16 +10,13 @@ from pathlib import Path
 DASHBOARD = Path(str(files("engagement.notebooks") / "dashboard.ipynb"))  # package data
 
 
-#: The front-end extensions the page loads: the widgets' own and those of the widgets it shows
-#: (ipydatagrid needs bqplot and bqscales). Not jupyterlab-plotly (1.4 MB, for plotly's notebook
+#: The front-end extensions the page loads: the widgets' own and anywidget (the campaigns' table
+#: and the figures are anywidgets). Not jupyterlab-plotly (1.4 MB, for plotly's notebook
 #: output, which the dashboard does not use: its figures import plotly.js themselves, see .figure).
 EXTENSIONS = (
     "@jupyter-widgets/jupyterlab-manager",
     "@voila-dashboards/widgets-manager8",
     "anywidget",
-    "ipydatagrid",
-    "bqplot",
-    "bqscales",
 )
 
 
