@@ -255,6 +255,11 @@ class Outcome:
     leading_blank_lines: int = 0
 
 
+def folded(name: str) -> str:
+    """A header name as the rules match it: case folded, whitespace, ``_`` and ``-`` gone."""
+    return "".join(ch for ch in name.casefold() if not ch.isspace() and ch not in "_-")
+
+
 def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
     """The rules applied to a whole file (already gunzipped)."""
     stream = items(data, max_bytes)
@@ -268,12 +273,13 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
     if head.too_large or head.undecodable:
         raise Unusable("header too large or undecodable")
     names = tuple(name.strip() for name in head.fields)
-    if any(names.count(col) != 1 for col in REQUIRED):
-        raise Unusable("required columns missing or repeated")
-    positions = {col: names.index(col) for col in REQUIRED}
-    if names.count(DATE_COLUMN) > 1:
+    keys = [folded(name) for name in names]
+    if any(keys.count(folded(col)) != 1 for col in REQUIRED):
+        raise Unusable("required columns missing or repeated (names folded)")
+    positions = {col: keys.index(folded(col)) for col in REQUIRED}
+    if keys.count(folded(DATE_COLUMN)) > 1:
         raise Unusable("date column repeated")
-    dated = names.index(DATE_COLUMN) if DATE_COLUMN in names else None
+    dated = keys.index(folded(DATE_COLUMN)) if folded(DATE_COLUMN) in keys else None
     out = Outcome(names, head.line, blank_lines=leading, leading_blank_lines=leading)
     for item in stream:
         if item.blank:

@@ -108,6 +108,22 @@ def test_human_output(store_env: dict[str, str], capsys: pytest.CaptureFixture[s
     assert lines[4].split()[:3] == ["2", "bob", "5.00"]
 
 
+def test_a_header_spelled_as_a_spreadsheet_does_reads_as_the_canonical_one(
+    store_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines = (CASES / "part_a.csv").read_text().splitlines()
+    spelled = tmp_path / "spelled.csv"
+    spelled.write_text(
+        "\n".join(["Influencer ID,Campaign ID,Views,Likes,Comments,Shares", *lines[1:]]) + "\n"
+    )
+    canonical = as_json(capsys, "etl", str(CASES / "part_a.csv"))
+    top = as_json(capsys, "top", "spring")
+    spelled_run = as_json(capsys, "etl", str(spelled))
+    for key in ("rowsRead", "accepted", "rejected", "rejectsByReason", "performers"):
+        assert spelled_run[key] == canonical[key], key
+    assert as_json(capsys, "top", "spring") == top
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

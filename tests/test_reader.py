@@ -229,7 +229,7 @@ def test_header_only_counts_trailing_blank_lines(tmp_path: Path) -> None:
     ("header", "missing"),
     [
         ("influencerId,campaignId,views,likes,shares", ["comments"]),
-        ("influencerId,campaignId,Views,likes,comments,shares", ["views"]),  # case-sensitive
+        ("influencer,campaign,Views,likes,comments,shares", ["influencerId", "campaignId"]),
         ("views", ["influencerId", "campaignId", "likes", "comments", "shares"]),
         ("a,b,c,d,e,f", ["influencerId", "campaignId", "views", "likes", "comments", "shares"]),
         ("influencerId;campaignId;views;likes;comments;shares", list(HEADER.split(","))),
@@ -268,12 +268,56 @@ def test_empty_input(tmp_path: Path, data: bytes) -> None:
 
 def test_duplicate_required_column(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + ",views\na,b,1,1,1,1,1\n")
-    with pytest.raises(InputError, match="more than once: views") as info:
+    with pytest.raises(InputError) as info:
         CsvSource(path)
+    assert str(info.value).endswith(
+        "column(s) appear more than once: views (column 3 'views' and column 7 'views')"
+    )
     assert not isinstance(info.value, MissingColumnsError)
     padded = write(tmp_path, HEADER + ", campaignId \n", "padded.csv")
     with pytest.raises(InputError, match="more than once: campaignId"):
         CsvSource(padded)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Influencer ID,Campaign ID,Views,Likes,Comments,Shares",
+        "influencerid,campaignid,views,likes,comments,shares",
+        "INFLUENCER_ID,campaign-id,VIEWS, Likes ,comments,SHARES",
+        "shares,Comments,likes,Views,Campaign_Id,influencer id",  # any order
+    ],
+)
+def test_header_names_match_folded(tmp_path: Path, header: str) -> None:
+    body = "a,b,10,1,1,1\nc,b,20,2,2,2\n"
+    if header.startswith("shares"):
+        body = "1,1,1,10,b,a\n2,2,2,20,b,c\n"
+    folded = CsvSource(write(tmp_path, f"{header}\n{body}", "folded.csv"))
+    plain = CsvSource(write(tmp_path, f"{HEADER}\na,b,10,1,1,1\nc,b,20,2,2,2\n", "plain.csv"))
+    order = list(range(6)) if header[0] != "s" else list(range(5, -1, -1))
+    assert folded.header.positions == dict(zip(HEADER.split(","), order, strict=True))
+    got, want = list(folded.blocks()), list(plain.blocks())
+    assert len(got) == len(want) == 1
+    mine, theirs = validate(got[0], folded.header), validate(want[0], plain.header)
+    assert mine.accepted.num_rows == 2 and not mine.rejects
+    assert mine.accepted.equals(theirs.accepted)
+
+
+def test_two_names_folding_to_one_column_name_both(tmp_path: Path) -> None:
+    path = write(tmp_path, "influencerId,Influencer ID,campaignId,views,likes,comments,shares\n")
+    with pytest.raises(InputError) as info:
+        CsvSource(path)
+    assert str(info.value).endswith(
+        "column(s) appear more than once: influencerId "
+        "(column 1 'influencerId' and column 2 'Influencer ID')"
+    )
+    both = write(tmp_path, HEADER + ",VIEWS,Shares\n", "both.csv")
+    with pytest.raises(InputError) as info:
+        CsvSource(both)
+    assert str(info.value).endswith(
+        "column(s) appear more than once: views (column 3 'views' and column 7 'VIEWS'); "
+        "shares (column 6 'shares' and column 8 'Shares')"
+    )
 
 
 def test_duplicate_extra_columns_are_fine(tmp_path: Path) -> None:
@@ -635,3 +679,17 @@ def test_parse_block_non_ascii_is_not_plain(tmp_path: Path) -> None:
     assert block.plain_ascii is False
     assert block.fields[0].to_pylist() == ["café"]
     assert isinstance(block.lines, np.ndarray)
+
+
+def test_the_date_column_matches_folded_too(tmp_path: Path) -> None:
+    from engagement.errors import UsageError
+    from engagement.etl.reader import check_date_column
+
+    path = write(tmp_path, HEADER + ",Posted At\na,b,1,1,1,1,2026-03-02\n")
+    assert CsvSource(path).header.date == 6
+    custom = write(tmp_path, HEADER + ",post_day\na,b,1,1,1,1,2026-03-02\n", "custom.csv")
+    assert CsvSource(custom, date_column="PostDay").header.date == 6
+    with pytest.raises(UsageError, match="cannot be a required column: 'Views'"):
+        check_date_column("Views")
+    with pytest.raises(UsageError, match="letters or digits: '_-'"):
+        check_date_column("_-")

@@ -283,7 +283,9 @@ HEADER_VARIANTS = [
     b"campaignId,influencerId,shares,comments,likes,views",
     b" influencerId , campaignId,views,likes,comments,shares,extra",
     b'"influencerId","campaignId","views","likes","comments","shares"',
+    b"Influencer ID,CAMPAIGN_ID,Views,likes,Comments,shares-,Posted At",  # names folded
     b'"influencer\nId",campaignId,views,likes,comments,shares',
+    b"influencerId,Influencer-Id,campaignId,views,likes,comments,shares",  # one name twice
     b"influencerId,campaignId,views,likes,comments",  # shares missing
     b"influencerId,campaignId,views,likes,comments,shares,views",  # views twice
     b"influencerId,campaignId,views,likes,comments,shares\xff",
@@ -301,7 +303,7 @@ structured = st.tuples(
 ).map(b"".join)
 usable = st.tuples(  # a header the rules accept, then anything
     st.sampled_from([b"", BOM, b"\n", b" \t\r\n"]),
-    st.sampled_from(HEADER_VARIANTS[:4]),
+    st.sampled_from(HEADER_VARIANTS[:5]),
     st.sampled_from([b"\n", b"\r\n"]),
     st.one_of(soup, st.binary(max_size=200)),
 ).map(b"".join)

@@ -211,10 +211,6 @@ class Logout(Gate, web.RequestHandler):
         self.finish(page("Signed out", "<p>Open the dashboard's link again to sign in.</p>"))
 
 
-class Busy(Exception):
-    """No visitor's place is free."""
-
-
 class _Seating:
     """The kernel manager as one page sees it: the kernel it gets is seated."""
 

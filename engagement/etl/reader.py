@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ CHUNK_SIZE = 100_000
 _HEADER_READ = 1 << 16
 _SKIP_READ = 1 << 20  # read size while skipping a record longer than the bound
 _MAX_READ = 1 << 25  # a block of long lines holds fewer of them than chunk_size
+_FOLDED_OUT = re.compile(r"[\s_-]+")
 
 
 def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
@@ -73,24 +75,49 @@ def parse_header(
     if first.undecodable:
         raise InputError(path, f"header on line {first.line} is not valid UTF-8")
     names = tuple(name.strip() for name in first.fields)
-    missing = [col for col in REQUIRED_COLUMNS if col not in names]
+    found = columns_of(path, names, date_column)
+    missing = [col for col in REQUIRED_COLUMNS if col not in found]
     if missing:
         raise MissingColumnsError(path, missing, names)
-    known = (*REQUIRED_COLUMNS, date_column)
-    duplicated = sorted({col for col in known if names.count(col) > 1})
-    if duplicated:
-        raise InputError(path, f"column(s) appear more than once: {', '.join(duplicated)}")
-    positions = {col: names.index(col) for col in REQUIRED_COLUMNS}
-    date = names.index(date_column) if date_column in names else None
+    positions = {col: found[col] for col in REQUIRED_COLUMNS}
+    date = found.get(date_column)
     span = first.raw.count("\n") + 1
     return Header(names, positions, first.line, span, max_bytes, date), first.line - 1
+
+
+def fold(name: str) -> str:
+    """A column's name as it is matched: case folded, spaces, ``_`` and ``-`` dropped
+    (``Influencer ID``, ``influencer_id`` and ``INFLUENCERID`` are all ``influencerid``)."""
+    return _FOLDED_OUT.sub("", name.casefold())
+
+
+def columns_of(path: str, names: tuple[str, ...], date_column: str) -> dict[str, int]:
+    """The field index of each known column (the required ones and ``date_column``) the
+    header names, matched after :func:`fold`; two names folding to one column are an error
+    naming both."""
+    known = {fold(col): col for col in (*REQUIRED_COLUMNS, date_column)}
+    found: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        col = known.get(fold(name))
+        if col is not None:
+            found.setdefault(col, []).append(index)
+    twice = [(col, found[col]) for col in known.values() if len(found.get(col, ())) > 1]
+    if twice:
+        said = "; ".join(
+            f"{col} ({' and '.join(f'column {i + 1} {names[i]!r}' for i in where)})"
+            for col, where in twice
+        )
+        raise InputError(path, f"column(s) appear more than once: {said}")
+    return {col: where[0] for col, where in found.items()}
 
 
 def check_date_column(name: str) -> None:
     """A usable name for the date column: not empty, not a required column."""
     if not name.strip() or name != name.strip():
         raise UsageError(f"the date column needs a name without surrounding spaces: {name!r}")
-    if name in REQUIRED_COLUMNS:
+    if not fold(name):
+        raise UsageError(f"the date column needs a name of letters or digits: {name!r}")
+    if fold(name) in {fold(col) for col in REQUIRED_COLUMNS}:  # names match folded
         raise UsageError(f"the date column cannot be a required column: {name!r}")
 
 
