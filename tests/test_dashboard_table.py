@@ -129,3 +129,19 @@ def test_the_page_receives_one_page_whatever_the_campaigns(n: int) -> None:
     assert sent < 4_000  # a page of rows, not n of them
     table.query = "campaign_99"
     assert table.total == (11 if n == 1_000 else 111)
+
+
+def test_what_a_page_sets_cannot_break_the_table_or_forge_a_click() -> None:
+    table, opened = make(60)
+    table.page_size = 0  # a hostile page sets a synced copy: the kernel keeps its own
+    table.sort = "views"
+    assert len(table.rows) == 25 and table.page_size == 25
+    table.row_keys = ["campaign_59", "anything"]  # forged: not on the page the kernel sent
+    table._handle_custom_msg({"open": "anything"}, [])
+    table._handle_custom_msg({"open": "campaign_59"}, [])
+    assert opened == []
+    table.sort, table.page = "no such column", 10**12
+    assert table.page == 2 and len(table.rows) == 10  # unknown sort: the data's order
+    assert table.row_keys == [f"campaign_{i}" for i in range(50, 60)]
+    with pytest.raises(ValueError, match="page_size must be at least 1, not 0"):
+        Table(campaigns(3), key="campaignId", columns=COLUMNS, page_size=0)

@@ -185,8 +185,13 @@ class Table(anywidget.AnyWidget):
             searchable=len(data) > page_size,
             placeholder=placeholder,
         )
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, not {page_size}")
         self.data = data.reset_index(drop=True)
         self.key = key
+        # what the kernel decided, whatever a page sets its synced copies to
+        self.size = page_size
+        self.keys_shown: list[str] = []
         self.specs = {c.key: c for c in columns}
         self.on_open = on_open
         self._show()
@@ -211,14 +216,16 @@ class Table(anywidget.AnyWidget):
 
     def _show(self) -> None:
         rows = self.matching()
-        last = max(0, (len(rows) - 1) // self.page_size)
+        last = max(0, (len(rows) - 1) // self.size)
         page = min(max(self.page, 0), last)
-        part = rows.iloc[page * self.page_size : (page + 1) * self.page_size]
+        part = rows.iloc[page * self.size : (page + 1) * self.size]
+        self.keys_shown = [str(k) for k in part[self.key]]
         with self.hold_sync():
             self.page = page
             self.shown += 1
             self.total = len(rows)
-            self.row_keys = [str(k) for k in part[self.key]]
+            self.page_size = self.size
+            self.row_keys = list(self.keys_shown)
             self.rows = [
                 [self.specs[c].write(value) for c, value in zip(self.specs, row, strict=True)]
                 for row in part[list(self.specs)].itertuples(index=False, name=None)
@@ -229,5 +236,5 @@ class Table(anywidget.AnyWidget):
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
         key = content.get("open") if isinstance(content, dict) else None
-        if self.on_open is not None and isinstance(key, str) and key in set(self.row_keys):
+        if self.on_open is not None and isinstance(key, str) and key in self.keys_shown:
             self.on_open(key)
