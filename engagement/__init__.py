@@ -19,6 +19,8 @@ from .errors import (
     StoreUnavailableError,
     UsageError,
 )
+from .options import RunOptions
+from .options import resolve as resolve_options
 from .pipeline import run_etl
 from .rules import RejectReason
 from .run_report import RunReport, SourceReport
@@ -39,6 +41,7 @@ __all__ = [
     "Page",
     "RejectReason",
     "RunInProgressError",
+    "RunOptions",
     "RunRefusedError",
     "RunReport",
     "SourceReport",
@@ -53,6 +56,7 @@ __all__ = [
     "influencer",
     "movers",
     "rejects",
+    "resolve_options",
     "rollback",
     "run",
     "run_etl",

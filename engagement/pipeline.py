@@ -16,15 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from . import faults
 from .errors import InputError, InputTooLargeError, RunRefusedError, UsageError
 from .etl.budget import InputBudget
-from .etl.engines import ENGINES, Engine, make_engine
-from .etl.reader import CHUNK_SIZE, CsvSource
+from .etl.engines import Engine, make_engine
+from .etl.reader import CsvSource
 from .etl.transform import Progress, TransformResult, transform
-from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED, check_max_rejected, refusal
+from .options import MODES, RunOptions
+from .rules import refusal
 from .run_report import RunReport, SkippedSource, SourceReport
 from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
@@ -32,13 +33,19 @@ from .store.lock import PublishLock
 from .store.publish import dataset_days, dataset_frame, write_dataset
 from .store.writer import BackgroundWriter
 
-Mode = Literal["replace", "append"]
-MODES: tuple[str, ...] = ("replace", "append")
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: How often a running run's counts reach its ledger entry.
 LEDGER_SECONDS = 1.0
 
-__all__ = ["MODES", "Progress", "RunContext", "check_inputs", "new_run_id", "run_etl"]
+__all__ = [
+    "MODES",
+    "Progress",
+    "RunContext",
+    "RunOptions",
+    "check_inputs",
+    "new_run_id",
+    "run_etl",
+]
 
 
 def new_run_id() -> str:
@@ -54,19 +61,11 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _check_arguments(
-    paths: Sequence[str | os.PathLike[str]], mode: str, chunk_size: int, engine: str
-) -> None:
+def _check_paths(paths: Sequence[str | os.PathLike[str]]) -> None:
     if isinstance(paths, str | bytes | os.PathLike):
         raise UsageError("paths must be a list of files, not a single path")
     if not paths:
         raise UsageError("no input files given")
-    if mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if chunk_size < 1:
-        raise UsageError(f"chunk_size must be at least 1, not {chunk_size}")
-    if engine not in ENGINES:
-        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -89,13 +88,12 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def check_inputs(
-    paths: Sequence[str | os.PathLike[str]],
-    max_record_bytes: int = MAX_RECORD_BYTES,
-    date_column: str = DATE_COLUMN,
+    paths: Sequence[str | os.PathLike[str]], options: RunOptions | None = None
 ) -> None:
     """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
+    chosen = options or RunOptions()
     for path in expand_inputs(paths):
-        CsvSource(path, max_record_bytes, date_column).close()
+        CsvSource(path, chosen.max_record_bytes, chosen.date_column).close()
 
 
 @dataclass
@@ -106,14 +104,16 @@ class RunContext:
     sources: list[CsvSource]
     store: Store
     engine: Engine
-    mode: str = "replace"
-    chunk_size: int = CHUNK_SIZE
+    options: RunOptions
     progress: Progress | None = None
     wait: float = 0.0
     on_start: Callable[[RunReport], None] | None = None
     keep: int = history.KEEP_DATASETS
     on_publish: Callable[[RunReport], None] | None = None
-    max_rejected: float = MAX_REJECTED
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
 
     def show(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -122,52 +122,58 @@ class RunContext:
 
 def run_etl(
     paths: Sequence[str | os.PathLike[str]],
+    options: RunOptions | None = None,
     *,
     store: Store | None = None,
-    mode: Mode = "replace",
-    chunk_size: int = CHUNK_SIZE,
-    engine: str = "pandas",
     progress: Progress | None = None,
     wait: float = 0.0,
     run_id: str | None = None,
-    scheduler: str | None = None,
-    max_record_bytes: int = MAX_RECORD_BYTES,
     on_start: Callable[[RunReport], None] | None = None,
-    workers: int | None = None,
     keep: int = history.KEEP_DATASETS,
     on_publish: Callable[[RunReport], None] | None = None,
-    date_column: str = DATE_COLUMN,
-    max_rejected: float = MAX_REJECTED,
     max_input_bytes: int | None = None,
+    **changes: Any,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
+
+    How the files are read and when the run may publish are its ``options``
+    (:class:`engagement.RunOptions`); any option may also be given by its name
+    (``run_etl(paths, mode="append", chunk_size=50_000)``), over ``options``.
 
     Parameters
     ----------
     paths
         Input files (CSV, or gzip-compressed CSV); a directory stands for its ``.csv`` and
         ``.csv.gz`` files.
+    options
+        The run's options; :class:`RunOptions` documents each:
+
+        - ``mode``: ``"replace"``: these files become the whole dataset. ``"append"``: they
+          are added to the current dataset; a file whose sha256 is already in it is skipped
+          and reported.
+        - ``chunk_size``: lines per block; memory follows it.
+        - ``engine``: ``"pandas"`` validates and reduces blocks in this process, on
+          ``workers`` threads (every core by default); ``"dask"`` on a Dask cluster: the
+          scheduler at ``scheduler`` (``tcp://host:port``), or a local cluster of ``workers``
+          processes. Every engine and worker count gives the same dataset, rejects and report.
+        - ``max_record_bytes``: a record longer than this (in bytes, without its line
+          terminator) is rejected as ``record_too_large`` and read past without being held
+          in memory.
+        - ``date_column``: the column of the post's date, in the files that have it (optional:
+          a file without it is read as before; in one that has it, every record needs a valid
+          date).
+        - ``max_rejected``: the publish guard: the run publishes only when it accepted at
+          least one row and rejected at most this share of the rows it read (0 to 1; 1 turns
+          the share check off, never the empty check). Otherwise it ends ``refused``: nothing
+          is published or dropped, and its rejects are kept for :func:`engagement.rejects`.
     store
         Where to publish; by default the embedded store (:func:`engagement.connect`).
-    mode
-        ``"replace"``: these files become the whole dataset. ``"append"``: they are added to
-        the current dataset; a file whose sha256 is already in it is skipped and reported.
-    chunk_size
-        Lines per block; memory follows it.
-    engine
-        ``"pandas"`` validates and reduces blocks in this process, on ``workers`` threads
-        (every core by default); ``"dask"`` on a Dask cluster: the scheduler at
-        ``scheduler`` (``tcp://host:port``), or a local cluster of ``workers`` processes.
-        Every engine and worker count gives the same dataset, rejects and report.
     progress
         Called as ``progress(stage, done, total)`` while reading and publishing.
     wait
         Seconds to wait for another run's publish lock before giving up.
     run_id
         The new run's id (letters, digits, ``T``, ``-``, ``_``); a fresh one by default.
-    max_record_bytes
-        A record longer than this (in bytes, without its line terminator) is rejected as
-        ``record_too_large`` and read past without being held in memory.
     on_start
         Called with the run's report once it holds the lock and its ledger entry is written
         (the ledger then follows its counts, about once a second).
@@ -178,14 +184,6 @@ def run_etl(
     on_publish
         Called with the run's report right after its dataset became the published one
         (before the ledger says the run succeeded): a server can reread the pointer.
-    date_column
-        The column of the post's date, in the files that have it (optional: a file without
-        it is read as before; in one that has it, every record needs a valid date).
-    max_rejected
-        The publish guard: the run publishes only when it accepted at least one row and
-        rejected at most this share of the rows it read (0 to 1; 1 turns the share check
-        off, never the empty check). Otherwise it ends ``refused``: nothing is published
-        or dropped, and its rejects are kept for :func:`engagement.rejects`.
     max_input_bytes
         The most the files may hold together once decompressed; reading past it ends the
         run ``refused`` (the bound of uploads). ``None``: no bound.
@@ -202,22 +200,22 @@ def run_etl(
         The run read its files but may not publish (the guard, or ``max_input_bytes``);
         its ledger entry says ``refused`` and why.
     """
-    _check_arguments(paths, mode, chunk_size, engine)
-    if max_record_bytes < 1:
-        raise UsageError(f"max_record_bytes must be at least 1, not {max_record_bytes}")
+    _check_paths(paths)
+    chosen = (options or RunOptions()).replace(**changes)
     if run_id is not None and not RUN_ID.fullmatch(run_id):
         raise UsageError(f"run_id must be 1-64 letters, digits, '-' or '_', not {run_id!r}")
     history.check_keep(keep)
-    check_max_rejected(max_rejected)
     if max_input_bytes is not None and max_input_bytes < 1:
         raise UsageError(f"max_input_bytes must be at least 1, not {max_input_bytes}")
     budget = InputBudget(max_input_bytes)
     with contextlib.ExitStack() as stack:
         sources = [
-            stack.enter_context(CsvSource(path, max_record_bytes, date_column, budget))
+            stack.enter_context(
+                CsvSource(path, chosen.max_record_bytes, chosen.date_column, budget)
+            )
             for path in expand_inputs(paths)
         ]
-        runner = make_engine(engine, scheduler, workers)
+        runner = make_engine(chosen.engine, chosen.scheduler, chosen.workers)
         stack.enter_context(runner)  # a bad scheduler fails here, before any write
         active = store if store is not None else stack.enter_context(connect())
         context = RunContext(
@@ -225,14 +223,12 @@ def run_etl(
             sources,
             active,
             runner,
-            mode,
-            chunk_size,
+            chosen,
             progress,
             wait,
             on_start,
             keep,
             on_publish,
-            max_rejected,
         )
         return _run(context)
 
@@ -248,7 +244,11 @@ def _run(context: RunContext) -> RunReport:
         current = store.current()
         ledger.reconcile(store, current)
         report = RunReport(
-            context.run_id, context.mode, started_at=datetime.now(UTC), by=history.who()
+            context.run_id,
+            context.mode,
+            started_at=datetime.now(UTC),
+            by=history.who(),
+            options=context.options.to_json(),
         )
         started = time.perf_counter()
         ledger.start(store, report)
@@ -324,7 +324,7 @@ def _transform_and_publish(
     try:
         result = transform(
             [source for source, _ in taken],
-            chunk_size=context.chunk_size,
+            chunk_size=context.options.chunk_size,
             engine=context.engine,
             reports=[entry for _, entry in taken],
             base=(
@@ -348,7 +348,9 @@ def _transform_and_publish(
         follower.close()  # before the run's last word in the ledger
         with contextlib.suppress(Exception):
             writer.close()  # stopped before a failed run's rejects are removed
-    guard = refusal(report.rows_read, report.rejected, report.blank_lines, context.max_rejected)
+    guard = refusal(
+        report.rows_read, report.rejected, report.blank_lines, context.options.max_rejected
+    )
     if guard is not None:
         raise _refused(report, guard)
     _publish(context, report, result, current, [entry for _, entry in taken])

@@ -61,6 +61,7 @@ class RunReport:
     dataset: str | None = None
     rolled_back_to: str | None = None
     by: str | None = None
+    options: dict[str, Any] | None = None
 
     @property
     def rows_read(self) -> int:

@@ -273,6 +273,11 @@ class Run(BaseModel):
         default=None, description="A rollback: the run whose kept dataset it made current"
     )
     by: str | None = Field(default=None, description="user@host that started it")
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description="The run's options by their query names (chunkSize, maxRejected, ...), "
+        "as POST /runs takes them; null for a rollback",
+    )
 
 
 class Reject(BaseModel):

@@ -35,6 +35,7 @@ RUN_FIELDS = {
     "dataset",
     "rolledBackTo",
     "by",
+    "options",
 }
 
 

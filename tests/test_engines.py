@@ -128,6 +128,10 @@ def snapshot(store: Store, run_id: str) -> dict[str, Any]:
     assert report is not None
     for volatile in ("runId", "startedAt", "finishedAt", "seconds"):
         report.pop(volatile)
+    options = report.pop("options")  # the engine and its workers differ; the rest may not
+    report["options"] = {
+        k: v for k, v in options.items() if k not in ("engine", "workers", "scheduler")
+    }
     page = engagement.rejects(store, run_id, limit=10**6)
     assert page is not None
     rejects = [{k: v for k, v in r.items() if k != "runId"} for r in page.items]

@@ -5,7 +5,7 @@ import logging
 import shutil
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engagement import (
     RejectReason,
+    RunOptions,
     RunRefusedError,
     RunReport,
     Store,
@@ -32,6 +33,7 @@ from engagement.store.queries import MAX_OFFSET
 from ..caching import wants_csv
 from ..deps import CacheDep, SettingsDep, StoreDep, paging_headers, require_writer
 from ..models import Problem, Reject, Run
+from ..options import RunOptionsDep
 from ..uploads import UploadFolders, receive, too_large
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -135,38 +137,25 @@ async def upload(
     store: StoreDep,
     cache: CacheDep,
     settings: SettingsDep,
-    mode: Annotated[Literal["replace", "append"], Query(description="replace or append")] = (
-        "replace"
-    ),
-    max_rejected: Annotated[
-        float | None,
-        Query(
-            alias="maxRejected",
-            ge=0,
-            le=1,
-            description="Publish only when at most this share of the rows is rejected (and "
-            "one was accepted); the server's setting (0.5 by default) when absent",
-        ),
-    ] = None,
+    options: RunOptionsDep,
 ) -> Response:
     """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files) is
     streamed to temporary files, then the ETL runs in a worker: the answer, ``202`` with
     ``Location: /runs/{runId}`` and the run's ledger entry, comes once the run holds the
     publish lock. ``GET /runs/{runId}`` follows its counts and shows its end: ``succeeded``,
     ``failed``, or ``refused`` (too many rows rejected, or none accepted: nothing was
-    published, and the run's rejects say why)."""
+    published, and the run's rejects say why). The query parameters are the run's options
+    (as ``engagement etl`` takes them), within the server's settings: a client may lower
+    ``chunkSize`` and ``maxRecordBytes``, not raise them, and not name a ``scheduler``."""
     limit = settings.max_upload_bytes
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise too_large(limit)  # refused before reading any of it
     folders: UploadFolders = request.app.state.uploads
     folder = folders.new()
-    guard = settings.max_rejected if max_rejected is None else max_rejected
     try:
         paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
-        run_id = await run_in_threadpool(
-            start_run, store, paths, mode, settings, folder, cache, guard
-        )
+        run_id = await run_in_threadpool(start_run, store, paths, options, settings, folder, cache)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -177,17 +166,16 @@ async def upload(
 def start_run(
     store: Store,
     paths: list[Path],
-    mode: str,
+    options: RunOptions,
     settings: Settings,
     folder: Path,
     cache: DatasetCache,
-    max_rejected: float,
 ) -> str:
     """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
     and its ledger entry exists (or raises what stopped it before). ``folder`` goes after.
     Once the run publishes, this server's ``cache`` follows at once: a client that sees the
     run succeeded reads its dataset from this server."""
-    check_inputs(paths, settings.max_record_bytes)  # a file it cannot load: 422, nothing written
+    check_inputs(paths, options)  # a file it cannot load: 422, nothing written
     run_id = new_run_id()
     started = threading.Event()
     failed: list[BaseException] = []
@@ -203,14 +191,12 @@ def start_run(
         try:
             run_etl(
                 paths,
+                options,
                 store=store,
-                mode=mode,  # type: ignore[arg-type]
                 run_id=run_id,
-                max_record_bytes=settings.max_record_bytes,
                 keep=settings.keep_datasets,
                 on_start=began,
                 on_publish=published,
-                max_rejected=max_rejected,
                 max_input_bytes=settings.max_upload_bytes,  # as received; checked again
             )
         except BaseException as exc:  # after the start, the ledger says how it ended

@@ -6,6 +6,7 @@ Exit codes: 0 success (rejected rows are not failures), 2 bad input or usage,
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -19,8 +20,8 @@ import click
 from pydantic import ValidationError
 
 from ..errors import EngagementError, RunInProgressError, RunRefusedError, UsageError
+from ..options import NAMES, OPTIONS, Option, describe, resolve
 from ..pipeline import Progress
-from ..rules import DATE_COLUMN, MAX_REJECTED
 from ..settings import Settings, settings_problem
 from ..store import embedded
 from ..store.connection import Store
@@ -45,28 +46,49 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
-def date_column_option(func: F) -> F:
-    """``--date-column``, shared by the commands that read files."""
-    return click.option(
-        "--date-column",
-        default=DATE_COLUMN,
-        show_default=True,
-        metavar="NAME",
-        help="The column of the post's date, in the files that have it.",
-    )(func)
+def _click_type(declared: Option) -> Any:
+    if declared.choices:
+        return click.Choice(declared.choices)
+    if declared.kind is int:
+        low, high = declared.low, declared.high
+        return click.IntRange(
+            min=None if low is None else int(low), max=None if high is None else int(high)
+        )
+    if declared.kind is float:
+        return click.FloatRange(min=declared.low, max=declared.high)
+    return click.STRING
 
 
-def max_rejected_option(func: F) -> F:
-    """``--max-rejected``, the publish guard, shared by the commands that load files."""
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Every run option (:mod:`engagement.options`) as a flag, and ``--profile FILE``,
+    shared by the commands that load files. The command receives ``options``, built once:
+    the flags given, over the profile's, over the ``ENGAGEMENT_*`` settings, over the
+    defaults."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in NAMES}
+        profile = kwargs.pop("profile")
+        kwargs["options"] = resolve(given, settings=Settings(), profile=profile)
+        return func(*args, **kwargs)
+
+    wrapped: Callable[..., Any] = command
+    for declared in reversed(OPTIONS):
+        wrapped = click.option(
+            declared.flag,
+            declared.name,
+            type=_click_type(declared),
+            default=None,
+            metavar=declared.metavar,
+            help=describe(declared),
+        )(wrapped)
     return click.option(
-        "--max-rejected",
-        type=click.FloatRange(0, 1),
-        default=None,
-        metavar="SHARE",
-        help="Publish only when at most this share of the rows is rejected (0-1; 1: any "
-        "share, but never a run that accepted nothing) "
-        f"[default: ENGAGEMENT_MAX_REJECTED, or {MAX_REJECTED}].",
-    )(func)
+        "--profile",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Read run options from this TOML file (keys named as the options: "
+        "chunk_size = 50000); the flags given win.",
+    )(wrapped)
 
 
 def hint(error: EngagementError) -> str:

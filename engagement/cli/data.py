@@ -9,23 +9,21 @@ import click
 
 from ..display import with_interval
 from ..errors import UsageError
-from ..etl.engines import ENGINES
-from ..etl.reader import CHUNK_SIZE
 from ..exports import FORMATS, export
 from ..extras import require
-from ..pipeline import MODES, check_inputs, run_etl
+from ..options import RunOptions
+from ..pipeline import check_inputs, run_etl
 from ..rules import DATE_COLUMN, REASONS
 from ..settings import Settings
 from ..store import queries
 from ..store.trends import INTERVALS, trend
 from .app import (
     cli,
-    date_column_option,
     emit_json,
     json_option,
-    max_rejected_option,
     opened,
     progress_bar,
+    run_options,
     store_options,
 )
 from .format import format_report, table
@@ -33,38 +31,7 @@ from .format import format_report, table
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default="replace",
-    show_default=True,
-    help="replace: these files become the dataset; append: add them to it.",
-)
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"Lines per chunk [default: ENGAGEMENT_CHUNK_SIZE, or {CHUNK_SIZE}].",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="pandas",
-    show_default=True,
-    help="Where blocks are validated: this process, or a Dask cluster.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Blocks validated at once: threads (pandas) or local Dask workers "
-    "[default: the number of cores].",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Dask scheduler (tcp://host:port) for --engine dask [default: a local cluster].",
-)
+@run_options
 @click.option(
     "--wait",
     type=click.FloatRange(min=0),
@@ -77,21 +44,13 @@ from .format import format_report, table
     default=None,
     help="Show a progress bar [default: when stderr is a terminal].",
 )
-@max_rejected_option
-@date_column_option
 @store_options
 @json_option
 def etl(
     paths: tuple[str, ...],
-    mode: str,
-    chunk_size: int | None,
-    engine: str,
-    workers: int | None,
-    scheduler: str | None,
+    options: RunOptions,
     wait: float,
     progress: bool | None,
-    max_rejected: float | None,
-    date_column: str,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -99,27 +58,18 @@ def etl(
     """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset
     (unless too many rows are rejected: then nothing is published)."""
     settings = Settings()
-    chunk = chunk_size or settings.chunk_size
-    # bad input: exit 2 even if the store is down
-    check_inputs(paths, settings.max_record_bytes, date_column)
-    if engine == "dask":
+    check_inputs(paths, options)  # bad input: exit 2 even if the store is down
+    if options.engine == "dask":
         require("dask", "the dask engine")
     show = sys.stderr.isatty() if progress is None else progress
     with opened(mongodb_uri, database) as store, progress_bar(show) as bar:
         report = run_etl(
             list(paths),
+            options,
             store=store,
-            mode=mode,  # type: ignore[arg-type]
-            chunk_size=chunk,
-            engine=engine,
-            scheduler=scheduler,
-            workers=workers,
             progress=bar,
             wait=wait,
-            max_record_bytes=settings.max_record_bytes,
             keep=settings.keep_datasets,
-            date_column=date_column,
-            max_rejected=settings.max_rejected if max_rejected is None else max_rejected,
         )
     if as_json:
         emit_json(report.to_dict())

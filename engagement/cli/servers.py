@@ -8,19 +8,17 @@ from typing import Any
 
 import click
 
-from ..etl.reader import CHUNK_SIZE
 from ..extras import require
-from ..pipeline import MODES
+from ..options import RunOptions
 from ..settings import Settings
 from ..store import embedded, queries
 from ..store.trends import INTERVALS
 from .app import (
     cli,
-    date_column_option,
     emit_json,
     json_option,
-    max_rejected_option,
     opened,
+    run_options,
     store_options,
 )
 from .format import format_report
@@ -38,13 +36,6 @@ from .format import format_report
 @click.option(
     "--output-dir", type=click.Path(file_okay=False), default="reports", show_default=True
 )
-@click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True)
-@click.option(
-    "--chunk-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help=f"Lines per chunk [default: ENGAGEMENT_CHUNK_SIZE, or {CHUNK_SIZE}].",
-)
 @click.option(
     "--campaign",
     "campaigns",
@@ -52,7 +43,6 @@ from .format import format_report
     help="A campaign to show; repeat for several [default: the three largest].",
 )
 @click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True)
-@date_column_option
 @click.option(
     "--trend",
     "trend_interval",
@@ -61,19 +51,16 @@ from .format import format_report
     show_default=True,
     help="The period of the campaigns' trends.",
 )
-@max_rejected_option
+@run_options
 @store_options
 @json_option
 def report(
     inputs: tuple[str, ...],
     output_dir: str,
-    mode: str,
-    chunk_size: int | None,
     campaigns: tuple[str, ...],
     top_n: int,
-    date_column: str,
     trend_interval: str,
-    max_rejected: float | None,
+    options: RunOptions,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -90,16 +77,13 @@ def report(
     Settings()  # a bad setting is a usage error here, not in the kernel
     files = execute_report(
         inputs,
+        options,
         output_dir=output_dir,
-        mode=mode,
-        chunk_size=chunk_size,  # None: the kernel reads ENGAGEMENT_CHUNK_SIZE
         database=database,
         campaigns=campaigns,
         top_n=top_n,
         progress=sys.stderr.isatty(),
-        date_column=date_column,
         trend_interval=trend_interval,
-        max_rejected=max_rejected,  # None: the kernel reads ENGAGEMENT_MAX_REJECTED
     )
     with opened(mongodb_uri, database) as store:
         run = queries.run(store, files.run_id)

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from ..errors import EngagementError, UsageError
-from ..pipeline import MODES, new_run_id
-from ..rules import DATE_COLUMN, check_max_rejected
+from ..options import RunOptions, resolve, unknown
+from ..pipeline import new_run_id
 from ..store.trends import check_interval
 
 #: The report notebook of a source checkout (or of the installed project tree).
@@ -86,35 +87,33 @@ def write_html(notebook: Path) -> Path:
 
 def execute_report(
     inputs: Sequence[str | os.PathLike[str]],
+    options: RunOptions | None = None,
     *,
     output_dir: str | os.PathLike[str] = "reports",
-    mode: str = "replace",
-    chunk_size: int | None = None,
     database: str | None = None,
     campaigns: Sequence[str] = (),
     top_n: int = 10,
     notebook: str | os.PathLike[str] = NOTEBOOK,
     progress: bool = False,
-    max_record_bytes: int | None = None,
-    date_column: str = DATE_COLUMN,
     trend_interval: str = "week",
-    max_rejected: float | None = None,
+    **changes: Any,
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
 
-    The store comes from the environment (``ENGAGEMENT_MONGODB_URI``), so that no
-    credentials end up in the saved notebook. ``max_rejected`` is the publish guard
-    (``None``: ``ENGAGEMENT_MAX_REJECTED``, or 0.5); a refused run's report says why,
-    shows its rejects, and fails (:class:`ReportError` named ``RunRefusedError``).
+    The run's ``options`` (with ``changes`` by option name over them) become the
+    notebook's parameters of the same names; the options not given there are resolved in
+    the kernel, from the ``ENGAGEMENT_*`` environment. The store comes from the
+    environment (``ENGAGEMENT_MONGODB_URI``), so that no credentials end up in the saved
+    notebook. A refused run's report says why, shows its rejects, and fails
+    (:class:`ReportError` named ``RunRefusedError``).
     """
     import papermill
 
     if not inputs:
         raise UsageError("no input files given")
-    if mode not in MODES:
-        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if max_rejected is not None:
-        check_max_rejected(max_rejected)
+    unknown(changes)
+    given = {**(options.to_dict() if options else {}), **changes}
+    resolve(given)  # a bad option is a usage error here, not in the kernel
     source = Path(notebook)
     if not source.is_file():
         raise UsageError(f"report notebook not found: {source}")
@@ -124,16 +123,12 @@ def execute_report(
     output = folder / f"{run_id}.ipynb"
     parameters = {
         "input_paths": [os.path.abspath(p) for p in inputs],
-        "mode": mode,
-        "chunk_size": chunk_size,
-        "max_record_bytes": max_record_bytes,
+        **given,
         "database": database,
         "campaigns": list(campaigns),
         "top_n": top_n,
         "run_id": run_id,
-        "date_column": date_column,
         "trend_interval": check_interval(trend_interval),
-        "max_rejected": max_rejected,
     }
     failure: ReportError | None = None
     try:

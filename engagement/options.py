@@ -1,0 +1,327 @@
+"""A run's options, declared once.
+
+Each field of :class:`RunOptions` is one option: its default, its help, its bounds, the
+setting (``ENGAGEMENT_*``) that may give its default, and whether a client may set it over
+HTTP. The front ends derive what they show from these declarations: the CLI's flags
+(``chunk_size`` is ``--chunk-size``), the upload route's query parameters (``chunkSize``),
+the report notebook's parameters (``chunk_size``) and the keys of a profile file (a small
+TOML file, ``chunk_size = 50000``). Each front end builds the options once, with
+:func:`resolve`: what was given, over the profile, over the settings, over the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+from .etl.engines import ENGINES
+from .etl.reader import CHUNK_SIZE, check_date_column
+from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+MODES: tuple[str, ...] = ("replace", "append")
+#: A profile file larger than this is not a profile.
+MAX_PROFILE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Option:
+    """How one run option is named, checked and offered by the front ends."""
+
+    name: str
+    kind: type
+    help: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    optional: bool = False  # None is a value: "let the library choose"
+    unset: str = ""  # what None means, for help texts
+    metavar: str | None = None
+    unit: str = ""  # what a number is, for messages: "a share"
+    setting: str | None = None  # the Settings field that gives the default at the edge
+    remote: bool = True  # a client of the API may set it (within the server's settings)
+
+    @property
+    def flag(self) -> str:
+        """The command line's spelling: ``--chunk-size``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def query(self) -> str:
+        """The query parameter's spelling: ``chunkSize``."""
+        head, *rest = self.name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    def check(self, value: Any, named: str | None = None) -> Any:
+        """``value`` as this option holds it; :class:`UsageError` naming the option (as
+        ``named``, by default its name) if it is not one."""
+        name = named or self.name
+        if value is None and self.optional:
+            return None
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise UsageError(f"{name} must be text, not {value!r}")
+            if self.choices and value not in self.choices:
+                raise UsageError(f"{name} must be one of {', '.join(self.choices)}, not {value!r}")
+            return value
+        number = (int,) if self.kind is int else (int, float)
+        unit = f"{self.unit} " if self.unit else ""
+        if isinstance(value, bool) or not isinstance(value, number):
+            what = f"{unit}{self.bounds()}" if unit else self.what()
+            raise UsageError(f"{name} must be {what}, not {value!r}")
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if not low <= value <= high:  # NaN is in no range
+            raise UsageError(f"{name} must be {unit}{self.bounds()}, not {value!r}")
+        return self.kind(value)
+
+    def what(self) -> str:
+        return "a whole number" if self.kind is int else "a number"
+
+    def bounds(self) -> str:
+        low = _number(self.low)
+        if self.high is None:
+            return f"at least {low}"
+        return f"from {low} to {_number(self.high)}"
+
+    def parse(self, text: str, named: str | None = None) -> Any:
+        """A value written as text (a query parameter), checked."""
+        if self.kind is str:
+            return self.check(text, named)
+        try:
+            value = self.kind(text.strip())
+        except ValueError:
+            raise UsageError(f"{named or self.name} must be {self.what()}, not {text!r}") from None
+        return self.check(value, named)
+
+
+def _number(value: float | None) -> str:
+    return f"{value:g}" if value is not None else ""
+
+
+def option(default: Any, declared: Option) -> Any:
+    return field(default=default, metadata={"option": declared})
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run reads its files and when it may publish (see :func:`engagement.run_etl`)."""
+
+    mode: str = option(
+        "replace",
+        Option(
+            "mode",
+            str,
+            "replace: these files become the dataset; append: add them to it.",
+            choices=MODES,
+        ),
+    )
+    chunk_size: int = option(
+        CHUNK_SIZE,
+        Option(
+            "chunk_size",
+            int,
+            "Lines per block; memory follows it.",
+            low=1,
+            metavar="LINES",
+            setting="chunk_size",
+        ),
+    )
+    engine: str = option(
+        "pandas",
+        Option(
+            "engine",
+            str,
+            "Where blocks are validated: this process, or a Dask cluster.",
+            choices=ENGINES,
+        ),
+    )
+    workers: int | None = option(
+        None,
+        Option(
+            "workers",
+            int,
+            "Blocks validated at once: threads (pandas) or local Dask workers.",
+            low=1,
+            optional=True,
+            unset="the number of cores",
+            metavar="N",
+        ),
+    )
+    scheduler: str | None = option(
+        None,
+        Option(
+            "scheduler",
+            str,
+            "Dask scheduler (tcp://host:port) for the dask engine.",
+            optional=True,
+            unset="a local cluster",
+            metavar="ADDRESS",
+            remote=False,  # the server connects where its own settings say, not a client
+        ),
+    )
+    date_column: str = option(
+        DATE_COLUMN,
+        Option(
+            "date_column",
+            str,
+            "The column of the post's date, in the files that have it.",
+            metavar="NAME",
+        ),
+    )
+    max_record_bytes: int = option(
+        MAX_RECORD_BYTES,
+        Option(
+            "max_record_bytes",
+            int,
+            "A record longer than this many bytes is rejected as record_too_large.",
+            low=1,
+            metavar="BYTES",
+            setting="max_record_bytes",
+        ),
+    )
+    max_rejected: float = option(
+        MAX_REJECTED,
+        Option(
+            "max_rejected",
+            float,
+            "Publish only when at most this share of the rows is rejected (0-1; 1: any "
+            "share, but never a run that accepted nothing).",
+            low=0,
+            high=1,
+            metavar="SHARE",
+            unit="a share",
+            setting="max_rejected",
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        for declared in OPTIONS:
+            object.__setattr__(self, declared.name, declared.check(getattr(self, declared.name)))
+        check_date_column(self.date_column)
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        """The options' names, in order (the report notebook's parameters of the same names)."""
+        return NAMES
+
+    def replace(self, **changes: Any) -> RunOptions:
+        """These options with ``changes`` (option names) applied."""
+        unknown(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Each option by its name: what a profile file or the report notebook's
+        parameters hold."""
+        return {declared.name: getattr(self, declared.name) for declared in OPTIONS}
+
+    def to_json(self) -> dict[str, Any]:
+        """Each option by its query name (``chunkSize``): what a run's ledger entry holds."""
+        return {declared.query: getattr(self, declared.name) for declared in OPTIONS}
+
+
+#: Every run option, in the order the front ends show them.
+OPTIONS: tuple[Option, ...] = tuple(f.metadata["option"] for f in fields(RunOptions))
+NAMES: tuple[str, ...] = tuple(declared.name for declared in OPTIONS)
+BY_NAME: dict[str, Option] = {declared.name: declared for declared in OPTIONS}
+
+
+#: Each option's default in the library.
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RunOptions)}
+
+
+def describe(declared: Option) -> str:
+    """An option's help with its default: where the setting may change it, it is named."""
+    default = DEFAULTS[declared.name]
+    if default is None:
+        shown = declared.unset
+    elif isinstance(default, int | float) and not isinstance(default, bool):
+        shown = f"{default:,}" if isinstance(default, int) else f"{default:g}"
+    else:
+        shown = str(default)
+    if declared.setting:
+        shown = f"ENGAGEMENT_{declared.setting.upper()}, or {shown}"
+    return f"{declared.help} [default: {shown}]"
+
+
+def unknown(values: Mapping[str, Any], where: str = "") -> None:
+    """:class:`UsageError` naming the keys of ``values`` that are no run option."""
+    wrong = sorted(set(values) - set(NAMES))
+    if wrong:
+        raise UsageError(
+            f"{where}unknown option(s) {', '.join(wrong)}; the options are {', '.join(NAMES)}"
+        )
+
+
+def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The options a profile file (TOML, keys named as the options) sets, checked."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"profile {name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise UsageError(f"profile {name}: larger than {MAX_PROFILE_BYTES:,} bytes")
+    try:
+        values = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"profile {name}: not a TOML file ({exc})") from None
+    where = f"profile {name}: "
+    unknown(values, where)
+    try:
+        RunOptions(**values)  # each value checked, and the date column's name
+    except UsageError as exc:
+        raise UsageError(where + str(exc)) from None
+    return {key: BY_NAME[key].check(value) for key, value in values.items()}
+
+
+def resolve(
+    given: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    profile: str | os.PathLike[str] | None = None,
+) -> RunOptions:
+    """A run's options: those ``given`` (``None`` values are not given) over those of the
+    ``profile`` file, over the defaults ``settings`` hold (the ``ENGAGEMENT_*`` variables),
+    over the library's own."""
+    chosen = {k: v for k, v in (given or {}).items() if v is not None}
+    unknown(chosen)
+    values: dict[str, Any] = {}
+    if settings is not None:
+        values.update({o.name: getattr(settings, o.setting) for o in OPTIONS if o.setting})
+    if profile:
+        values.update(read_profile(profile))
+    values.update(chosen)
+    return RunOptions(**values)
+
+
+def for_client(
+    given: Mapping[str, Any], settings: Settings, cores: int | None = None
+) -> RunOptions:
+    """The options a client of the API asked for (``given`` by name; ``None``: not given),
+    within what the server allows: a client may lower the chunk size and the record bound
+    the server's settings give, not raise them; use at most the server's cores; and not
+    name a Dask scheduler (the server would connect where a client says).
+    :class:`UsageError` naming the first query parameter that is not allowed."""
+    chosen = {k: v for k, v in given.items() if v is not None}
+    for name in chosen:
+        if name in BY_NAME and not BY_NAME[name].remote:
+            raise UsageError(f"{BY_NAME[name].query}: the server's to choose, not a client's")
+    options = resolve(chosen, settings=settings)
+    for name in ("chunk_size", "max_record_bytes"):
+        most = getattr(settings, name)
+        if getattr(options, name) > most:
+            raise UsageError(f"{BY_NAME[name].query}: at most {most:,} on this server")
+    most_workers = cores or os.cpu_count() or 1
+    if options.workers is not None and options.workers > most_workers:
+        raise UsageError(f"workers: at most {most_workers} on this server")
+    return options
