@@ -552,7 +552,12 @@ def test_a_killed_upload_leaves_nothing_after_a_restart(own_api: dict[str, Any])
         with httpx.Client(base_url=restarted.url, timeout=60, headers=AUTH) as client:
             response = client.post("/runs", content=export(3, 0), headers=CSV)
             assert finished(client, response.headers["location"])["status"] == "succeeded"
-        assert upload_files(home) == []  # a finished upload's folder goes at once
+        # a finished upload's folder goes as its run's thread ends, just after the ledger
+        # says it succeeded
+        deadline = time.monotonic() + 10
+        while upload_files(home) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert upload_files(home) == []
     finally:
         restarted.stop()
     assert not list((home / "uploads").iterdir())  # a stopped API removes its own
