@@ -10,8 +10,6 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from .errors import UsageError
-
 ID_COLUMNS: tuple[str, ...] = ("influencerId", "campaignId")
 METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
 REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
@@ -36,13 +34,6 @@ INTEGER_LITERAL = re.compile(r"([+-]?)([0-9]+)(?:\.0*)?")
 
 #: A run publishes only when it rejected at most this share of its rows (``--max-rejected``).
 MAX_REJECTED = 0.5
-
-
-def check_max_rejected(value: float) -> float:
-    """A share of rejected rows a run may reach and still publish: 0 to 1 (1: any share)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise UsageError(f"max_rejected must be a share from 0 to 1, not {value!r}")
-    return float(value)
 
 
 def refusal(rows_read: int, rejected: int, blank_lines: int, max_rejected: float) -> str | None:
