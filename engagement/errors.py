@@ -40,13 +40,15 @@ class InputError(EngagementError):
 class MissingColumnsError(InputError):
     """The header lacks one or more required columns."""
 
-    def __init__(self, path: str, missing: Sequence[str], found: Sequence[str]) -> None:
+    def __init__(
+        self, path: str, missing: Sequence[str], found: Sequence[str], note: str = ""
+    ) -> None:
         self.missing = list(missing)
         self.found = list(found)
         super().__init__(
             path,
             f"missing required column(s): {', '.join(self.missing)} "
-            f"(header has: {', '.join(self.found) or 'nothing'})",
+            f"(header has: {', '.join(self.found) or 'nothing'}){note}",
         )
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .etl.engines import ENGINES
-from .etl.reader import CHUNK_SIZE, check_date_column
+from .etl.reader import CHUNK_SIZE, check_date_column, check_delimiter
 from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED
 
 if TYPE_CHECKING:
@@ -168,6 +168,17 @@ class RunOptions:
             remote=False,  # the server connects where its own settings say, not a client
         ),
     )
+    delimiter: str | None = option(
+        None,
+        Option(
+            "delimiter",
+            str,
+            "The character between fields (tab: 'tab'), declared for every file.",
+            optional=True,
+            unset="found in each file's header line among , ; tab |",
+            metavar="CHAR",
+        ),
+    )
     date_column: str = option(
         DATE_COLUMN,
         Option(
@@ -207,6 +218,10 @@ class RunOptions:
         for declared in OPTIONS:
             object.__setattr__(self, declared.name, declared.check(getattr(self, declared.name)))
         check_date_column(self.date_column)
+        if self.delimiter is not None:
+            if self.delimiter.casefold() in ("tab", "\\t"):
+                object.__setattr__(self, "delimiter", "\t")
+            check_delimiter(self.delimiter)
 
     @staticmethod
     def names() -> tuple[str, ...]:

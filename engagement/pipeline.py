@@ -93,7 +93,9 @@ def check_inputs(
     """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
     chosen = options or RunOptions()
     for path in expand_inputs(paths):
-        CsvSource(path, chosen.max_record_bytes, chosen.date_column).close()
+        CsvSource(
+            path, chosen.max_record_bytes, chosen.date_column, delimiter=chosen.delimiter
+        ).close()
 
 
 @dataclass
@@ -159,6 +161,9 @@ def run_etl(
         - ``max_record_bytes``: a record longer than this (in bytes, without its line
           terminator) is rejected as ``record_too_large`` and read past without being held
           in memory.
+        - ``delimiter``: the character between fields, declared for every file (``None``:
+          each file's own, found in its header line among ``,`` ``;`` tab ``|``: the one
+          that splits it into every required column).
         - ``date_column``: the column of the post's date, in the files that have it (optional:
           a file without it is read as before; in one that has it, every record needs a valid
           date).
@@ -211,7 +216,9 @@ def run_etl(
     with contextlib.ExitStack() as stack:
         sources = [
             stack.enter_context(
-                CsvSource(path, chosen.max_record_bytes, chosen.date_column, budget)
+                CsvSource(
+                    path, chosen.max_record_bytes, chosen.date_column, budget, chosen.delimiter
+                )
             )
             for path in expand_inputs(paths)
         ]
@@ -382,7 +389,7 @@ def _choose_sources(
             reason = "already in the current dataset"
             report.skipped_sources.append(SkippedSource(source.name, sha, reason))
         else:
-            entry = SourceReport(source.name, source.size, sha)
+            entry = SourceReport(source.name, source.size, sha, delimiter=source.header.delimiter)
             report.sources.append(entry)
             taken.append((source, entry))
     return taken

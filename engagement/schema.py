@@ -230,6 +230,11 @@ class Source(BaseModel):
     rejected: int = 0
     blankLines: int = 0
     rejectsByReason: dict[str, int] = Field(default_factory=lambda: empty_reasons())
+    delimiter: str | None = Field(
+        default=None,
+        description="The character read between its fields: found in its header line, or "
+        "declared (the run's options say which)",
+    )
 
 
 class SkippedSource(BaseModel):

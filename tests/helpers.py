@@ -198,13 +198,20 @@ def csv_text(*rows: str, header: str = HEADER, newline: str = "\n", trailing: bo
 PAD = 200  # rows appended to move a case from the pure-Python path to the pyarrow paths
 
 
-def _header_names(data: bytes) -> list[str]:
+def _header_names(data: bytes, delimiter: str) -> list[str]:
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     first = next(line for line in lines if line.strip()).decode("utf-8")
-    return [name.strip() for name in next(csv.reader([first.rstrip("\r")]))]
+    return [name.strip() for name in next(csv.reader([first.rstrip("\r")], delimiter=delimiter))]
 
 
-def _pad_row(names: list[str], k: int, quoted: bool) -> bytes:
+def _delimiter(data: bytes) -> str:
+    try:
+        return rules_reference.delimiter_of(data)
+    except rules_reference.Unusable:
+        return ","
+
+
+def _pad_row(names: list[str], k: int, quoted: bool, delimiter: str) -> bytes:
     values = {
         "influencerId": f'"pad_{k}"' if quoted else f"pad_{k}",
         "campaignId": "pad",
@@ -214,7 +221,7 @@ def _pad_row(names: list[str], k: int, quoted: bool) -> bytes:
         "shares": "1",
         "postedAt": "2026-03-01",
     }
-    return ",".join(values.get(name, "x") for name in names).encode() + b"\n"
+    return delimiter.join(values.get(name, "x") for name in names).encode() + b"\n"
 
 
 def padded(data: bytes, kind: str) -> bytes:
@@ -225,13 +232,15 @@ def padded(data: bytes, kind: str) -> bytes:
     ``quoted``: 50 quoted rows (more than 10% odd lines: the pure-Python path).
     """
     assert data.endswith(b"\n"), "padding needs a trailing newline"
-    names = _header_names(data)
+    delimiter = _delimiter(data)
+    names = _header_names(data, delimiter)
+    plain = [_pad_row(names, k, False, delimiter) for k in range(PAD)]
     if kind == "clean":
-        rows = [_pad_row(names, k, False) for k in range(PAD)]
+        rows = plain
     elif kind == "one_quoted":
-        rows = [_pad_row(names, k, False) for k in range(PAD - 1)] + [_pad_row(names, PAD, True)]
+        rows = plain[:-1] + [_pad_row(names, PAD, True, delimiter)]
     elif kind == "quoted":
-        rows = [_pad_row(names, k, True) for k in range(PAD // 4)]
+        rows = [_pad_row(names, k, True, delimiter) for k in range(PAD // 4)]
     else:
         raise ValueError(kind)
     return data + b"".join(rows)

@@ -165,18 +165,18 @@ def _body(piece: bytes) -> bytes:
     return piece[:-1] if piece.endswith(b"\r") else piece
 
 
-def _alone(body: str) -> list[str]:
+def _alone(body: str, delimiter: str) -> list[str]:
     """The fields of one line taken alone."""
     if '"' in body:
         try:
-            return next(csv.reader([body]))
+            return next(csv.reader([body], delimiter=delimiter))
         except (csv.Error, StopIteration):
             pass
-    return body.split(",")
+    return body.split(delimiter)
 
 
-def items(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[Item]:
-    """The blank lines and records of a file, in order."""
+def items(data: bytes, max_bytes: int = MAX_RECORD_BYTES, delimiter: str = ",") -> Iterator[Item]:
+    """The blank lines and records of a file, in order, fields split on ``delimiter``."""
     data = data.removeprefix(BOM)
     pieces = data.split(b"\n")
     if not data or data.endswith(b"\n"):
@@ -186,10 +186,10 @@ def items(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[Item]:
         first = _body(pieces[i])
         span = 1
         if b'"' in first:
-            found = _quoted_record(pieces, i)
-            span, fields = found if found else (1, _alone(_text(first)))
+            found = _quoted_record(pieces, i, delimiter)
+            span, fields = found if found else (1, _alone(_text(first), delimiter))
         else:
-            fields = _text(first).split(",")
+            fields = _text(first).split(delimiter)
         raw = _body(b"\n".join(pieces[i : i + span]))
         undecodable = any(not _valid(p) for p in pieces[i : i + span])
         if len(raw) > max_bytes:
@@ -201,7 +201,7 @@ def items(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[Item]:
         i += span
 
 
-def _quoted_record(pieces: list[bytes], start: int) -> tuple[int, list[str]] | None:
+def _quoted_record(pieces: list[bytes], start: int, delimiter: str) -> tuple[int, list[str]] | None:
     """The lines and fields of the record at ``start`` by the csv module; None when it errs
     or its quote is still open at the end of the file (then the first line stands alone)."""
     ended = {"input": False}
@@ -211,7 +211,7 @@ def _quoted_record(pieces: list[bytes], start: int) -> tuple[int, list[str]] | N
             yield _text(piece) + "\n"
         ended["input"] = True
 
-    reader = csv.reader(lines())
+    reader = csv.reader(lines(), delimiter=delimiter)
     try:
         fields = next(reader)
     except csv.Error:
@@ -260,9 +260,19 @@ def folded(name: str) -> str:
     return "".join(ch for ch in name.casefold() if not ch.isspace() and ch not in "_-")
 
 
-def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
-    """The rules applied to a whole file (already gunzipped)."""
-    stream = items(data, max_bytes)
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _usable(head: Item) -> bool:
+    """Whether a header record names each required column once and the date at most once."""
+    keys = [folded(name.strip()) for name in head.fields]
+    return all(keys.count(folded(col)) == 1 for col in REQUIRED) and (
+        keys.count(folded(DATE_COLUMN)) <= 1
+    )
+
+
+def _head(stream: Iterator[Item]) -> tuple[Item, int]:
+    """The header record of a stream and the blank lines before it."""
     leading = 0
     for head in stream:
         if not head.blank:
@@ -272,13 +282,29 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> Outcome:
         raise Unusable("no header")
     if head.too_large or head.undecodable:
         raise Unusable("header too large or undecodable")
+    return head, leading
+
+
+def delimiter_of(data: bytes, max_bytes: int = MAX_RECORD_BYTES) -> str:
+    """The one delimiter of :data:`DELIMITERS` whose split of the header is usable."""
+    usable = [d for d in DELIMITERS if _usable(_head(items(data, max_bytes, d))[0])]
+    if len(usable) != 1:
+        raise Unusable(f"the header is usable split on {len(usable)} delimiters")
+    return usable[0]
+
+
+def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES, delimiter: str | None = None) -> Outcome:
+    """The rules applied to a whole file (already gunzipped); the delimiter is found from
+    the header line unless given."""
+    if delimiter is None:
+        delimiter = delimiter_of(data, max_bytes)
+    stream = items(data, max_bytes, delimiter)
+    head, leading = _head(stream)
+    if not _usable(head):
+        raise Unusable("required columns missing or repeated (names folded)")
     names = tuple(name.strip() for name in head.fields)
     keys = [folded(name) for name in names]
-    if any(keys.count(folded(col)) != 1 for col in REQUIRED):
-        raise Unusable("required columns missing or repeated (names folded)")
     positions = {col: keys.index(folded(col)) for col in REQUIRED}
-    if keys.count(folded(DATE_COLUMN)) > 1:
-        raise Unusable("date column repeated")
     dated = keys.index(folded(DATE_COLUMN)) if folded(DATE_COLUMN) in keys else None
     out = Outcome(names, head.line, blank_lines=leading, leading_blank_lines=leading)
     for item in stream:

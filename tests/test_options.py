@@ -44,6 +44,7 @@ CHOSEN: dict[str, Any] = {
     "chunk_size": 2,
     "engine": "dask",
     "workers": 1,
+    "delimiter": ";",
     "date_column": "day",
     "max_record_bytes": 4096,
     "max_rejected": 0.9,
@@ -55,24 +56,29 @@ LEDGER = {
     "engine": "dask",
     "workers": 1,
     "scheduler": None,
+    "delimiter": ";",
     "dateColumn": "day",
     "maxRecordBytes": 4096,
     "maxRejected": 0.9,
 }
-#: Two good rows and three rejected (60 %: published only because maxRejected is 0.9).
+#: Two good rows and three rejected (60 %: published only because maxRejected is 0.9). The
+#: header names every column split on ';' and split on ',' too (the ';' split's last name is
+#: the whole ',' part, and the other way round), so only the declared delimiter reads it.
 EXPORT = (
-    "influencerId,campaignId,views,likes,comments,shares,day\n"
-    "a,c,100,5,5,0,2026-03-02\n"
-    "b,c,200,10,0,0,2026-03-03\n"
-    "x,c,NaN,1,1,1,2026-03-03\n"
-    "y,c,100,1,1,1,not a date\n"
-    "z,c,0,0,0,0,2026-03-04\n"
+    "influencerId;campaignId;views;likes;comments;shares;day;"
+    "x,influencerId,campaignId,views,likes,comments,shares,day\n"
+    "a;c;100;5;5;0;2026-03-02;\n"
+    "b;c;200;10;0;0;2026-03-03;\n"
+    "x;c;NaN;1;1;1;2026-03-03;\n"
+    "y;c;100;1;1;1;not a date;\n"
+    "z;c;0;0;0;0;2026-03-04;\n"
 )
 PROFILE = """\
 mode = "append"
 chunk_size = 2
 engine = "dask"
 workers = 1
+delimiter = ";"
 date_column = "day"
 max_record_bytes = 4096
 max_rejected = 0.9
@@ -126,6 +132,7 @@ def test_each_field_is_one_declared_option() -> None:
         "engine",
         "workers",
         "scheduler",
+        "delimiter",
         "dateColumn",
         "maxRecordBytes",
         "maxRejected",
@@ -136,6 +143,7 @@ def test_each_field_is_one_declared_option() -> None:
         "engine": "pandas",
         "workers": None,
         "scheduler": None,
+        "delimiter": None,
         "dateColumn": "postedAt",
         "maxRecordBytes": 1 << 20,
         "maxRejected": 0.5,
@@ -281,7 +289,17 @@ def test_every_option_reaches_the_library_from_the_cli(
     # the scheduler reaches it too: one that is not there is named
     address = f"tcp://127.0.0.1:{free_port()}"
     result = subprocess.run(
-        [engagement_exe(), "etl", str(export), "--engine", "dask", "--scheduler", address],
+        [
+            engagement_exe(),
+            "etl",
+            str(export),
+            "--delimiter",
+            ";",
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+        ],
         env=store_env,
         capture_output=True,
         text=True,
@@ -413,6 +431,7 @@ def test_every_option_reaches_the_library_from_an_upload(
         ({"workers": CORES + 1}, f"workers: at most {CORES} on this server"),
         ({"engine": "spark"}, "engine: Input should be 'pandas' or 'dask'"),
         ({"dateColumn": "views"}, "the date column cannot be a required column: 'views'"),
+        ({"delimiter": ";;"}, "the delimiter must be one character, a tab or a sign"),
     ],
 )
 def test_an_upload_cannot_pass_the_servers_bounds(

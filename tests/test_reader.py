@@ -232,7 +232,7 @@ def test_header_only_counts_trailing_blank_lines(tmp_path: Path) -> None:
         ("influencer,campaign,Views,likes,comments,shares", ["influencerId", "campaignId"]),
         ("views", ["influencerId", "campaignId", "likes", "comments", "shares"]),
         ("a,b,c,d,e,f", ["influencerId", "campaignId", "views", "likes", "comments", "shares"]),
-        ("influencerId;campaignId;views;likes;comments;shares", list(HEADER.split(","))),
+        ("influencerId:campaignId:views:likes:comments:shares", list(HEADER.split(","))),
     ],
 )
 def test_missing_columns(tmp_path: Path, header: str, missing: list[str]) -> None:

@@ -43,7 +43,9 @@ class RecordScan:
     length of its first physical line (without the ``\\n``, a ``\\r`` before it included).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, delimiter: str = ",") -> None:
+        self._delimiter = delimiter.encode("ascii")
+        self._opens = self._delimiter + b'"'  # a quote opening a field after the first
         self.ending: Ending | None = None
         self.size = 0
         self.newlines = 0
@@ -95,7 +97,7 @@ class RecordScan:
         n = len(piece)
         newline = piece.find(b"\n", i)
         limit = newline if newline >= 0 else n
-        opens = piece.find(b',"', i, limit)
+        opens = piece.find(self._opens, i, limit)
         cr = piece.find(b"\r", i, limit)
         if cr >= 0 and (opens < 0 or cr < opens):
             self._cr_run = True
@@ -106,7 +108,7 @@ class RecordScan:
         if newline >= 0:
             self._end(piece, newline)
             return newline + 1
-        if not final and piece.endswith(b","):
+        if not final and piece.endswith(self._delimiter):
             return -(n - 1) - 1  # a quote may open the next field
         return n
 

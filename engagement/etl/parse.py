@@ -34,6 +34,7 @@ class Header:
     lines: int  # physical lines it spans
     max_record_bytes: int = MAX_RECORD_BYTES  # longer records are rejected, unparsed
     date: int | None = None  # field index of the post date column, when the file has one
+    delimiter: str = ","  # between fields, found from the header line or declared
 
     @property
     def width(self) -> int:
@@ -46,7 +47,8 @@ class RecordBlock:
 
     ``fields`` holds one string array per header column for the records with the right
     number of fields, ``lines`` their line numbers. ``raw`` is their raw text where the
-    fields alone cannot rebuild it (null, or no array at all: join the fields with commas).
+    fields alone cannot rebuild it (null, or no array at all: join the fields with the
+    delimiter).
     ``ragged`` lists the records with a wrong field count as ``(line, raw, undecodable)``,
     ``oversized`` those longer than the bound. ``sizes`` holds the byte length of records
     whose raw text does not tell it (undecodable ones), by line.
@@ -237,7 +239,15 @@ def parse_block(block: bytes, first_line: int, header: Header, *, eof: bool) -> 
     for i in odd.tolist():
         if i < cursor:
             continue
-        parsed = parse_lines(lines, first_line, eof=eof, start=i, single=True, max_bytes=limit)
+        parsed = parse_lines(
+            lines,
+            first_line,
+            eof=eof,
+            start=i,
+            single=True,
+            max_bytes=limit,
+            delimiter=header.delimiter,
+        )
         if parsed.oversized or parsed.consumed == 0:  # too long, or an open quoted record
             used_lines = i
             oversized = parsed.oversized
@@ -316,6 +326,7 @@ def _parse_fast(
             column_names=names, use_threads=False, block_size=max(1 << 20, len(block) + 1)
         ),
         parse_options=pacsv.ParseOptions(
+            delimiter=header.delimiter,
             quote_char=False,
             double_quote=False,
             escape_char=False,
@@ -350,6 +361,8 @@ def _parse_fast(
     fields = [_single_chunk(table.column(i)) for i in range(header.width)]
     rows = ~skipped[offsets]
     empty = _empty_line_rows(block, offsets, fields, starts)
+    if header.delimiter.isspace():  # fields of nothing but spaces make a blank line
+        empty = _whitespace_rows(fields, empty)
     if empty is not None:
         blank += int((empty & rows).sum())
         rows &= ~empty
@@ -394,6 +407,24 @@ def _empty_line_rows(
     return result
 
 
+def _whitespace_rows(
+    fields: list[pa.Array], empty: npt.NDArray[np.bool_] | None
+) -> npt.NDArray[np.bool_] | None:
+    """Add to ``empty`` the rows whose fields hold only whitespace: with a whitespace
+    delimiter (tab) their line is whitespace alone, a blank line (as Python's
+    ``str.strip()`` sees it, the rule of the plain-Python parser)."""
+    if not fields:
+        return empty
+    blank = np.ones(len(fields[0]), dtype=np.bool_)
+    for col in fields:
+        blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(col)), 0))
+    for row in np.flatnonzero(blank).tolist():  # confirm with Python's idea of whitespace
+        blank[row] = all(not str(col[row].as_py()).strip() for col in fields)
+    if not blank.any():
+        return empty
+    return blank if empty is None else (empty | blank)
+
+
 class _DecodedLines(list[tuple[str, bool]]):
     """Lines decoded at once, with their sizes in bytes."""
 
@@ -417,7 +448,9 @@ def _parse_slow(
     except UnicodeDecodeError:
         decoded = decode_lines(pieces)
     lines = _DecodedLines(decoded, starts)
-    parsed = parse_lines(lines, first_line, eof=eof, max_bytes=header.max_record_bytes)
+    parsed = parse_lines(
+        lines, first_line, eof=eof, max_bytes=header.max_record_bytes, delimiter=header.delimiter
+    )
     width = header.width
     good = [r for r in parsed.records if len(r.fields) == width]
     ragged = [(r.line, r.raw, r.undecodable) for r in parsed.records if len(r.fields) != width]

@@ -20,7 +20,7 @@ from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
 from .budget import GZIP_MAGIC, InputBudget
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
-from .records import Lines, decode_lines, parse_lines
+from .records import Lines, Record, decode_lines, parse_lines
 
 #: Lines per block: memory follows it (the default of ``--chunk-size``).
 CHUNK_SIZE = 100_000
@@ -48,17 +48,81 @@ def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
     return raw, raw
 
 
+#: The delimiters a header line is tried with, in the order errors name them.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+
+
+def delimiter_name(delimiter: str) -> str:
+    """How messages name a delimiter: ``','``, ``';'``, ``tab``."""
+    return "tab" if delimiter == "\t" else repr(delimiter)
+
+
 def parse_header(
     path: str,
     lines: Lines,
     eof: bool,
     max_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
-) -> tuple[Header, int]:
-    """Find the header among the first lines; returns it and the blank lines before it.
-    A column named ``date_column`` is the post date (optional)."""
+    delimiter: str | None = None,
+) -> tuple[Header, int] | None:
+    """Find the header among the first lines; returns it and the blank lines before it, or
+    ``None`` when the lines so far end inside it (more input decides).
+
+    The delimiter is ``delimiter`` or, when ``None``, the one of :data:`DELIMITERS` that
+    splits the header into names holding every required column (matched after
+    :func:`fold`); none or more than one is an error. A column named ``date_column`` is the
+    post date (optional).
+    """
+    candidates = DELIMITERS if delimiter is None else (delimiter,)
+    splits: list[tuple[str, Record, int, tuple[str, ...], dict[str, int]]] = []
+    twice: InputError | None = None
+    for candidate in candidates:
+        first = _first_record(path, lines, eof, max_bytes, candidate)
+        if first is None:
+            return None
+        record, blank = first
+        names = tuple(name.strip() for name in record.fields)
+        try:
+            found = columns_of(path, names, date_column)
+        except InputError as exc:  # two names fold to one column
+            twice = twice or exc
+            continue
+        splits.append((candidate, record, blank, names, found))
+    usable = [split for split in splits if all(col in split[4] for col in REQUIRED_COLUMNS)]
+    if len(usable) > 1:
+        said = " and ".join(delimiter_name(split[0]) for split in usable)
+        raise InputError(
+            path,
+            f"the header names every required column when split on {said}: declare the delimiter",
+        )
+    if not usable:
+        if twice is not None:
+            raise twice
+        # the split that finds the most required columns (the first of equals) is named
+        best = max(splits, key=lambda split: sum(col in split[4] for col in REQUIRED_COLUMNS))
+        missing = [col for col in REQUIRED_COLUMNS if col not in best[4]]
+        if delimiter is not None:
+            note = f"; split on {delimiter_name(delimiter)}"
+        elif len(missing) == len(REQUIRED_COLUMNS):  # no split names any: say what was tried
+            tried = ", ".join(delimiter_name(d) for d in DELIMITERS)
+            note = f"; split on each of {tried}"
+        else:
+            note = ""
+        raise MissingColumnsError(path, missing, best[3], note)
+    chosen, record, blank, names, found = usable[0]
+    positions = {col: found[col] for col in REQUIRED_COLUMNS}
+    span = record.raw.count("\n") + 1
+    header = Header(names, positions, record.line, span, max_bytes, found.get(date_column), chosen)
+    return header, blank
+
+
+def _first_record(
+    path: str, lines: Lines, eof: bool, max_bytes: int, delimiter: str
+) -> tuple[Record, int] | None:
+    """The first record of ``lines`` split on ``delimiter`` and the blank lines before it;
+    ``None`` when the lines end inside it."""
     start = 0
-    parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes)
+    parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes, delimiter=delimiter)
     while (
         not parsed.records
         and not parsed.oversized
@@ -66,23 +130,25 @@ def parse_header(
         and start + parsed.consumed < len(lines)
     ):
         start += parsed.consumed  # ``consumed`` counts from ``start``, not from line 0
-        parsed = parse_lines(lines, 1, eof=eof, start=start, single=True, max_bytes=max_bytes)
+        parsed = parse_lines(
+            lines,
+            1,
+            eof=eof,
+            start=start,
+            single=True,
+            max_bytes=max_bytes,
+            delimiter=delimiter,
+        )
     if parsed.oversized and not parsed.records:
         raise _header_too_long(path, max_bytes)
     if not parsed.records:
+        if not eof:
+            return None
         raise EmptyInputError(path)
     first = parsed.records[0]
     if first.undecodable:
         raise InputError(path, f"header on line {first.line} is not valid UTF-8")
-    names = tuple(name.strip() for name in first.fields)
-    found = columns_of(path, names, date_column)
-    missing = [col for col in REQUIRED_COLUMNS if col not in found]
-    if missing:
-        raise MissingColumnsError(path, missing, names)
-    positions = {col: found[col] for col in REQUIRED_COLUMNS}
-    date = found.get(date_column)
-    span = first.raw.count("\n") + 1
-    return Header(names, positions, first.line, span, max_bytes, date), first.line - 1
+    return first, first.line - 1
 
 
 def fold(name: str) -> str:
@@ -121,6 +187,22 @@ def check_date_column(name: str) -> None:
         raise UsageError(f"the date column cannot be a required column: {name!r}")
 
 
+def check_delimiter(delimiter: str) -> None:
+    """A usable delimiter: one ASCII character, not a quote, a line end, a space, a letter
+    or a digit."""
+    if (
+        len(delimiter) != 1
+        or not delimiter.isascii()
+        or delimiter in '"\r\n '
+        or delimiter.isalnum()
+        or (not delimiter.isprintable() and delimiter != "\t")
+    ):
+        raise UsageError(
+            "the delimiter must be one character, a tab or a sign such as , ; |"
+            f" (not a quote, a space, a letter or a digit): {delimiter!r}"
+        )
+
+
 def _header_too_long(path: str, max_bytes: int) -> InputError:
     return InputError(
         path, f"no header record within its first {max_bytes:,} bytes (the record size bound)"
@@ -131,7 +213,8 @@ class CsvSource:
     """One input file: its header and its records, block by block.
 
     Opening reads the header, so fatal input errors (missing file, empty file, missing
-    columns) surface before anything else happens. Use as a context manager. The bytes
+    columns) surface before anything else happens; it finds the delimiter, unless
+    ``delimiter`` declares it. Use as a context manager. The bytes
     read (decompressed) are charged to ``budget``, when given: past its limit a read
     raises :class:`~engagement.errors.InputTooLargeError`.
     """
@@ -142,8 +225,12 @@ class CsvSource:
         max_record_bytes: int = MAX_RECORD_BYTES,
         date_column: str = DATE_COLUMN,
         budget: InputBudget | None = None,
+        delimiter: str | None = None,
     ) -> None:
         check_date_column(date_column)
+        if delimiter is not None:
+            check_delimiter(delimiter)
+        self.delimiter = delimiter  # None: found from the header line
         self.path = os.fspath(path)
         self.name = os.path.basename(self.path)
         self.max_record_bytes = max_record_bytes
@@ -220,11 +307,11 @@ class CsvSource:
             lines = buf.split(b"\n")
             tail = b"" if eof else lines.pop()  # possibly incomplete
             decoded = decode_lines(lines)
-            parsed = parse_lines(decoded, 1, eof=eof, max_bytes=limit)
-            if not (parsed.records or parsed.oversized or eof) and len(tail) > limit + 1:
+            found = parse_header(self.path, decoded, eof, limit, self.date_column, self.delimiter)
+            if found is None and len(tail) > limit + 1:
                 raise _header_too_long(self.path, limit)
-            if parsed.records or parsed.oversized or eof:
-                header, blank = parse_header(self.path, decoded, eof, limit, self.date_column)
+            if found is not None:
+                header, blank = found
                 consumed = header.line - 1 + header.lines
                 offset = sum(len(line) + 1 for line in lines[:consumed])
                 self._pending = buf[offset:]
@@ -295,7 +382,7 @@ class CsvSource:
         first line, that line alone; returns what follows it: (pending, line, eof).
         """
         start = self._pos - len(pending)
-        scan = RecordScan()
+        scan = RecordScan(self.header.delimiter)
         piece = pending
         while True:
             used = scan.feed(piece, final=eof)

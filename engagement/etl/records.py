@@ -96,21 +96,21 @@ def _body(text: str) -> str:
     return text[:-1] if text.endswith("\r") else text
 
 
-def split_line(body: str) -> list[str]:
+def split_line(body: str, delimiter: str = ",") -> list[str]:
     """The fields of one physical line taken alone."""
     if '"' not in body:
-        return body.split(",")
+        return body.split(delimiter)
     try:
-        return next(csv.reader([body]))
+        return next(csv.reader([body], delimiter=delimiter))
     except (csv.Error, StopIteration):
-        return body.split(",")
+        return body.split(delimiter)
 
 
 _OVERSIZED = "oversized"
 
 
 def _read_quoted(
-    lines: Lines, start: int, eof: bool, max_bytes: int
+    lines: Lines, start: int, eof: bool, max_bytes: int, delimiter: str
 ) -> tuple[list[str], int] | str | None:
     """Read the record starting at ``lines[start]``.
 
@@ -130,19 +130,19 @@ def _read_quoted(
             before += line_size(lines, k) + 1
         state["exhausted"] = True
 
-    reader = csv.reader(feed())
+    reader = csv.reader(feed(), delimiter=delimiter)
     try:
         fields = next(reader)
     except (csv.Error, StopIteration):
         if state["oversized"]:
             return _OVERSIZED
-        return split_line(_body(lines[start][0])), 1
+        return split_line(_body(lines[start][0]), delimiter), 1
     if state["oversized"]:
         return _OVERSIZED
     if state["exhausted"]:
         if not eof:
             return None
-        return split_line(_body(lines[start][0])), 1
+        return split_line(_body(lines[start][0]), delimiter), 1
     return fields, reader.line_num
 
 
@@ -154,6 +154,7 @@ def parse_lines(
     start: int = 0,
     single: bool = False,
     max_bytes: int = MAX_RECORD_BYTES,
+    delimiter: str = ",",
 ) -> ParsedLines:
     """Turn decoded physical lines (``(text, undecodable)``, without ``\\n``) into records.
 
@@ -162,6 +163,7 @@ def parse_lines(
     record still open at the end is left unconsumed. With ``single``, stop after the first
     record or blank line. ``consumed`` counts lines from ``start``. Parsing stops in front of
     a record longer than ``max_bytes`` (``oversized``); a line that long is never blank.
+    Fields are split on ``delimiter``.
     """
     records: list[Record] = []
     blank = 0
@@ -177,10 +179,10 @@ def parse_lines(
             i += 1
             continue
         if '"' not in body:
-            records.append(_record(first_line + i, body.split(","), body, bad))
+            records.append(_record(first_line + i, body.split(delimiter), body, bad))
             i += 1
             continue
-        found = _read_quoted(lines, i, eof, max_bytes)
+        found = _read_quoted(lines, i, eof, max_bytes, delimiter)
         if found is None:
             break
         if isinstance(found, str):  # longer than max_bytes

@@ -105,6 +105,7 @@ def transform(
     workers: int | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
+    delimiter: str | None = None,
     reports: Sequence[SourceReport] | None = None,
     base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
@@ -115,7 +116,8 @@ def transform(
 
     ``engine`` is ``"pandas"`` (on ``workers`` threads, every core by default), ``"dask"``
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
-    A column ``date_column`` is the post date, where a file has it. ``reports`` receive each
+    A column ``date_column`` is the post date, where a file has it; ``delimiter`` declares
+    the files' delimiter (``None``: each file's, found from its header). ``reports`` receive each
     file's counts (new ones by default); ``base`` gives per-pair sums and per campaign-day
     sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
     the rejects of each block, ``on_source`` each file's report once read.
@@ -124,13 +126,18 @@ def transform(
         sources = [
             item
             if isinstance(item, CsvSource)
-            else stack.enter_context(CsvSource(item, max_record_bytes, date_column))
+            else stack.enter_context(
+                CsvSource(item, max_record_bytes, date_column, delimiter=delimiter)
+            )
             for item in inputs
         ]
         entries = (
             list(reports)
             if reports is not None
-            else [SourceReport(source.name, source.size, "") for source in sources]
+            else [
+                SourceReport(source.name, source.size, "", delimiter=source.header.delimiter)
+                for source in sources
+            ]
         )
         total = sum(source.size for source in sources)
         done = 0

@@ -226,14 +226,16 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))],
         schema=ACCEPTED_SCHEMA,
     )
-    rejects = _reject_rows(block, bits)
+    rejects = _reject_rows(block, bits, header.delimiter)
     by_reason = dict.fromkeys(REASONS, 0)
     for row in rejects:
         by_reason[RejectReason(row["reason"])] += 1
     return Validated(accepted, rejects, by_reason)
 
 
-def _reject_rows(block: RecordBlock, bits: npt.NDArray[np.int64]) -> list[RejectRow]:
+def _reject_rows(
+    block: RecordBlock, bits: npt.NDArray[np.int64], delimiter: str
+) -> list[RejectRow]:
     rows: list[RejectRow] = []
     too_large = [RejectReason.RECORD_TOO_LARGE.value]
     for record in block.oversized:
@@ -249,7 +251,7 @@ def _reject_rows(block: RecordBlock, bits: npt.NDArray[np.int64]) -> list[Reject
     bad = np.flatnonzero(bits)
     if len(bad):
         index = pa.array(bad)
-        raws = pc.binary_join_element_wise(*[col.take(index) for col in block.fields], ",")
+        raws = pc.binary_join_element_wise(*[col.take(index) for col in block.fields], delimiter)
         if block.raw is not None:
             raws = pc.coalesce(block.raw.take(index), raws)
         raws = raws.to_pylist()
