@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .etl.encoding import check_encoding
 from .etl.engines import ENGINES
 from .etl.reader import CHUNK_SIZE, check_date_column, check_delimiter
 from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED
@@ -179,6 +180,17 @@ class RunOptions:
             metavar="CHAR",
         ),
     )
+    encoding: str | None = option(
+        None,
+        Option(
+            "encoding",
+            str,
+            "The files' text encoding, any Python codec (cp1252, latin-1, utf-16-le...).",
+            optional=True,
+            unset="UTF-8 or UTF-16 from a byte order mark; UTF-8 without one",
+            metavar="NAME",
+        ),
+    )
     date_column: str = option(
         DATE_COLUMN,
         Option(
@@ -222,6 +234,8 @@ class RunOptions:
             if self.delimiter.casefold() in ("tab", "\\t"):
                 object.__setattr__(self, "delimiter", "\t")
             check_delimiter(self.delimiter)
+        if self.encoding is not None:
+            object.__setattr__(self, "encoding", check_encoding(self.encoding))
 
     @staticmethod
     def names() -> tuple[str, ...]:

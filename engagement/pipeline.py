@@ -94,7 +94,11 @@ def check_inputs(
     chosen = options or RunOptions()
     for path in expand_inputs(paths):
         CsvSource(
-            path, chosen.max_record_bytes, chosen.date_column, delimiter=chosen.delimiter
+            path,
+            chosen.max_record_bytes,
+            chosen.date_column,
+            delimiter=chosen.delimiter,
+            encoding=chosen.encoding,
         ).close()
 
 
@@ -164,6 +168,9 @@ def run_etl(
         - ``delimiter``: the character between fields, declared for every file (``None``:
           each file's own, found in its header line among ``,`` ``;`` tab ``|``: the one
           that splits it into every required column).
+        - ``encoding``: the files' text encoding, a Python codec's name (``None``: UTF-8,
+          or UTF-16 LE/BE where a byte order mark says so; never a guess among 8-bit
+          encodings). A record that does not decode is rejected ``undecodable``.
         - ``date_column``: the column of the post's date, in the files that have it (optional:
           a file without it is read as before; in one that has it, every record needs a valid
           date).
@@ -217,7 +224,12 @@ def run_etl(
         sources = [
             stack.enter_context(
                 CsvSource(
-                    path, chosen.max_record_bytes, chosen.date_column, budget, chosen.delimiter
+                    path,
+                    chosen.max_record_bytes,
+                    chosen.date_column,
+                    budget,
+                    chosen.delimiter,
+                    chosen.encoding,
                 )
             )
             for path in expand_inputs(paths)
@@ -389,7 +401,13 @@ def _choose_sources(
             reason = "already in the current dataset"
             report.skipped_sources.append(SkippedSource(source.name, sha, reason))
         else:
-            entry = SourceReport(source.name, source.size, sha, delimiter=source.header.delimiter)
+            entry = SourceReport(
+                source.name,
+                source.size,
+                sha,
+                delimiter=source.header.delimiter,
+                encoding=source.encoding,
+            )
             report.sources.append(entry)
             taken.append((source, entry))
     return taken

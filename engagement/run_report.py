@@ -24,6 +24,7 @@ class SourceReport:
     blank_lines: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=empty_reasons)
     delimiter: str | None = None
+    encoding: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dump(self, Source)

@@ -235,6 +235,11 @@ class Source(BaseModel):
         description="The character read between its fields: found in its header line, or "
         "declared (the run's options say which)",
     )
+    encoding: str | None = Field(
+        default=None,
+        description="Its text encoding (a Python codec's name): from a byte order mark, "
+        "UTF-8 without one, or declared",
+    )
 
 
 class SkippedSource(BaseModel):

@@ -81,10 +81,14 @@ class _TrickleSource(CsvSource):
     """A CsvSource whose reads return at most ``read_size`` bytes (to move block edges)."""
 
     def __init__(
-        self, path: str | os.PathLike[str], read_size: int, max_bytes: int = MAX_RECORD_BYTES
+        self,
+        path: str | os.PathLike[str],
+        read_size: int,
+        max_bytes: int = MAX_RECORD_BYTES,
+        encoding: str | None = None,
     ) -> None:
         self.read_size = read_size
-        super().__init__(path, max_bytes)
+        super().__init__(path, max_bytes, encoding=encoding)
 
     def _read(self, n: int) -> bytes:
         return super()._read(min(n, self.read_size))
@@ -92,12 +96,15 @@ class _TrickleSource(CsvSource):
 
 @contextmanager
 def open_source(
-    path: str | os.PathLike[str], read_size: int | None = None, max_bytes: int = MAX_RECORD_BYTES
+    path: str | os.PathLike[str],
+    read_size: int | None = None,
+    max_bytes: int = MAX_RECORD_BYTES,
+    encoding: str | None = None,
 ) -> Iterator[CsvSource]:
     src = (
-        CsvSource(path, max_bytes)
+        CsvSource(path, max_bytes, encoding=encoding)
         if read_size is None
-        else _TrickleSource(path, read_size, max_bytes)
+        else _TrickleSource(path, read_size, max_bytes, encoding)
     )
     with src:
         yield src
@@ -108,13 +115,15 @@ def load(
     chunk_rows: int = 500_000,
     read_size: int | None = None,
     max_bytes: int = MAX_RECORD_BYTES,
+    encoding: str | None = None,
 ) -> Result:
-    """Read and validate ``path``; ``read_size`` caps every read (small blocks, odd edges)."""
+    """Read and validate ``path`` (in ``encoding``, when declared); ``read_size`` caps every
+    read (small blocks, odd edges)."""
     accepted: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     blank = 0
     blocks = 0
-    with open_source(path, read_size, max_bytes) as src:
+    with open_source(path, read_size, max_bytes, encoding) as src:
         header: Header = src.header
         for block in src.blocks(chunk_rows):
             blocks += 1

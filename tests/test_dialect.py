@@ -1,16 +1,20 @@
 """Exports as spreadsheets and platforms write them (issue 26): the delimiter is found from
-each file's header line among ``,`` ``;`` tab ``|``, or declared; every dialect of the same
-rows gives the dataset of the plain comma file, through the library, the CLI and an upload."""
+each file's header line among ``,`` ``;`` tab ``|``, or declared; the encoding from a byte
+order mark (UTF-8 without one), or declared; every dialect of the same rows gives the dataset
+of the plain UTF-8 comma file, through the library, the CLI and an upload."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
 import io
 import json
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +23,24 @@ import pytest
 
 import engagement
 from engagement.errors import InputError, MissingColumnsError, UsageError
+from engagement.etl import encoding as encodings
 from engagement.etl.reader import CsvSource
 from engagement.store import queries
 from engagement.store.connection import Store, connect
 
 from .conftest import ApiServer, MongoServer, api_env, engagement_exe
-from .helpers import load, load_all_ways, write
+from .helpers import csv_text, load, load_all_ways, write
 from .test_pipeline import dataset
 
 HEADER = ["influencerId", "campaignId", "views", "likes", "comments", "shares"]
-#: Six good rows (one id holding every delimiter and a quote, one a space) and three rejected.
+#: Six good rows (one id holding every delimiter and a quote, one a space, one letters
+#: outside ASCII) and three rejected.
 ROWS = [
     ["influencer_1", "campaign_1", "1000", "10", "5", "1"],
     ["influencer_2", "campaign_1", "2000", "40", "0", "0"],
     ['in;fl,u|en"cer_3', "campaign_1", "500", "5", "5", "5"],
     ["influencer 4", "campaign_2", "300", "3", "0", "0"],
-    ["influencer_5", "campaign_2", "800", "8", "8", "0"],
+    ["café_créatrice", "campaign_2", "800", "8", "8", "0"],
     ["influencer_6", "campaign_2", "100", "1", "1", "1"],
     ["influencer_7", "campaign_2", "NaN", "1", "1", "1"],
     ["", "campaign_1", "100", "1", "1", "1"],
@@ -42,6 +48,36 @@ ROWS = [
 ]
 REASONS = {8: "invalid_number", 9: "missing_value", 10: "wrong_field_count"}
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a file is written, and what a run must be told of it."""
+
+    delimiter: str
+    codec: str = "utf-8"  # the bytes' encoding
+    bom: bytes = b""
+    declared: str | None = None  # the encoding a run is told
+    found: str = "utf-8"  # the encoding the run reports
+
+    def export(self, header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> bytes:
+        return self.bom + export(self.delimiter, header, rows).decode().encode(self.codec)
+
+
+LE, BE = codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE
+#: Every file of the issue's table, and a few more, holding the same rows.
+DIALECTS = {
+    "semicolon": Dialect(";"),
+    "tab": Dialect("\t"),
+    "pipe": Dialect("|"),
+    "utf-8-bom-semicolon": Dialect(";", bom=codecs.BOM_UTF8),
+    "excel-unicode-text": Dialect("\t", "utf-16-le", LE, found="utf-16-le"),
+    "utf-16-commas": Dialect(",", "utf-16-le", LE, found="utf-16-le"),
+    "utf-16-be": Dialect(",", "utf-16-be", BE, found="utf-16-be"),
+    "utf-16-le-declared": Dialect("\t", "utf-16-le", declared="utf-16-le", found="utf-16-le"),
+    "windows-1252": Dialect(";", "cp1252", declared="cp1252", found="cp1252"),
+    "latin-1": Dialect(",", "latin-1", declared="latin-1", found="iso8859-1"),
+}
 
 
 def export(delimiter: str = ",", header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> bytes:
@@ -162,6 +198,140 @@ def test_tab_is_named_tab() -> None:
     assert engagement.RunOptions(delimiter="\t").delimiter == "\t"
 
 
+# --- encodings -------------------------------------------------------------------------------
+
+
+def comma_file(tmp_path: Path) -> Any:
+    result = load(write(tmp_path, export(), "comma.csv"))
+    return result.header, result.rows, result.reasons, result.blank_lines
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_each_dialect_reads_as_the_utf8_comma_file(tmp_path: Path, name: str) -> None:
+    dialect = DIALECTS[name]
+    path = write(tmp_path, dialect.export(), f"{name}.csv")
+    with CsvSource(path, encoding=dialect.declared) as source:
+        assert (source.encoding, source.header.delimiter) == (dialect.found, dialect.delimiter)
+    expected = comma_file(tmp_path)
+    for read_size in (None, 7):  # whole blocks, and reads that cut characters and lines
+        got = load(path, read_size=read_size, encoding=dialect.declared)
+        assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
+    assert ("café_créatrice", "campaign_2", 800, 8, 8, 0) in expected[1]
+    assert expected[2] == REASONS  # physical lines, whatever the encoding's bytes per line
+    # the rejects' raw text is the record's text, in UTF-8
+    assert load(path, encoding=dialect.declared).rejects[0]["raw"] == dialect.delimiter.join(
+        ROWS[6]
+    )
+
+
+def test_a_transcoded_file_is_read_across_small_reads_and_gzip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = comma_file(tmp_path)
+    data = DIALECTS["utf-16-be"].export()
+    monkeypatch.setattr(encodings, "_READ", 3)  # the source read 3 bytes at a time
+    got = load(write(tmp_path, data, "be.csv"), read_size=5)
+    assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
+    got = load(write(tmp_path, gzip.compress(data), "be.csv.gz"))
+    assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
+
+
+def test_windows_1252_undeclared_leaves_its_record_undecodable(tmp_path: Path) -> None:
+    path = write(tmp_path, DIALECTS["windows-1252"].export())
+    got = load(path)
+    assert got.rows == [row for row in comma_file(tmp_path)[1] if row[0] != "café_créatrice"]
+    assert got.reasons == {6: "undecodable", **REASONS}
+    assert got.rejects[0]["raw"] == "caf\\xe9_cr\\xe9atrice;campaign_2;800;8;8;0"
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "bad"),
+    [
+        ("utf-16-le", LE, b"\x00\xd8"),  # a lone high surrogate
+        ("utf-16-be", BE, b"\xdc\x00"),  # a lone low surrogate
+        ("cp1252", b"", b"\x81"),  # a byte Windows-1252 leaves undefined
+    ],
+)
+def test_a_record_that_does_not_decode_is_undecodable(
+    tmp_path: Path, codec: str, bom: bytes, bad: bytes
+) -> None:
+    lines = [",".join(HEADER), "a,c,10,1,0,0", "b,c,10,1,0,0", "x,c,10,1,0,0", ""]
+    encoded = [line.encode(codec) for line in lines]
+    encoded[2] = "b".encode(codec) + bad + ",c,10,1,0,0".encode(codec)
+    data = bom + "\n".encode(codec).join(encoded)
+    got = load(write(tmp_path, data), encoding=None if bom else codec)
+    assert got.rows == [("a", "c", 10, 1, 0, 0), ("x", "c", 10, 1, 0, 0)]
+    assert got.reasons == {3: "undecodable"}
+    assert got.rejects[0]["raw"] == "b" + "\\xff" * len(bad) + ",c,10,1,0,0"
+
+
+def test_a_stray_quote_in_a_transcoded_file_is_its_first_line_alone(tmp_path: Path) -> None:
+    rows = ["a,c,10,1,0,0", 'b,"c,10,1,0,0', *[f"r{k},c,10,1,0,0" for k in range(60)]]
+    text = csv_text(*rows)
+    plain = load(write(tmp_path, text, "plain.csv"), max_bytes=200)
+    assert plain.reasons == {3: "wrong_field_count"} and len(plain.rows) == 61
+    # past the bound the reader scans on for the quote's end, then goes back to its line
+    got = load(write(tmp_path, LE + text.encode("utf-16-le")), max_bytes=200)
+    assert (got.rows, got.reasons) == (plain.rows, plain.reasons)
+
+
+def test_a_header_that_does_not_decode_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, b"influencer\x81Id,campaignId,views,likes,comments,shares\n")
+    with pytest.raises(InputError, match="header on line 1 is not valid UTF-8"):
+        CsvSource(path)
+    with pytest.raises(InputError, match="header on line 1 is not valid cp1252"):
+        CsvSource(path, encoding="cp1252")
+
+
+def test_utf16_without_a_mark_is_named_and_read_when_declared(tmp_path: Path) -> None:
+    path = write(tmp_path, export().decode().encode("utf-16-le"))
+    with pytest.raises(MissingColumnsError) as caught:
+        CsvSource(path)
+    assert str(caught.value).endswith(
+        "; the header holds NUL bytes: UTF-16 without a byte order mark?"
+        " declare the encoding (utf-16-le or utf-16-be)"
+    )
+    with CsvSource(path, encoding="UTF-16LE") as source:
+        assert source.encoding == "utf-16-le"
+        assert source.header.names == tuple(HEADER)
+
+
+def test_a_declared_encoding_must_agree_with_the_mark(tmp_path: Path) -> None:
+    path = write(tmp_path, DIALECTS["excel-unicode-text"].export())
+    with pytest.raises(InputError) as caught:
+        CsvSource(path, encoding="cp1252")
+    assert str(caught.value) == (
+        f"{path}: starts with a UTF-16-LE byte order mark but is declared cp1252"
+    )
+    for agreeing in ("utf-16-le", "utf-16"):  # the generic codec reads the mark itself
+        with CsvSource(path, encoding=agreeing) as source:
+            assert source.header.names == tuple(HEADER)
+    utf8 = write(tmp_path, DIALECTS["utf-8-bom-semicolon"].export(), "bom.csv")
+    with CsvSource(utf8, encoding="utf-8-sig") as source:
+        assert (source.encoding, source.header.names) == ("utf-8", tuple(HEADER))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("klingon", "unknown encoding 'klingon' (a Python codec: cp1252, utf-16...)"),
+        ("", "unknown encoding ''"),
+        ("rot13", "'rot13' is not a text encoding"),
+        ("zlib", "'zlib' is not a text encoding"),
+    ],
+)
+def test_an_encoding_must_be_a_text_codec(tmp_path: Path, name: str, message: str) -> None:
+    path = write(tmp_path, export())
+    with pytest.raises(UsageError) as caught:
+        CsvSource(path, encoding=name)
+    assert str(caught.value).startswith(message)
+    with pytest.raises(UsageError) as caught:
+        engagement.RunOptions(encoding=name)
+    assert str(caught.value).startswith(message)
+    assert engagement.RunOptions(encoding="Windows-1252").encoding == "cp1252"
+    assert engagement.RunOptions(encoding="latin_1").encoding == "iso8859-1"
+
+
 # --- every front end gives the comma file's dataset -------------------------------------------
 
 
@@ -176,25 +346,33 @@ def expected(mongo_server: MongoServer, tmp_path_factory: pytest.TempPathFactory
     return rows
 
 
-def published_delimiters(store: Store, run_id: str) -> list[str | None]:
+def published_sources(store: Store, run_id: str) -> list[tuple[str | None, str | None]]:
+    """Each source's delimiter and encoding, as the run's ledger entry holds them."""
     run = queries.run(store, run_id)
     assert run is not None and run["status"] == "succeeded", run
     assert (run["accepted"], run["rejected"]) == (6, 3)
-    return [s["delimiter"] for s in run["sources"]]
+    return [(s["delimiter"], s["encoding"]) for s in run["sources"]]
 
 
-@pytest.mark.parametrize("name", ["semicolon", "tab", "pipe"])
+def declared(dialect: Dialect) -> list[str]:
+    return [] if dialect.declared is None else ["--encoding", dialect.declared]
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
 def test_the_library_and_the_cli_give_the_comma_files_dataset(
     name: str, tmp_path: Path, store: Store, store_env: dict[str, str], expected: Any
 ) -> None:
-    delimiter = DELIMITERS[name]
-    path = write(tmp_path, export(delimiter), f"{name}.csv")
-    report = engagement.run_etl([path], store=store)
-    assert report.sources[0].delimiter == delimiter
+    dialect = DIALECTS[name]
+    path = write(tmp_path, dialect.export(), f"{name}.csv")
+    report = engagement.run_etl([path], store=store, encoding=dialect.declared)
+    assert (report.sources[0].delimiter, report.sources[0].encoding) == (
+        dialect.delimiter,
+        dialect.found,
+    )
     assert dataset(store) == expected
-    assert published_delimiters(store, report.run_id) == [delimiter]
+    assert published_sources(store, report.run_id) == [(dialect.delimiter, dialect.found)]
     result = subprocess.run(
-        [engagement_exe(), "etl", str(path), "--json"],
+        [engagement_exe(), "etl", str(path), *declared(dialect), "--json"],
         env=store_env,
         capture_output=True,
         text=True,
@@ -203,7 +381,7 @@ def test_the_library_and_the_cli_give_the_comma_files_dataset(
     assert result.returncode == 0, result.stderr
     run_id = json.loads(result.stdout)["runId"]
     assert dataset(store) == expected
-    assert published_delimiters(store, run_id) == [delimiter]
+    assert published_sources(store, run_id) == [(dialect.delimiter, dialect.found)]
 
 
 def test_the_cli_names_an_ambiguous_header_and_takes_the_declared_delimiter(
@@ -254,18 +432,47 @@ def finished(store: Store, run_id: str) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("name", ["semicolon", "tab", "pipe"])
+@pytest.mark.parametrize("name", list(DIALECTS))
 def test_an_upload_gives_the_comma_files_dataset(
     name: str, uploads: tuple[httpx.Client, Store], expected: Any
 ) -> None:
     client, store = uploads
-    delimiter = DELIMITERS[name]
-    response = client.post("/runs", content=export(delimiter))
+    dialect = DIALECTS[name]
+    params = {} if dialect.declared is None else {"encoding": dialect.declared}
+    response = client.post("/runs", params=params, content=dialect.export())
     assert response.status_code == 202, response.text
     run_id = response.json()["runId"]
     finished(store, run_id)
-    assert published_delimiters(store, run_id) == [delimiter]
+    assert published_sources(store, run_id) == [(dialect.delimiter, dialect.found)]
     assert dataset(store) == expected
+
+
+def test_the_cli_and_an_upload_name_a_bad_encoding(
+    tmp_path: Path, store_env: dict[str, str], uploads: tuple[httpx.Client, Store]
+) -> None:
+    path = write(tmp_path, DIALECTS["excel-unicode-text"].export())
+    for flags, message in [
+        (["--encoding", "klingon"], "error: unknown encoding 'klingon'"),
+        (["--encoding", "cp1252"], f"error: {path}: starts with a UTF-16-LE byte order mark"),
+    ]:
+        result = subprocess.run(
+            [engagement_exe(), "etl", str(path), *flags],
+            env=store_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 2
+        assert result.stderr.startswith(message), result.stderr
+    client, store = uploads
+    before = store.runs.count_documents({})
+    response = client.post("/runs", params={"encoding": "cp1252"}, content=path.read_bytes())
+    assert response.status_code == 422
+    assert (
+        "starts with a UTF-16-LE byte order mark but is declared cp1252"
+        in (response.json()["detail"])
+    )
+    assert store.runs.count_documents({}) == before
 
 
 def test_an_upload_declares_the_delimiter(uploads: tuple[httpx.Client, Store]) -> None:
@@ -281,4 +488,4 @@ def test_an_upload_declares_the_delimiter(uploads: tuple[httpx.Client, Store]) -
     run = queries.run(store, run_id)
     assert run is not None
     assert (run["status"], run["accepted"], run["options"]["delimiter"]) == ("succeeded", 1, ";")
-    assert [s["delimiter"] for s in run["sources"]] == [";"]
+    assert [(s["delimiter"], s["encoding"]) for s in run["sources"]] == [(";", "utf-8")]

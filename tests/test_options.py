@@ -45,6 +45,7 @@ CHOSEN: dict[str, Any] = {
     "engine": "dask",
     "workers": 1,
     "delimiter": ";",
+    "encoding": "cp1252",
     "date_column": "day",
     "max_record_bytes": 4096,
     "max_rejected": 0.9,
@@ -57,17 +58,19 @@ LEDGER = {
     "workers": 1,
     "scheduler": None,
     "delimiter": ";",
+    "encoding": "cp1252",
     "dateColumn": "day",
     "maxRecordBytes": 4096,
     "maxRejected": 0.9,
 }
 #: Two good rows and three rejected (60 %: published only because maxRejected is 0.9). The
 #: header names every column split on ';' and split on ',' too (the ';' split's last name is
-#: the whole ',' part, and the other way round), so only the declared delimiter reads it.
+#: the whole ',' part, and the other way round), so only the declared delimiter reads it. It
+#: is written in Windows-1252: only the declared encoding reads its first id (else undecodable).
 EXPORT = (
     "influencerId;campaignId;views;likes;comments;shares;day;"
     "x,influencerId,campaignId,views,likes,comments,shares,day\n"
-    "a;c;100;5;5;0;2026-03-02;\n"
+    "café;c;100;5;5;0;2026-03-02;\n"
     "b;c;200;10;0;0;2026-03-03;\n"
     "x;c;NaN;1;1;1;2026-03-03;\n"
     "y;c;100;1;1;1;not a date;\n"
@@ -79,6 +82,7 @@ chunk_size = 2
 engine = "dask"
 workers = 1
 delimiter = ";"
+encoding = "cp1252"
 date_column = "day"
 max_record_bytes = 4096
 max_rejected = 0.9
@@ -88,7 +92,7 @@ max_rejected = 0.9
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
     path = tmp_path / "export.csv"
-    path.write_text(EXPORT)
+    path.write_bytes(EXPORT.encode("cp1252"))
     return path
 
 
@@ -113,6 +117,9 @@ def assert_ran_with_the_options(store: Store, run_id: str) -> None:
     )
     by_reason = {k: v for k, v in run["rejectsByReason"].items() if v}
     assert by_reason == {"invalid_number": 1, "invalid_date": 1, "zero_views": 1}
+    assert [(s["delimiter"], s["encoding"]) for s in run["sources"]] == [(";", "cp1252")]
+    page = queries.top_performers(store, "c")
+    assert page is not None and [p["influencerId"] for p in page.items] == ["café", "b"]
     trend = engagement.trend(store, "c", "day")
     assert trend is not None and [p["label"] for p in trend["points"]] == [
         "2026-03-02",
@@ -133,6 +140,7 @@ def test_each_field_is_one_declared_option() -> None:
         "workers",
         "scheduler",
         "delimiter",
+        "encoding",
         "dateColumn",
         "maxRecordBytes",
         "maxRejected",
@@ -144,6 +152,7 @@ def test_each_field_is_one_declared_option() -> None:
         "workers": None,
         "scheduler": None,
         "delimiter": None,
+        "encoding": None,
         "dateColumn": "postedAt",
         "maxRecordBytes": 1 << 20,
         "maxRejected": 0.5,
@@ -410,7 +419,7 @@ def test_every_option_reaches_the_library_from_an_upload(
 ) -> None:
     client, store = keyed
     params = {o.query: CHOSEN[o.name] for o in OPTIONS if o.name in CHOSEN}
-    response = client.post("/runs", params=params, content=EXPORT.encode())
+    response = client.post("/runs", params=params, content=EXPORT.encode("cp1252"))
     assert response.status_code == 202, response.text
     assert response.json()["options"] == LEDGER
     run_id = response.json()["runId"]
@@ -432,6 +441,7 @@ def test_every_option_reaches_the_library_from_an_upload(
         ({"engine": "spark"}, "engine: Input should be 'pandas' or 'dask'"),
         ({"dateColumn": "views"}, "the date column cannot be a required column: 'views'"),
         ({"delimiter": ";;"}, "the delimiter must be one character, a tab or a sign"),
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
     ],
 )
 def test_an_upload_cannot_pass_the_servers_bounds(
@@ -439,6 +449,6 @@ def test_an_upload_cannot_pass_the_servers_bounds(
 ) -> None:
     client, store = keyed
     before = store.runs.count_documents({})
-    response = client.post("/runs", params=params, content=EXPORT.encode())
+    response = client.post("/runs", params=params, content=EXPORT.encode("cp1252"))
     assert_problem(response, 422, detail)
     assert store.runs.count_documents({}) == before

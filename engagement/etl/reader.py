@@ -18,6 +18,7 @@ from typing import BinaryIO
 from ..errors import EmptyInputError, InputError, MissingColumnsError, UsageError
 from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
 from .budget import GZIP_MAGIC, InputBudget
+from .encoding import UTF8, Transcoded, check_encoding, choose
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
 from .records import Lines, Record, decode_lines, parse_lines
@@ -64,6 +65,7 @@ def parse_header(
     max_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
     delimiter: str | None = None,
+    encoding: str = UTF8,
 ) -> tuple[Header, int] | None:
     """Find the header among the first lines; returns it and the blank lines before it, or
     ``None`` when the lines so far end inside it (more input decides).
@@ -71,13 +73,13 @@ def parse_header(
     The delimiter is ``delimiter`` or, when ``None``, the one of :data:`DELIMITERS` that
     splits the header into names holding every required column (matched after
     :func:`fold`); none or more than one is an error. A column named ``date_column`` is the
-    post date (optional).
+    post date (optional). ``encoding`` is the file's, for messages.
     """
     candidates = DELIMITERS if delimiter is None else (delimiter,)
     splits: list[tuple[str, Record, int, tuple[str, ...], dict[str, int]]] = []
     twice: InputError | None = None
     for candidate in candidates:
-        first = _first_record(path, lines, eof, max_bytes, candidate)
+        first = _first_record(path, lines, eof, max_bytes, candidate, encoding)
         if first is None:
             return None
         record, blank = first
@@ -108,6 +110,11 @@ def parse_header(
             note = f"; split on each of {tried}"
         else:
             note = ""
+        if encoding == UTF8 and any("\x00" in name for name in best[3]):
+            note += (
+                "; the header holds NUL bytes: UTF-16 without a byte order mark?"
+                " declare the encoding (utf-16-le or utf-16-be)"
+            )
         raise MissingColumnsError(path, missing, best[3], note)
     chosen, record, blank, names, found = usable[0]
     positions = {col: found[col] for col in REQUIRED_COLUMNS}
@@ -117,7 +124,7 @@ def parse_header(
 
 
 def _first_record(
-    path: str, lines: Lines, eof: bool, max_bytes: int, delimiter: str
+    path: str, lines: Lines, eof: bool, max_bytes: int, delimiter: str, encoding: str
 ) -> tuple[Record, int] | None:
     """The first record of ``lines`` split on ``delimiter`` and the blank lines before it;
     ``None`` when the lines end inside it."""
@@ -147,7 +154,8 @@ def _first_record(
         raise EmptyInputError(path)
     first = parsed.records[0]
     if first.undecodable:
-        raise InputError(path, f"header on line {first.line} is not valid UTF-8")
+        said = "UTF-8" if encoding == UTF8 else encoding
+        raise InputError(path, f"header on line {first.line} is not valid {said}")
     return first, first.line - 1
 
 
@@ -214,7 +222,10 @@ class CsvSource:
 
     Opening reads the header, so fatal input errors (missing file, empty file, missing
     columns) surface before anything else happens; it finds the delimiter, unless
-    ``delimiter`` declares it. Use as a context manager. The bytes
+    ``delimiter`` declares it, and the encoding from a byte order mark (UTF-8 without
+    one), unless ``encoding`` declares it. A file in another encoding than UTF-8 is
+    transcoded as it is read (:class:`~engagement.etl.encoding.Transcoded`): the blocks
+    are UTF-8. Use as a context manager. The bytes
     read (decompressed) are charged to ``budget``, when given: past its limit a read
     raises :class:`~engagement.errors.InputTooLargeError`.
     """
@@ -226,16 +237,23 @@ class CsvSource:
         date_column: str = DATE_COLUMN,
         budget: InputBudget | None = None,
         delimiter: str | None = None,
+        encoding: str | None = None,
     ) -> None:
         check_date_column(date_column)
         if delimiter is not None:
             check_delimiter(delimiter)
+        declared = None if encoding is None else check_encoding(encoding)
         self.delimiter = delimiter  # None: found from the header line
         self.path = os.fspath(path)
         self.name = os.path.basename(self.path)
         self.max_record_bytes = max_record_bytes
         self.date_column = date_column
         self._stream, self._raw = open_input(self.path)
+        try:
+            self.encoding = self._open_encoding(declared)
+        except BaseException:
+            self.close()
+            raise
         self._pos = 0  # offset in the (uncompressed) stream
         self._charged = 0  # bytes of it charged to the budget (the furthest read)
         self._budget = budget
@@ -245,6 +263,19 @@ class CsvSource:
         except BaseException:
             self.close()
             raise
+
+    def _open_encoding(self, declared: str | None) -> str:
+        """The file's encoding (see :func:`~engagement.etl.encoding.choose`); a stream
+        in another than UTF-8 is read through :class:`Transcoded` from here on."""
+        try:
+            start = self._stream.read(4)
+            self._stream.seek(0)
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(self.path, f"cannot be read ({exc})") from None
+        encoding, skip = choose(self.path, start, declared)
+        if encoding != UTF8:
+            self._stream = Transcoded(self._stream, encoding, skip)  # type: ignore[assignment]
+        return encoding
 
     def __enter__(self) -> CsvSource:
         return self
@@ -307,7 +338,9 @@ class CsvSource:
             lines = buf.split(b"\n")
             tail = b"" if eof else lines.pop()  # possibly incomplete
             decoded = decode_lines(lines)
-            found = parse_header(self.path, decoded, eof, limit, self.date_column, self.delimiter)
+            found = parse_header(
+                self.path, decoded, eof, limit, self.date_column, self.delimiter, self.encoding
+            )
             if found is None and len(tail) > limit + 1:
                 raise _header_too_long(self.path, limit)
             if found is not None:

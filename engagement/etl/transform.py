@@ -106,6 +106,7 @@ def transform(
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
     delimiter: str | None = None,
+    encoding: str | None = None,
     reports: Sequence[SourceReport] | None = None,
     base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
@@ -117,7 +118,8 @@ def transform(
     ``engine`` is ``"pandas"`` (on ``workers`` threads, every core by default), ``"dask"``
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
     A column ``date_column`` is the post date, where a file has it; ``delimiter`` declares
-    the files' delimiter (``None``: each file's, found from its header). ``reports`` receive each
+    the files' delimiter (``None``: each file's, found from its header), ``encoding`` their
+    encoding (``None``: from a byte order mark, UTF-8 without one). ``reports`` receive each
     file's counts (new ones by default); ``base`` gives per-pair sums and per campaign-day
     sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
     the rejects of each block, ``on_source`` each file's report once read.
@@ -127,7 +129,9 @@ def transform(
             item
             if isinstance(item, CsvSource)
             else stack.enter_context(
-                CsvSource(item, max_record_bytes, date_column, delimiter=delimiter)
+                CsvSource(
+                    item, max_record_bytes, date_column, delimiter=delimiter, encoding=encoding
+                )
             )
             for item in inputs
         ]
@@ -135,7 +139,13 @@ def transform(
             list(reports)
             if reports is not None
             else [
-                SourceReport(source.name, source.size, "", delimiter=source.header.delimiter)
+                SourceReport(
+                    source.name,
+                    source.size,
+                    "",
+                    delimiter=source.header.delimiter,
+                    encoding=source.encoding,
+                )
                 for source in sources
             ]
         )
