@@ -20,6 +20,8 @@ from .deps import SettingsDep
 
 def _annotation(declared: Option) -> Any:
     kind: Any = Literal[declared.choices] if declared.choices else declared.kind
+    if declared.many:
+        kind = list[kind]
     return Annotated[
         kind | None,
         Query(

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
-from .etl.encoding import check_encoding
+from .etl.dialect import Dialect, check_columns, check_date_column
 from .etl.engines import ENGINES
-from .etl.reader import CHUNK_SIZE, check_date_column, check_delimiter
+from .etl.reader import CHUNK_SIZE
 from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED
 
 if TYPE_CHECKING:
@@ -49,22 +49,45 @@ class Option:
     unit: str = ""  # what a number is, for messages: "a share"
     setting: str | None = None  # the Settings field that gives the default at the edge
     remote: bool = True  # a client of the API may set it (within the server's settings)
+    each: str | None = None  # many values (a tuple): one is given as --each, ?each=
+
+    @property
+    def many(self) -> bool:
+        """Does the option hold many values (a repeatable flag or query parameter)?"""
+        return self.each is not None
 
     @property
     def flag(self) -> str:
-        """The command line's spelling: ``--chunk-size``."""
-        return "--" + self.name.replace("_", "-")
+        """The command line's spelling: ``--chunk-size`` (``--column``, repeatable)."""
+        return "--" + (self.each or self.name).replace("_", "-")
+
+    @property
+    def key(self) -> str:
+        """The JSON spelling (a run's ledger entry): ``chunkSize``, ``columns``."""
+        head, *rest = self.name.split("_")
+        return head + "".join(part.title() for part in rest)
 
     @property
     def query(self) -> str:
-        """The query parameter's spelling: ``chunkSize``."""
-        head, *rest = self.name.split("_")
+        """The query parameter's spelling: ``chunkSize`` (``column``, repeatable)."""
+        head, *rest = (self.each or self.name).split("_")
         return head + "".join(part.title() for part in rest)
 
     def check(self, value: Any, named: str | None = None) -> Any:
         """``value`` as this option holds it; :class:`UsageError` naming the option (as
-        ``named``, by default its name) if it is not one."""
+        ``named``, by default its name) if it is not one. An option of many values holds
+        a tuple (one value alone is taken as a tuple of one)."""
         name = named or self.name
+        if self.many:
+            if value is None:
+                return ()
+            values = (value,) if isinstance(value, str) else value
+            if not isinstance(values, list | tuple):
+                raise UsageError(f"{name} must be a list of text, not {value!r}")
+            return tuple(self._check_one(one, name) for one in values)
+        return self._check_one(value, name)
+
+    def _check_one(self, value: Any, name: str) -> Any:
         if value is None and self.optional:
             return None
         if self.kind is str:
@@ -95,7 +118,7 @@ class Option:
 
     def parse(self, text: str, named: str | None = None) -> Any:
         """A value written as text (a query parameter), checked."""
-        if self.kind is str:
+        if self.kind is str or self.many:
             return self.check(text, named)
         try:
             value = self.kind(text.strip())
@@ -191,6 +214,42 @@ class RunOptions:
             metavar="NAME",
         ),
     )
+    columns: tuple[str, ...] = option(
+        (),
+        Option(
+            "columns",
+            str,
+            "Read a column from a header of another name: influencerId=Creator (repeatable; "
+            f"{DATE_COLUMN}=... names the date column).",
+            unset="each column by its own name",
+            metavar="COLUMN=HEADER",
+            each="column",
+        ),
+    )
+    thousands: str | None = option(
+        None,
+        Option(
+            "thousands",
+            str,
+            "Accept metrics with digits grouped by threes with this sign: , . ' or space "
+            "(16,795; 1.234.567).",
+            optional=True,
+            unset="none: plain digits",
+            metavar="SIGN",
+        ),
+    )
+    date_formats: tuple[str, ...] = option(
+        (),
+        Option(
+            "date_formats",
+            str,
+            "Also read post dates in this form, in strptime codes: %d-%m-%Y, "
+            "'%d/%m/%Y %H:%M' (repeatable; the ISO forms are always read).",
+            unset="the ISO forms alone",
+            metavar="FORMAT",
+            each="date_format",
+        ),
+    )
     date_column: str = option(
         DATE_COLUMN,
         Option(
@@ -227,15 +286,36 @@ class RunOptions:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.columns, Mapping):  # {"influencerId": "Creator"}
+            object.__setattr__(self, "columns", tuple(f"{k}={v}" for k, v in self.columns.items()))
         for declared in OPTIONS:
             object.__setattr__(self, declared.name, declared.check(getattr(self, declared.name)))
         check_date_column(self.date_column)
-        if self.delimiter is not None:
-            if self.delimiter.casefold() in ("tab", "\\t"):
-                object.__setattr__(self, "delimiter", "\t")
-            check_delimiter(self.delimiter)
-        if self.encoding is not None:
-            object.__setattr__(self, "encoding", check_encoding(self.encoding))
+        mapped = check_columns(self.columns)
+        object.__setattr__(self, "columns", tuple(f"{k}={v}" for k, v in mapped.items()))
+        if DATE_COLUMN in mapped:  # the date column's header, said the other way
+            said = mapped.pop(DATE_COLUMN)
+            if self.date_column not in (DATE_COLUMN, said):
+                raise UsageError(
+                    f"the date column is named twice: {self.date_column!r} and {said!r}"
+                )
+            object.__setattr__(self, "date_column", said)
+            check_date_column(said)
+        dialect = self.dialect  # checks the rest, and spells each value one way
+        for name in ("delimiter", "encoding", "thousands"):
+            object.__setattr__(self, name, getattr(dialect, name))
+
+    @property
+    def dialect(self) -> Dialect:
+        """How the run's files are written, as these options declare it."""
+        return Dialect(
+            self.delimiter, self.encoding, self.column_map, self.thousands, self.date_formats
+        )
+
+    @property
+    def column_map(self) -> dict[str, str]:
+        """The required columns read from a header of another name: column -> header."""
+        return {k: v for k, v in check_columns(self.columns).items() if k != DATE_COLUMN}
 
     @staticmethod
     def names() -> tuple[str, ...]:
@@ -250,11 +330,15 @@ class RunOptions:
     def to_dict(self) -> dict[str, Any]:
         """Each option by its name: what a profile file or the report notebook's
         parameters hold."""
-        return {declared.name: getattr(self, declared.name) for declared in OPTIONS}
+        return {declared.name: _plain(getattr(self, declared.name)) for declared in OPTIONS}
 
     def to_json(self) -> dict[str, Any]:
-        """Each option by its query name (``chunkSize``): what a run's ledger entry holds."""
-        return {declared.query: getattr(self, declared.name) for declared in OPTIONS}
+        """Each option by its JSON name (``chunkSize``): what a run's ledger entry holds."""
+        return {declared.key: _plain(getattr(self, declared.name)) for declared in OPTIONS}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 #: Every run option, in the order the front ends show them.
@@ -270,7 +354,7 @@ DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RunOptions)}
 def describe(declared: Option) -> str:
     """An option's help with its default: where the setting may change it, it is named."""
     default = DEFAULTS[declared.name]
-    if default is None:
+    if default is None or default == ():
         shown = declared.unset
     elif isinstance(default, int | float) and not isinstance(default, bool):
         shown = f"{default:,}" if isinstance(default, int) else f"{default:g}"

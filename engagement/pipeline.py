@@ -97,8 +97,7 @@ def check_inputs(
             path,
             chosen.max_record_bytes,
             chosen.date_column,
-            delimiter=chosen.delimiter,
-            encoding=chosen.encoding,
+            dialect=chosen.dialect,
         ).close()
 
 
@@ -228,8 +227,7 @@ def run_etl(
                     chosen.max_record_bytes,
                     chosen.date_column,
                     budget,
-                    chosen.delimiter,
-                    chosen.encoding,
+                    chosen.dialect,
                 )
             )
             for path in expand_inputs(paths)
@@ -407,6 +405,7 @@ def _choose_sources(
                 sha,
                 delimiter=source.header.delimiter,
                 encoding=source.encoding,
+                columns=source.read_from,
             )
             report.sources.append(entry)
             taken.append((source, entry))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from enum import StrEnum
 from typing import overload
 
@@ -83,16 +84,25 @@ class RejectReason(StrEnum):
 REASONS: tuple[RejectReason, ...] = tuple(RejectReason)
 
 
-def parse_metric(text: str) -> int | RejectReason:
+def grouped(sign: str) -> str:
+    """The pattern of an integer whose digits are grouped by threes with ``sign``
+    (``16,795``, ``-1.234.567``): one to three digits, then groups of exactly three."""
+    return rf"^[+-]?[0-9]{{1,3}}(?:{re.escape(sign)}[0-9]{{3}})+$"
+
+
+def parse_metric(text: str, thousands: str | None = None) -> int | RejectReason:
     """Parse one metric value by the rules, the plain-Python way.
 
     Returns the integer, or the reason it is not acceptable as a number
     (``missing_value``, ``invalid_number`` or ``out_of_range``). Sign checks are
-    the caller's: ``-5`` parses to ``-5``.
+    the caller's: ``-5`` parses to ``-5``. With ``thousands``, digits grouped by threes with
+    that sign are read as one number (``16,795``); a malformed group is no number.
     """
     stripped = text.strip()
     if not stripped:
         return RejectReason.MISSING_VALUE
+    if thousands is not None and re.fullmatch(grouped(thousands), stripped):
+        stripped = stripped.replace(thousands, "")
     match = INTEGER_LITERAL.fullmatch(stripped)
     if match is None:
         return RejectReason.INVALID_NUMBER
@@ -132,13 +142,40 @@ def natural_key(name: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
     return parts, name
 
 
-def parse_date(text: str) -> int | RejectReason:
+def parse_date(text: str, formats: Sequence[str] = ()) -> int | RejectReason:
     """Parse one post date by the rules, the plain-Python way: the UTC calendar day, as days
     since 1970-01-01, or the reason it is not acceptable (``missing_value`` when empty,
-    ``invalid_date`` otherwise). Naive times are UTC; an offset can move the day."""
+    ``invalid_date`` otherwise). Naive times are UTC; an offset can move the day. A value
+    that is no ISO date is read with each of ``formats`` (strptime codes) in turn."""
     stripped = text.strip()
     if not stripped:
         return RejectReason.MISSING_VALUE
+    if DATE_LITERAL.fullmatch(stripped) is None:
+        return formed_day(stripped, formats)
+    return _iso_day(stripped)
+
+
+def formed_day(stripped: str, formats: Sequence[str]) -> int | RejectReason:
+    """The UTC day of a (stripped) value in the first of ``formats`` (strptime codes) that
+    reads it: strptime reads no impossible date; a time is UTC unless it has an offset."""
+    for form in formats:
+        try:
+            moment = datetime.strptime(stripped, form)
+        except ValueError:
+            continue
+        minutes = moment.hour * 60 + moment.minute
+        offset = moment.utcoffset()
+        if offset is not None:
+            minutes -= int(offset.total_seconds()) // 60
+        utc_day = (moment.date() - EPOCH).days + minutes // 1440
+        if not FIRST_DAY <= utc_day <= LAST_DAY:
+            return RejectReason.INVALID_DATE
+        return utc_day
+    return RejectReason.INVALID_DATE
+
+
+def _iso_day(stripped: str) -> int | RejectReason:
+    """The UTC day of an ISO date or date-time, or ``invalid_date``."""
     match = DATE_LITERAL.fullmatch(stripped)
     if match is None:
         return RejectReason.INVALID_DATE

@@ -25,6 +25,7 @@ class SourceReport:
     rejects_by_reason: dict[str, int] = field(default_factory=empty_reasons)
     delimiter: str | None = None
     encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dump(self, Source)

@@ -240,6 +240,11 @@ class Source(BaseModel):
         description="Its text encoding (a Python codec's name): from a byte order mark, "
         "UTF-8 without one, or declared",
     )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="The header each column was read from, where it is not the column's own "
+        "name (Influencer ID for influencerId: names match folded, or by the run's mapping)",
+    )
 
 
 class SkippedSource(BaseModel):

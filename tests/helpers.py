@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from engagement.etl import reader
+from engagement.etl.dialect import PLAIN, Dialect
 from engagement.etl.parse import Header
 from engagement.etl.reader import CsvSource
 from engagement.etl.validate import validate
@@ -85,10 +86,10 @@ class _TrickleSource(CsvSource):
         path: str | os.PathLike[str],
         read_size: int,
         max_bytes: int = MAX_RECORD_BYTES,
-        encoding: str | None = None,
+        dialect: Dialect = PLAIN,
     ) -> None:
         self.read_size = read_size
-        super().__init__(path, max_bytes, encoding=encoding)
+        super().__init__(path, max_bytes, dialect=dialect)
 
     def _read(self, n: int) -> bytes:
         return super()._read(min(n, self.read_size))
@@ -99,12 +100,12 @@ def open_source(
     path: str | os.PathLike[str],
     read_size: int | None = None,
     max_bytes: int = MAX_RECORD_BYTES,
-    encoding: str | None = None,
+    dialect: Dialect = PLAIN,
 ) -> Iterator[CsvSource]:
     src = (
-        CsvSource(path, max_bytes, encoding=encoding)
+        CsvSource(path, max_bytes, dialect=dialect)
         if read_size is None
-        else _TrickleSource(path, read_size, max_bytes, encoding)
+        else _TrickleSource(path, read_size, max_bytes, dialect)
     )
     with src:
         yield src
@@ -115,15 +116,15 @@ def load(
     chunk_rows: int = 500_000,
     read_size: int | None = None,
     max_bytes: int = MAX_RECORD_BYTES,
-    encoding: str | None = None,
+    dialect: Dialect = PLAIN,
 ) -> Result:
-    """Read and validate ``path`` (in ``encoding``, when declared); ``read_size`` caps every
-    read (small blocks, odd edges)."""
+    """Read and validate ``path`` (as ``dialect`` declares it written); ``read_size`` caps
+    every read (small blocks, odd edges)."""
     accepted: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     blank = 0
     blocks = 0
-    with open_source(path, read_size, max_bytes, encoding) as src:
+    with open_source(path, read_size, max_bytes, dialect) as src:
         header: Header = src.header
         for block in src.blocks(chunk_rows):
             blocks += 1

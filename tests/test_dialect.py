@@ -24,6 +24,7 @@ import pytest
 import engagement
 from engagement.errors import InputError, MissingColumnsError, UsageError
 from engagement.etl import encoding as encodings
+from engagement.etl.dialect import Dialect
 from engagement.etl.reader import CsvSource
 from engagement.store import queries
 from engagement.store.connection import Store, connect
@@ -51,7 +52,7 @@ DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
 @dataclass(frozen=True)
-class Dialect:
+class Written:
     """How a file is written, and what a run must be told of it."""
 
     delimiter: str
@@ -67,16 +68,16 @@ class Dialect:
 LE, BE = codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE
 #: Every file of the issue's table, and a few more, holding the same rows.
 DIALECTS = {
-    "semicolon": Dialect(";"),
-    "tab": Dialect("\t"),
-    "pipe": Dialect("|"),
-    "utf-8-bom-semicolon": Dialect(";", bom=codecs.BOM_UTF8),
-    "excel-unicode-text": Dialect("\t", "utf-16-le", LE, found="utf-16-le"),
-    "utf-16-commas": Dialect(",", "utf-16-le", LE, found="utf-16-le"),
-    "utf-16-be": Dialect(",", "utf-16-be", BE, found="utf-16-be"),
-    "utf-16-le-declared": Dialect("\t", "utf-16-le", declared="utf-16-le", found="utf-16-le"),
-    "windows-1252": Dialect(";", "cp1252", declared="cp1252", found="cp1252"),
-    "latin-1": Dialect(",", "latin-1", declared="latin-1", found="iso8859-1"),
+    "semicolon": Written(";"),
+    "tab": Written("\t"),
+    "pipe": Written("|"),
+    "utf-8-bom-semicolon": Written(";", bom=codecs.BOM_UTF8),
+    "excel-unicode-text": Written("\t", "utf-16-le", LE, found="utf-16-le"),
+    "utf-16-commas": Written(",", "utf-16-le", LE, found="utf-16-le"),
+    "utf-16-be": Written(",", "utf-16-be", BE, found="utf-16-be"),
+    "utf-16-le-declared": Written("\t", "utf-16-le", declared="utf-16-le", found="utf-16-le"),
+    "windows-1252": Written(";", "cp1252", declared="cp1252", found="cp1252"),
+    "latin-1": Written(",", "latin-1", declared="latin-1", found="iso8859-1"),
 }
 
 
@@ -150,7 +151,7 @@ def test_a_header_every_split_reads_is_ambiguous(tmp_path: Path) -> None:
         f"{path}: the header names every required column when split on ',' and ';': "
         "declare the delimiter"
     )
-    with CsvSource(path, delimiter=";") as source:
+    with CsvSource(path, dialect=Dialect(delimiter=";")) as source:
         assert source.header.names[:6] == tuple(HEADER)
         assert [b.records for b in source.blocks(10)] == [1]
 
@@ -175,11 +176,11 @@ def test_a_header_no_split_reads_names_the_candidates(tmp_path: Path) -> None:
 def test_a_declared_delimiter_is_the_only_one_tried(tmp_path: Path) -> None:
     path = write(tmp_path, export(";"))
     with pytest.raises(MissingColumnsError) as caught:
-        CsvSource(path, delimiter=",")
+        CsvSource(path, dialect=Dialect(delimiter=","))
     assert str(caught.value).endswith(
         "(header has: influencerId;campaignId;views;likes;comments;shares); split on ','"
     )
-    with CsvSource(path, delimiter=";") as source:
+    with CsvSource(path, dialect=Dialect(delimiter=";")) as source:
         assert source.header.delimiter == ";"
 
 
@@ -187,7 +188,7 @@ def test_a_declared_delimiter_is_the_only_one_tried(tmp_path: Path) -> None:
 def test_a_delimiter_must_be_one_sign(tmp_path: Path, bad: str) -> None:
     path = write(tmp_path, export())
     with pytest.raises(UsageError, match="the delimiter must be one character"):
-        CsvSource(path, delimiter=bad)
+        CsvSource(path, dialect=Dialect(delimiter=bad))
     with pytest.raises(UsageError, match="the delimiter must be one character"):
         engagement.RunOptions(delimiter=bad)
 
@@ -208,20 +209,20 @@ def comma_file(tmp_path: Path) -> Any:
 
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_each_dialect_reads_as_the_utf8_comma_file(tmp_path: Path, name: str) -> None:
-    dialect = DIALECTS[name]
-    path = write(tmp_path, dialect.export(), f"{name}.csv")
-    with CsvSource(path, encoding=dialect.declared) as source:
-        assert (source.encoding, source.header.delimiter) == (dialect.found, dialect.delimiter)
+    written = DIALECTS[name]
+    path = write(tmp_path, written.export(), f"{name}.csv")
+    with CsvSource(path, dialect=Dialect(encoding=written.declared)) as source:
+        assert (source.encoding, source.header.delimiter) == (written.found, written.delimiter)
     expected = comma_file(tmp_path)
     for read_size in (None, 7):  # whole blocks, and reads that cut characters and lines
-        got = load(path, read_size=read_size, encoding=dialect.declared)
+        got = load(path, read_size=read_size, dialect=Dialect(encoding=written.declared))
         assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
     assert ("café_créatrice", "campaign_2", 800, 8, 8, 0) in expected[1]
     assert expected[2] == REASONS  # physical lines, whatever the encoding's bytes per line
     # the rejects' raw text is the record's text, in UTF-8
-    assert load(path, encoding=dialect.declared).rejects[0]["raw"] == dialect.delimiter.join(
-        ROWS[6]
-    )
+    assert load(path, dialect=Dialect(encoding=written.declared)).rejects[0][
+        "raw"
+    ] == written.delimiter.join(ROWS[6])
 
 
 def test_a_transcoded_file_is_read_across_small_reads_and_gzip(
@@ -259,7 +260,7 @@ def test_a_record_that_does_not_decode_is_undecodable(
     encoded = [line.encode(codec) for line in lines]
     encoded[2] = "b".encode(codec) + bad + ",c,10,1,0,0".encode(codec)
     data = bom + "\n".encode(codec).join(encoded)
-    got = load(write(tmp_path, data), encoding=None if bom else codec)
+    got = load(write(tmp_path, data), dialect=Dialect(encoding=None if bom else codec))
     assert got.rows == [("a", "c", 10, 1, 0, 0), ("x", "c", 10, 1, 0, 0)]
     assert got.reasons == {3: "undecodable"}
     assert got.rejects[0]["raw"] == "b" + "\\xff" * len(bad) + ",c,10,1,0,0"
@@ -280,7 +281,7 @@ def test_a_header_that_does_not_decode_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="header on line 1 is not valid UTF-8"):
         CsvSource(path)
     with pytest.raises(InputError, match="header on line 1 is not valid cp1252"):
-        CsvSource(path, encoding="cp1252")
+        CsvSource(path, dialect=Dialect(encoding="cp1252"))
 
 
 def test_utf16_without_a_mark_is_named_and_read_when_declared(tmp_path: Path) -> None:
@@ -291,7 +292,7 @@ def test_utf16_without_a_mark_is_named_and_read_when_declared(tmp_path: Path) ->
         "; the header holds NUL bytes: UTF-16 without a byte order mark?"
         " declare the encoding (utf-16-le or utf-16-be)"
     )
-    with CsvSource(path, encoding="UTF-16LE") as source:
+    with CsvSource(path, dialect=Dialect(encoding="UTF-16LE")) as source:
         assert source.encoding == "utf-16-le"
         assert source.header.names == tuple(HEADER)
 
@@ -299,15 +300,15 @@ def test_utf16_without_a_mark_is_named_and_read_when_declared(tmp_path: Path) ->
 def test_a_declared_encoding_must_agree_with_the_mark(tmp_path: Path) -> None:
     path = write(tmp_path, DIALECTS["excel-unicode-text"].export())
     with pytest.raises(InputError) as caught:
-        CsvSource(path, encoding="cp1252")
+        CsvSource(path, dialect=Dialect(encoding="cp1252"))
     assert str(caught.value) == (
         f"{path}: starts with a UTF-16-LE byte order mark but is declared cp1252"
     )
     for agreeing in ("utf-16-le", "utf-16"):  # the generic codec reads the mark itself
-        with CsvSource(path, encoding=agreeing) as source:
+        with CsvSource(path, dialect=Dialect(encoding=agreeing)) as source:
             assert source.header.names == tuple(HEADER)
     utf8 = write(tmp_path, DIALECTS["utf-8-bom-semicolon"].export(), "bom.csv")
-    with CsvSource(utf8, encoding="utf-8-sig") as source:
+    with CsvSource(utf8, dialect=Dialect(encoding="utf-8-sig")) as source:
         assert (source.encoding, source.header.names) == ("utf-8", tuple(HEADER))
 
 
@@ -323,7 +324,7 @@ def test_a_declared_encoding_must_agree_with_the_mark(tmp_path: Path) -> None:
 def test_an_encoding_must_be_a_text_codec(tmp_path: Path, name: str, message: str) -> None:
     path = write(tmp_path, export())
     with pytest.raises(UsageError) as caught:
-        CsvSource(path, encoding=name)
+        CsvSource(path, dialect=Dialect(encoding=name))
     assert str(caught.value).startswith(message)
     with pytest.raises(UsageError) as caught:
         engagement.RunOptions(encoding=name)
@@ -354,25 +355,25 @@ def published_sources(store: Store, run_id: str) -> list[tuple[str | None, str |
     return [(s["delimiter"], s["encoding"]) for s in run["sources"]]
 
 
-def declared(dialect: Dialect) -> list[str]:
-    return [] if dialect.declared is None else ["--encoding", dialect.declared]
+def declared(written: Written) -> list[str]:
+    return [] if written.declared is None else ["--encoding", written.declared]
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_the_library_and_the_cli_give_the_comma_files_dataset(
     name: str, tmp_path: Path, store: Store, store_env: dict[str, str], expected: Any
 ) -> None:
-    dialect = DIALECTS[name]
-    path = write(tmp_path, dialect.export(), f"{name}.csv")
-    report = engagement.run_etl([path], store=store, encoding=dialect.declared)
+    written = DIALECTS[name]
+    path = write(tmp_path, written.export(), f"{name}.csv")
+    report = engagement.run_etl([path], store=store, encoding=written.declared)
     assert (report.sources[0].delimiter, report.sources[0].encoding) == (
-        dialect.delimiter,
-        dialect.found,
+        written.delimiter,
+        written.found,
     )
     assert dataset(store) == expected
-    assert published_sources(store, report.run_id) == [(dialect.delimiter, dialect.found)]
+    assert published_sources(store, report.run_id) == [(written.delimiter, written.found)]
     result = subprocess.run(
-        [engagement_exe(), "etl", str(path), *declared(dialect), "--json"],
+        [engagement_exe(), "etl", str(path), *declared(written), "--json"],
         env=store_env,
         capture_output=True,
         text=True,
@@ -381,7 +382,7 @@ def test_the_library_and_the_cli_give_the_comma_files_dataset(
     assert result.returncode == 0, result.stderr
     run_id = json.loads(result.stdout)["runId"]
     assert dataset(store) == expected
-    assert published_sources(store, run_id) == [(dialect.delimiter, dialect.found)]
+    assert published_sources(store, run_id) == [(written.delimiter, written.found)]
 
 
 def test_the_cli_names_an_ambiguous_header_and_takes_the_declared_delimiter(
@@ -437,13 +438,13 @@ def test_an_upload_gives_the_comma_files_dataset(
     name: str, uploads: tuple[httpx.Client, Store], expected: Any
 ) -> None:
     client, store = uploads
-    dialect = DIALECTS[name]
-    params = {} if dialect.declared is None else {"encoding": dialect.declared}
-    response = client.post("/runs", params=params, content=dialect.export())
+    written = DIALECTS[name]
+    params = {} if written.declared is None else {"encoding": written.declared}
+    response = client.post("/runs", params=params, content=written.export())
     assert response.status_code == 202, response.text
     run_id = response.json()["runId"]
     finished(store, run_id)
-    assert published_sources(store, run_id) == [(dialect.delimiter, dialect.found)]
+    assert published_sources(store, run_id) == [(written.delimiter, written.found)]
     assert dataset(store) == expected
 
 

@@ -21,6 +21,7 @@ import engagement
 from engagement.cli.app import cli
 from engagement.errors import UsageError
 from engagement.options import (
+    BY_NAME,
     NAMES,
     OPTIONS,
     RunOptions,
@@ -46,6 +47,9 @@ CHOSEN: dict[str, Any] = {
     "workers": 1,
     "delimiter": ";",
     "encoding": "cp1252",
+    "columns": ["influencerId=Creator"],
+    "thousands": ",",
+    "date_formats": ["%d.%m.%Y"],
     "date_column": "day",
     "max_record_bytes": 4096,
     "max_rejected": 0.9,
@@ -59,19 +63,24 @@ LEDGER = {
     "scheduler": None,
     "delimiter": ";",
     "encoding": "cp1252",
+    "columns": ["influencerId=Creator"],
+    "thousands": ",",
+    "dateFormats": ["%d.%m.%Y"],
     "dateColumn": "day",
     "maxRecordBytes": 4096,
     "maxRejected": 0.9,
 }
 #: Two good rows and three rejected (60 %: published only because maxRejected is 0.9). The
-#: header names every column split on ';' and split on ',' too (the ';' split's last name is
-#: the whole ',' part, and the other way round), so only the declared delimiter reads it. It
-#: is written in Windows-1252: only the declared encoding reads its first id (else undecodable).
+#: header names the influencer "Creator" (only the mapping reads it), and every column split on
+#: ';' and split on ',' too (the ';' split's last name is the whole ',' part, and the other way
+#: round), so only the declared delimiter reads it. It is written in Windows-1252: only the
+#: declared encoding reads its first id (else undecodable). Its second row's views are grouped
+#: (1,200: read with thousands=",") and its date day-first (read with date_formats).
 EXPORT = (
-    "influencerId;campaignId;views;likes;comments;shares;day;"
-    "x,influencerId,campaignId,views,likes,comments,shares,day\n"
+    "Creator;campaignId;views;likes;comments;shares;day;"
+    "x,Creator,campaignId,views,likes,comments,shares,day\n"
     "café;c;100;5;5;0;2026-03-02;\n"
-    "b;c;200;10;0;0;2026-03-03;\n"
+    "b;c;1,200;12;0;0;03.03.2026;\n"
     "x;c;NaN;1;1;1;2026-03-03;\n"
     "y;c;100;1;1;1;not a date;\n"
     "z;c;0;0;0;0;2026-03-04;\n"
@@ -83,6 +92,9 @@ engine = "dask"
 workers = 1
 delimiter = ";"
 encoding = "cp1252"
+columns = ["influencerId=Creator"]
+thousands = ","
+date_formats = ["%d.%m.%Y"]
 date_column = "day"
 max_record_bytes = 4096
 max_rejected = 0.9
@@ -100,7 +112,8 @@ def cli_flags(values: dict[str, Any]) -> list[str]:
     return [
         part
         for name, value in values.items()
-        for part in (f"--{name.replace('_', '-')}", str(value))
+        for one in (value if isinstance(value, list) else [value])
+        for part in (BY_NAME[name].flag, str(one))
     ]
 
 
@@ -117,9 +130,12 @@ def assert_ran_with_the_options(store: Store, run_id: str) -> None:
     )
     by_reason = {k: v for k, v in run["rejectsByReason"].items() if v}
     assert by_reason == {"invalid_number": 1, "invalid_date": 1, "zero_views": 1}
-    assert [(s["delimiter"], s["encoding"]) for s in run["sources"]] == [(";", "cp1252")]
+    assert [(s["delimiter"], s["encoding"], s["columns"]) for s in run["sources"]] == [
+        (";", "cp1252", {"influencerId": "Creator", "postedAt": "day"})
+    ]
     page = queries.top_performers(store, "c")
-    assert page is not None and [p["influencerId"] for p in page.items] == ["café", "b"]
+    assert page is not None
+    assert [(p["influencerId"], p["views"]) for p in page.items] == [("café", 100), ("b", 1200)]
     trend = engagement.trend(store, "c", "day")
     assert trend is not None and [p["label"] for p in trend["points"]] == [
         "2026-03-02",
@@ -141,6 +157,9 @@ def test_each_field_is_one_declared_option() -> None:
         "scheduler",
         "delimiter",
         "encoding",
+        "column",
+        "thousands",
+        "dateFormat",
         "dateColumn",
         "maxRecordBytes",
         "maxRejected",
@@ -153,6 +172,9 @@ def test_each_field_is_one_declared_option() -> None:
         "scheduler": None,
         "delimiter": None,
         "encoding": None,
+        "columns": [],
+        "thousands": None,
+        "dateFormats": [],
         "dateColumn": "postedAt",
         "maxRecordBytes": 1 << 20,
         "maxRejected": 0.5,
@@ -304,6 +326,8 @@ def test_every_option_reaches_the_library_from_the_cli(
             str(export),
             "--delimiter",
             ";",
+            "--column",
+            "influencerId=Creator",
             "--engine",
             "dask",
             "--scheduler",
@@ -442,6 +466,10 @@ def test_every_option_reaches_the_library_from_an_upload(
         ({"dateColumn": "views"}, "the date column cannot be a required column: 'views'"),
         ({"delimiter": ";;"}, "the delimiter must be one character, a tab or a sign"),
         ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"column": ["influencerId=Creator", "influencerId=Other"]}, "mapped twice"),
+        ({"column": "Creator"}, "a column mapping is COLUMN=HEADER"),
+        ({"thousands": "_"}, "the thousands separator must be one of"),
+        ({"dateFormat": "%H:%M"}, "a date format must read a year"),
     ],
 )
 def test_an_upload_cannot_pass_the_servers_bounds(

@@ -68,6 +68,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def command(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in NAMES}
+        given = {name: None if value == () else value for name, value in given.items()}
         profile = kwargs.pop("profile")
         kwargs["options"] = resolve(given, settings=Settings(), profile=profile)
         return func(*args, **kwargs)
@@ -79,6 +80,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             declared.name,
             type=_click_type(declared),
             default=None,
+            multiple=declared.many,
             metavar=declared.metavar,
             help=describe(declared),
         )(wrapped)

@@ -9,6 +9,7 @@ lengths, leap years, the UTC day an offset moves to) is computed on arrays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..rules import FIRST_DAY, LAST_DAY
+from ..rules import FIRST_DAY, LAST_DAY, RejectReason, formed_day
 from .arrays import string_buffers
 
 #: The accepted forms (see ``rules.DATE_LITERAL``), as a whole-value match.
@@ -36,12 +37,32 @@ class Dates(NamedTuple):
     invalid: npt.NDArray[np.bool_]
 
 
-def parse_dates(stripped: pa.Array) -> Dates:
-    """Parse stripped values: each becomes a UTC day, or is missing or invalid."""
+def parse_dates(stripped: pa.Array, formats: Sequence[str] = ()) -> Dates:
+    """Parse stripped values: each becomes a UTC day, or is missing or invalid. A value
+    that is no ISO date is read with ``formats`` (strptime codes), once per distinct value."""
+    found = _parse_iso(stripped)
+    if not formats or not found.invalid.any():
+        return found
+    rows = np.flatnonzero(found.invalid & ~_iso_shaped(stripped))
+    encoded = pc.dictionary_encode(stripped.take(pa.array(rows)))
+    days = [formed_day(text, formats) for text in encoded.dictionary.to_pylist()]
+    valid = np.array([not isinstance(d, RejectReason) for d in days], dtype=np.bool_)
+    numbers = np.array([0 if isinstance(d, RejectReason) else d for d in days], dtype=np.int64)
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    found.days[rows] = numbers[codes]
+    found.invalid[rows] = ~valid[codes]
+    return found
+
+
+def _iso_shaped(stripped: pa.Array) -> npt.NDArray[np.bool_]:
+    return np.asarray(pc.match_substring_regex(stripped, PATTERN), dtype=np.bool_)
+
+
+def _parse_iso(stripped: pa.Array) -> Dates:
     n = len(stripped)
     lengths = np.asarray(pc.binary_length(stripped), dtype=np.int64)
     missing = lengths == 0
-    shaped = np.asarray(pc.match_substring_regex(stripped, PATTERN), dtype=np.bool_)
+    shaped = _iso_shaped(stripped)
     days = np.zeros(n, dtype=np.int64)
     rows = np.flatnonzero(shaped)
     if len(rows) == 0:

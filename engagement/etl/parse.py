@@ -35,6 +35,8 @@ class Header:
     max_record_bytes: int = MAX_RECORD_BYTES  # longer records are rejected, unparsed
     date: int | None = None  # field index of the post date column, when the file has one
     delimiter: str = ","  # between fields, found from the header line or declared
+    thousands: str | None = None  # the sign metrics' digits may be grouped with, declared
+    date_formats: tuple[str, ...] = ()  # date forms (strptime) read after the ISO ones
 
     @property
     def width(self) -> int:

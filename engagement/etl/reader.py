@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..errors import EmptyInputError, InputError, MissingColumnsError, UsageError
+from ..errors import EmptyInputError, InputError, MissingColumnsError
 from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
 from .budget import GZIP_MAGIC, InputBudget
-from .encoding import UTF8, Transcoded, check_encoding, choose
+from .dialect import DELIMITERS, PLAIN, Dialect, check_date_column, delimiter_name, fold
+from .encoding import UTF8, Transcoded, choose
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
 from .records import Lines, Record, decode_lines, parse_lines
@@ -28,7 +28,6 @@ CHUNK_SIZE = 100_000
 _HEADER_READ = 1 << 16
 _SKIP_READ = 1 << 20  # read size while skipping a record longer than the bound
 _MAX_READ = 1 << 25  # a block of long lines holds fewer of them than chunk_size
-_FOLDED_OUT = re.compile(r"[\s_-]+")
 
 
 def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
@@ -49,32 +48,25 @@ def open_input(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
     return raw, raw
 
 
-#: The delimiters a header line is tried with, in the order errors name them.
-DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
-
-
-def delimiter_name(delimiter: str) -> str:
-    """How messages name a delimiter: ``','``, ``';'``, ``tab``."""
-    return "tab" if delimiter == "\t" else repr(delimiter)
-
-
 def parse_header(
     path: str,
     lines: Lines,
     eof: bool,
     max_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
-    delimiter: str | None = None,
+    dialect: Dialect = PLAIN,
     encoding: str = UTF8,
 ) -> tuple[Header, int] | None:
     """Find the header among the first lines; returns it and the blank lines before it, or
     ``None`` when the lines so far end inside it (more input decides).
 
-    The delimiter is ``delimiter`` or, when ``None``, the one of :data:`DELIMITERS` that
+    The delimiter is the ``dialect``'s or, when it has none, the one of :data:`DELIMITERS` that
     splits the header into names holding every required column (matched after
     :func:`fold`); none or more than one is an error. A column named ``date_column`` is the
-    post date (optional). ``encoding`` is the file's, for messages.
+    post date (optional). The dialect's ``columns`` map a required column to the header it
+    is read from (``{"influencerId": "Creator"}``). ``encoding`` is the file's, for messages.
     """
+    delimiter, columns = dialect.delimiter, dialect.columns
     candidates = DELIMITERS if delimiter is None else (delimiter,)
     splits: list[tuple[str, Record, int, tuple[str, ...], dict[str, int]]] = []
     twice: InputError | None = None
@@ -85,7 +77,7 @@ def parse_header(
         record, blank = first
         names = tuple(name.strip() for name in record.fields)
         try:
-            found = columns_of(path, names, date_column)
+            found = columns_of(path, names, date_column, columns)
         except InputError as exc:  # two names fold to one column
             twice = twice or exc
             continue
@@ -110,6 +102,9 @@ def parse_header(
             note = f"; split on each of {tried}"
         else:
             note = ""
+        unmapped = [f"{columns[col]!r} ({col})" for col in missing if col in columns]
+        if unmapped:
+            note += f"; no column {' or '.join(unmapped)} in the header"
         if encoding == UTF8 and any("\x00" in name for name in best[3]):
             note += (
                 "; the header holds NUL bytes: UTF-16 without a byte order mark?"
@@ -119,7 +114,17 @@ def parse_header(
     chosen, record, blank, names, found = usable[0]
     positions = {col: found[col] for col in REQUIRED_COLUMNS}
     span = record.raw.count("\n") + 1
-    header = Header(names, positions, record.line, span, max_bytes, found.get(date_column), chosen)
+    header = Header(
+        names,
+        positions,
+        record.line,
+        span,
+        max_bytes,
+        found.get(date_column),
+        chosen,
+        dialect.thousands,
+        dialect.date_formats,
+    )
     return header, blank
 
 
@@ -159,17 +164,17 @@ def _first_record(
     return first, first.line - 1
 
 
-def fold(name: str) -> str:
-    """A column's name as it is matched: case folded, spaces, ``_`` and ``-`` dropped
-    (``Influencer ID``, ``influencer_id`` and ``INFLUENCERID`` are all ``influencerid``)."""
-    return _FOLDED_OUT.sub("", name.casefold())
-
-
-def columns_of(path: str, names: tuple[str, ...], date_column: str) -> dict[str, int]:
+def columns_of(
+    path: str,
+    names: tuple[str, ...],
+    date_column: str,
+    columns: Mapping[str, str] | None = None,
+) -> dict[str, int]:
     """The field index of each known column (the required ones and ``date_column``) the
-    header names, matched after :func:`fold`; two names folding to one column are an error
-    naming both."""
-    known = {fold(col): col for col in (*REQUIRED_COLUMNS, date_column)}
+    header names, matched after :func:`fold` (a column in ``columns`` by the header it
+    maps it to); two names folding to one column are an error naming both."""
+    mapped = columns or {}
+    known = {fold(mapped.get(col, col)): col for col in (*REQUIRED_COLUMNS, date_column)}
     found: dict[str, list[int]] = {}
     for index, name in enumerate(names):
         col = known.get(fold(name))
@@ -185,32 +190,6 @@ def columns_of(path: str, names: tuple[str, ...], date_column: str) -> dict[str,
     return {col: where[0] for col, where in found.items()}
 
 
-def check_date_column(name: str) -> None:
-    """A usable name for the date column: not empty, not a required column."""
-    if not name.strip() or name != name.strip():
-        raise UsageError(f"the date column needs a name without surrounding spaces: {name!r}")
-    if not fold(name):
-        raise UsageError(f"the date column needs a name of letters or digits: {name!r}")
-    if fold(name) in {fold(col) for col in REQUIRED_COLUMNS}:  # names match folded
-        raise UsageError(f"the date column cannot be a required column: {name!r}")
-
-
-def check_delimiter(delimiter: str) -> None:
-    """A usable delimiter: one ASCII character, not a quote, a line end, a space, a letter
-    or a digit."""
-    if (
-        len(delimiter) != 1
-        or not delimiter.isascii()
-        or delimiter in '"\r\n '
-        or delimiter.isalnum()
-        or (not delimiter.isprintable() and delimiter != "\t")
-    ):
-        raise UsageError(
-            "the delimiter must be one character, a tab or a sign such as , ; |"
-            f" (not a quote, a space, a letter or a digit): {delimiter!r}"
-        )
-
-
 def _header_too_long(path: str, max_bytes: int) -> InputError:
     return InputError(
         path, f"no header record within its first {max_bytes:,} bytes (the record size bound)"
@@ -221,11 +200,12 @@ class CsvSource:
     """One input file: its header and its records, block by block.
 
     Opening reads the header, so fatal input errors (missing file, empty file, missing
-    columns) surface before anything else happens; it finds the delimiter, unless
-    ``delimiter`` declares it, and the encoding from a byte order mark (UTF-8 without
-    one), unless ``encoding`` declares it. A file in another encoding than UTF-8 is
-    transcoded as it is read (:class:`~engagement.etl.encoding.Transcoded`): the blocks
-    are UTF-8. Use as a context manager. The bytes
+    columns) surface before anything else happens; it finds the delimiter, unless the
+    ``dialect`` declares it, and the encoding from a byte order mark (UTF-8 without one),
+    unless the dialect declares it; the dialect's ``columns`` map a required column to the
+    header it is read from (``{"influencerId": "Creator"}``). A file in another encoding
+    than UTF-8 is transcoded as it is read (:class:`~engagement.etl.encoding.Transcoded`):
+    the blocks are UTF-8. Use as a context manager. The bytes
     read (decompressed) are charged to ``budget``, when given: past its limit a read
     raises :class:`~engagement.errors.InputTooLargeError`.
     """
@@ -236,21 +216,17 @@ class CsvSource:
         max_record_bytes: int = MAX_RECORD_BYTES,
         date_column: str = DATE_COLUMN,
         budget: InputBudget | None = None,
-        delimiter: str | None = None,
-        encoding: str | None = None,
+        dialect: Dialect = PLAIN,
     ) -> None:
         check_date_column(date_column)
-        if delimiter is not None:
-            check_delimiter(delimiter)
-        declared = None if encoding is None else check_encoding(encoding)
-        self.delimiter = delimiter  # None: found from the header line
+        self.dialect = dialect
         self.path = os.fspath(path)
         self.name = os.path.basename(self.path)
         self.max_record_bytes = max_record_bytes
         self.date_column = date_column
         self._stream, self._raw = open_input(self.path)
         try:
-            self.encoding = self._open_encoding(declared)
+            self.encoding = self._open_encoding(dialect.encoding)
         except BaseException:
             self.close()
             raise
@@ -276,6 +252,15 @@ class CsvSource:
         if encoding != UTF8:
             self._stream = Transcoded(self._stream, encoding, skip)  # type: ignore[assignment]
         return encoding
+
+    @property
+    def read_from(self) -> dict[str, str]:
+        """The header each known column was read from, where it is not the column's name."""
+        header = self.header
+        where = dict(header.positions)
+        if header.date is not None:
+            where[DATE_COLUMN] = header.date  # whatever its header
+        return {col: header.names[i] for col, i in where.items() if header.names[i] != col}
 
     def __enter__(self) -> CsvSource:
         return self
@@ -339,7 +324,13 @@ class CsvSource:
             tail = b"" if eof else lines.pop()  # possibly incomplete
             decoded = decode_lines(lines)
             found = parse_header(
-                self.path, decoded, eof, limit, self.date_column, self.delimiter, self.encoding
+                self.path,
+                decoded,
+                eof,
+                limit,
+                self.date_column,
+                self.dialect,
+                self.encoding,
             )
             if found is None and len(tail) > limit + 1:
                 raise _header_too_long(self.path, limit)

@@ -30,6 +30,7 @@ from .aggregate import (
     summarize_campaigns,
     summarize_dataset,
 )
+from .dialect import PLAIN, Dialect
 from .engines import Engine, make_engine
 from .parse import Header, RecordBlock
 from .reader import CHUNK_SIZE, CsvSource
@@ -105,8 +106,7 @@ def transform(
     workers: int | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
-    delimiter: str | None = None,
-    encoding: str | None = None,
+    dialect: Dialect = PLAIN,
     reports: Sequence[SourceReport] | None = None,
     base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
@@ -117,9 +117,9 @@ def transform(
 
     ``engine`` is ``"pandas"`` (on ``workers`` threads, every core by default), ``"dask"``
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
-    A column ``date_column`` is the post date, where a file has it; ``delimiter`` declares
-    the files' delimiter (``None``: each file's, found from its header), ``encoding`` their
-    encoding (``None``: from a byte order mark, UTF-8 without one). ``reports`` receive each
+    A column ``date_column`` is the post date, where a file has it; ``dialect`` declares how
+    the files are written (delimiter, encoding, column headers, digit groups, date forms;
+    by default each file's own, found from it). ``reports`` receive each
     file's counts (new ones by default); ``base`` gives per-pair sums and per campaign-day
     sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
     the rejects of each block, ``on_source`` each file's report once read.
@@ -129,9 +129,7 @@ def transform(
             item
             if isinstance(item, CsvSource)
             else stack.enter_context(
-                CsvSource(
-                    item, max_record_bytes, date_column, delimiter=delimiter, encoding=encoding
-                )
+                CsvSource(item, max_record_bytes, date_column, dialect=dialect)
             )
             for item in inputs
         ]
@@ -145,6 +143,7 @@ def transform(
                     "",
                     delimiter=source.header.delimiter,
                     encoding=source.encoding,
+                    columns=source.read_from,
                 )
                 for source in sources
             ]

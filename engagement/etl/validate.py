@@ -21,6 +21,7 @@ from ..rules import (
     REASONS,
     RejectReason,
     clip_raw,
+    grouped,
     parse_metric,
 )
 from .arrays import string_buffers
@@ -104,10 +105,20 @@ def _may_strip(values: pa.Array) -> bool:
     return bool(np.any((edges - np.uint8(33)) > np.uint8(93)))  # outside 33..126
 
 
+def _ungrouped(stripped: pa.Array, thousands: str | None) -> pa.Array:
+    """``stripped`` with the digit group separators of the values grouped by threes with
+    ``thousands`` removed (``16,795`` is ``16795``); other values as they were."""
+    if thousands is None or not pc.any(pc.match_substring(stripped, thousands)).as_py():
+        return stripped
+    matched = pc.match_substring_regex(stripped, grouped(thousands))
+    return pc.if_else(matched, pc.replace_substring(stripped, thousands, ""), stripped)
+
+
 def _parse_metric_column(
-    stripped: pa.Array,
+    stripped: pa.Array, thousands: str | None = None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(values, bits): the parsed integers and the reason bits each value raises."""
+    stripped = _ungrouped(stripped, thousands)
     n = len(stripped)
     simple = pc.and_(
         pc.ascii_is_decimal(stripped), pc.less_equal(pc.binary_length(stripped), _SIMPLE_DIGITS)
@@ -193,7 +204,7 @@ def validate(block: RecordBlock, header: Header) -> Validated:
     parsed_ok: dict[str, npt.NDArray[np.bool_]] = {}
     for name in METRIC_COLUMNS:
         stripped = strip_values(block.fields[header.positions[name]], block.plain_ascii)
-        values, value_bits = _parse_metric_column(stripped)
+        values, value_bits = _parse_metric_column(stripped, header.thousands)
         metrics[name] = values
         bits |= value_bits
         parsed_ok[name] = value_bits == 0
@@ -201,7 +212,8 @@ def validate(block: RecordBlock, header: Header) -> Validated:
 
     day: npt.NDArray[np.int64] | None = None
     if header.date is not None:  # checked right after the numbers (invalid_date)
-        dates = parse_dates(strip_values(block.fields[header.date], block.plain_ascii))
+        stripped = strip_values(block.fields[header.date], block.plain_ascii)
+        dates = parse_dates(stripped, header.date_formats)
         bits |= np.where(dates.missing, _BIT[RejectReason.MISSING_VALUE], 0)
         bits |= np.where(dates.invalid, _BIT[RejectReason.INVALID_DATE], 0)
         day = dates.days
