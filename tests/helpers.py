@@ -18,7 +18,7 @@ from engagement.etl.dialect import PLAIN, Dialect
 from engagement.etl.parse import Header
 from engagement.etl.reader import CsvSource
 from engagement.etl.validate import validate
-from engagement.rules import MAX_RECORD_BYTES, METRIC_COLUMNS
+from engagement.rules import DATE_COLUMN, MAX_RECORD_BYTES, METRIC_COLUMNS
 
 from . import reference as rules_reference
 
@@ -87,9 +87,10 @@ class _TrickleSource(CsvSource):
         read_size: int,
         max_bytes: int = MAX_RECORD_BYTES,
         dialect: Dialect = PLAIN,
+        date_column: str = DATE_COLUMN,
     ) -> None:
         self.read_size = read_size
-        super().__init__(path, max_bytes, dialect=dialect)
+        super().__init__(path, max_bytes, date_column, dialect=dialect)
 
     def _read(self, n: int) -> bytes:
         return super()._read(min(n, self.read_size))
@@ -101,11 +102,12 @@ def open_source(
     read_size: int | None = None,
     max_bytes: int = MAX_RECORD_BYTES,
     dialect: Dialect = PLAIN,
+    date_column: str = DATE_COLUMN,
 ) -> Iterator[CsvSource]:
     src = (
-        CsvSource(path, max_bytes, dialect=dialect)
+        CsvSource(path, max_bytes, date_column, dialect=dialect)
         if read_size is None
-        else _TrickleSource(path, read_size, max_bytes, dialect)
+        else _TrickleSource(path, read_size, max_bytes, dialect, date_column)
     )
     with src:
         yield src
@@ -117,6 +119,7 @@ def load(
     read_size: int | None = None,
     max_bytes: int = MAX_RECORD_BYTES,
     dialect: Dialect = PLAIN,
+    date_column: str = DATE_COLUMN,
 ) -> Result:
     """Read and validate ``path`` (as ``dialect`` declares it written); ``read_size`` caps
     every read (small blocks, odd edges)."""
@@ -124,7 +127,7 @@ def load(
     rejects: list[dict[str, Any]] = []
     blank = 0
     blocks = 0
-    with open_source(path, read_size, max_bytes, dialect) as src:
+    with open_source(path, read_size, max_bytes, dialect, date_column) as src:
         header: Header = src.header
         for block in src.blocks(chunk_rows):
             blocks += 1

@@ -22,10 +22,12 @@ import httpx
 import pytest
 
 import engagement
+from engagement import rules
 from engagement.errors import InputError, MissingColumnsError, UsageError
 from engagement.etl import encoding as encodings
 from engagement.etl.dialect import Dialect
 from engagement.etl.reader import CsvSource
+from engagement.options import BY_NAME
 from engagement.store import queries
 from engagement.store.connection import Store, connect
 
@@ -51,6 +53,13 @@ REASONS = {8: "invalid_number", 9: "missing_value", 10: "wrong_field_count"}
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
+def grouped_views(rows: list[list[str]]) -> list[list[str]]:
+    """The rows with their views of four digits or more grouped by threes (2,000)."""
+    return [
+        [*row[:2], f"{int(row[2]):,}" if row[2].isdigit() else row[2], *row[3:]] for row in rows
+    ]
+
+
 @dataclass(frozen=True)
 class Written:
     """How a file is written, and what a run must be told of it."""
@@ -58,11 +67,26 @@ class Written:
     delimiter: str
     codec: str = "utf-8"  # the bytes' encoding
     bom: bytes = b""
-    declared: str | None = None  # the encoding a run is told
     found: str = "utf-8"  # the encoding the run reports
+    names: tuple[str, ...] = tuple(HEADER)  # the header as written, column by column
+    grouped: bool = False  # views written 2,000
+    options: tuple[tuple[str, Any], ...] = ()  # what a run is told (run options' names)
 
-    def export(self, header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> bytes:
-        return self.bom + export(self.delimiter, header, rows).decode().encode(self.codec)
+    @property
+    def declared(self) -> dict[str, Any]:
+        return dict(self.options)
+
+    def dialect(self) -> Dialect:
+        return engagement.RunOptions(**self.declared).dialect
+
+    @property
+    def read_from(self) -> dict[str, str]:
+        return {col: name for col, name in zip(HEADER, self.names, strict=True) if col != name}
+
+    def export(self) -> bytes:
+        rows = grouped_views(ROWS) if self.grouped else ROWS
+        text = export(self.delimiter, list(self.names), rows).decode()
+        return self.bom + text.encode(self.codec)
 
 
 LE, BE = codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE
@@ -75,10 +99,40 @@ DIALECTS = {
     "excel-unicode-text": Written("\t", "utf-16-le", LE, found="utf-16-le"),
     "utf-16-commas": Written(",", "utf-16-le", LE, found="utf-16-le"),
     "utf-16-be": Written(",", "utf-16-be", BE, found="utf-16-be"),
-    "utf-16-le-declared": Written("\t", "utf-16-le", declared="utf-16-le", found="utf-16-le"),
-    "windows-1252": Written(";", "cp1252", declared="cp1252", found="cp1252"),
-    "latin-1": Written(",", "latin-1", declared="latin-1", found="iso8859-1"),
+    "utf-16-le-declared": Written(
+        "\t", "utf-16-le", found="utf-16-le", options=(("encoding", "utf-16-le"),)
+    ),
+    "windows-1252": Written(";", "cp1252", found="cp1252", options=(("encoding", "cp1252"),)),
+    "latin-1": Written(",", "latin-1", found="iso8859-1", options=(("encoding", "latin-1"),)),
+    "spaced-header": Written(
+        ",", names=("Influencer ID", "Campaign ID", "Views", "Likes", "Comments", "Shares")
+    ),
+    "lowercase-header": Written(
+        ";", names=("influencerid", "campaignid", "views", "likes", "comments", "shares")
+    ),
+    "mapped-header": Written(
+        ",",
+        names=("Creator", "Campaign", "Reach", "likes", "comments", "shares"),
+        options=(("columns", ["influencerId=Creator", "campaignId=Campaign", "views=Reach"]),),
+    ),
+    "grouped-digits": Written(",", grouped=True, options=(("thousands", ","),)),
+    "grouped-digits-semicolon": Written(";", grouped=True, options=(("thousands", ","),)),
 }
+
+
+def run_flags(options: dict[str, Any]) -> list[str]:
+    """Run options as the CLI's flags (a list as a repeated flag)."""
+    return [
+        part
+        for name, value in options.items()
+        for one in (value if isinstance(value, list) else [value])
+        for part in (BY_NAME[name].flag, str(one))
+    ]
+
+
+def query(options: dict[str, Any]) -> dict[str, Any]:
+    """Run options as the upload route's query parameters."""
+    return {BY_NAME[name].query: value for name, value in options.items()}
 
 
 def export(delimiter: str = ",", header: list[str] = HEADER, rows: list[list[str]] = ROWS) -> bytes:
@@ -204,25 +258,26 @@ def test_tab_is_named_tab() -> None:
 
 def comma_file(tmp_path: Path) -> Any:
     result = load(write(tmp_path, export(), "comma.csv"))
-    return result.header, result.rows, result.reasons, result.blank_lines
+    return result.rows, result.reasons, result.blank_lines
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_each_dialect_reads_as_the_utf8_comma_file(tmp_path: Path, name: str) -> None:
     written = DIALECTS[name]
     path = write(tmp_path, written.export(), f"{name}.csv")
-    with CsvSource(path, dialect=Dialect(encoding=written.declared)) as source:
+    with CsvSource(path, dialect=written.dialect()) as source:
         assert (source.encoding, source.header.delimiter) == (written.found, written.delimiter)
+        assert source.header.names == written.names
+        assert source.read_from == written.read_from
     expected = comma_file(tmp_path)
     for read_size in (None, 7):  # whole blocks, and reads that cut characters and lines
-        got = load(path, read_size=read_size, dialect=Dialect(encoding=written.declared))
-        assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
-    assert ("café_créatrice", "campaign_2", 800, 8, 8, 0) in expected[1]
-    assert expected[2] == REASONS  # physical lines, whatever the encoding's bytes per line
+        got = load(path, read_size=read_size, dialect=written.dialect())
+        assert (got.rows, got.reasons, got.blank_lines) == expected
+    assert ("café_créatrice", "campaign_2", 800, 8, 8, 0) in expected[0]
+    assert expected[1] == REASONS  # physical lines, whatever the encoding's bytes per line
     # the rejects' raw text is the record's text, in UTF-8
-    assert load(path, dialect=Dialect(encoding=written.declared)).rejects[0][
-        "raw"
-    ] == written.delimiter.join(ROWS[6])
+    raw = load(path, dialect=written.dialect()).rejects[0]["raw"]
+    assert raw == written.delimiter.join(ROWS[6])
 
 
 def test_a_transcoded_file_is_read_across_small_reads_and_gzip(
@@ -232,15 +287,15 @@ def test_a_transcoded_file_is_read_across_small_reads_and_gzip(
     data = DIALECTS["utf-16-be"].export()
     monkeypatch.setattr(encodings, "_READ", 3)  # the source read 3 bytes at a time
     got = load(write(tmp_path, data, "be.csv"), read_size=5)
-    assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
+    assert (got.rows, got.reasons, got.blank_lines) == expected
     got = load(write(tmp_path, gzip.compress(data), "be.csv.gz"))
-    assert (got.header, got.rows, got.reasons, got.blank_lines) == expected
+    assert (got.rows, got.reasons, got.blank_lines) == expected
 
 
 def test_windows_1252_undeclared_leaves_its_record_undecodable(tmp_path: Path) -> None:
     path = write(tmp_path, DIALECTS["windows-1252"].export())
     got = load(path)
-    assert got.rows == [row for row in comma_file(tmp_path)[1] if row[0] != "café_créatrice"]
+    assert got.rows == [row for row in comma_file(tmp_path)[0] if row[0] != "café_créatrice"]
     assert got.reasons == {6: "undecodable", **REASONS}
     assert got.rejects[0]["raw"] == "caf\\xe9_cr\\xe9atrice;campaign_2;800;8;8;0"
 
@@ -347,16 +402,13 @@ def expected(mongo_server: MongoServer, tmp_path_factory: pytest.TempPathFactory
     return rows
 
 
-def published_sources(store: Store, run_id: str) -> list[tuple[str | None, str | None]]:
-    """Each source's delimiter and encoding, as the run's ledger entry holds them."""
+def published_sources(store: Store, run_id: str) -> list[tuple[Any, ...]]:
+    """Each source's delimiter, encoding and headers read from, as the run's ledger entry
+    holds them."""
     run = queries.run(store, run_id)
     assert run is not None and run["status"] == "succeeded", run
     assert (run["accepted"], run["rejected"]) == (6, 3)
-    return [(s["delimiter"], s["encoding"]) for s in run["sources"]]
-
-
-def declared(written: Written) -> list[str]:
-    return [] if written.declared is None else ["--encoding", written.declared]
+    return [(s["delimiter"], s["encoding"], s["columns"]) for s in run["sources"]]
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
@@ -365,15 +417,14 @@ def test_the_library_and_the_cli_give_the_comma_files_dataset(
 ) -> None:
     written = DIALECTS[name]
     path = write(tmp_path, written.export(), f"{name}.csv")
-    report = engagement.run_etl([path], store=store, encoding=written.declared)
-    assert (report.sources[0].delimiter, report.sources[0].encoding) == (
-        written.delimiter,
-        written.found,
-    )
+    said = [(written.delimiter, written.found, written.read_from)]
+    report = engagement.run_etl([path], store=store, **written.declared)
+    source = report.sources[0]
+    assert [(source.delimiter, source.encoding, source.columns)] == said
     assert dataset(store) == expected
-    assert published_sources(store, report.run_id) == [(written.delimiter, written.found)]
+    assert published_sources(store, report.run_id) == said
     result = subprocess.run(
-        [engagement_exe(), "etl", str(path), *declared(written), "--json"],
+        [engagement_exe(), "etl", str(path), *run_flags(written.declared), "--json"],
         env=store_env,
         capture_output=True,
         text=True,
@@ -382,7 +433,7 @@ def test_the_library_and_the_cli_give_the_comma_files_dataset(
     assert result.returncode == 0, result.stderr
     run_id = json.loads(result.stdout)["runId"]
     assert dataset(store) == expected
-    assert published_sources(store, run_id) == [(written.delimiter, written.found)]
+    assert published_sources(store, run_id) == said
 
 
 def test_the_cli_names_an_ambiguous_header_and_takes_the_declared_delimiter(
@@ -439,12 +490,12 @@ def test_an_upload_gives_the_comma_files_dataset(
 ) -> None:
     client, store = uploads
     written = DIALECTS[name]
-    params = {} if written.declared is None else {"encoding": written.declared}
-    response = client.post("/runs", params=params, content=written.export())
+    response = client.post("/runs", params=query(written.declared), content=written.export())
     assert response.status_code == 202, response.text
     run_id = response.json()["runId"]
     finished(store, run_id)
-    assert published_sources(store, run_id) == [(written.delimiter, written.found)]
+    said = [(written.delimiter, written.found, written.read_from)]
+    assert published_sources(store, run_id) == said
     assert dataset(store) == expected
 
 
@@ -490,3 +541,248 @@ def test_an_upload_declares_the_delimiter(uploads: tuple[httpx.Client, Store]) -
     assert run is not None
     assert (run["status"], run["accepted"], run["options"]["delimiter"]) == ("succeeded", 1, ";")
     assert [(s["delimiter"], s["encoding"]) for s in run["sources"]] == [(";", "utf-8")]
+    assert run["sources"][0]["columns"] == {}
+
+
+# --- header names and mappings ----------------------------------------------------------------
+
+
+def test_two_columns_folding_to_one_name_are_named(tmp_path: Path) -> None:
+    header = "Influencer ID,campaignId,views,likes,comments,shares,influencer_id,Handle\n"
+    path = write(tmp_path, header)
+    with pytest.raises(InputError) as caught:
+        CsvSource(path)
+    assert str(caught.value) == (
+        f"{path}: column(s) appear more than once: influencerId (column 1 'Influencer ID' "
+        "and column 7 'influencer_id')"
+    )
+    # mapped to another header, neither is read (names match folded, mapped ones too)
+    with CsvSource(path, dialect=Dialect(columns={"influencerId": "handle"})) as source:
+        assert source.header.positions["influencerId"] == 7
+        assert source.read_from == {"influencerId": "Handle"}
+
+
+def test_a_mapping_to_a_missing_header_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, export())
+    with pytest.raises(MissingColumnsError) as caught:
+        CsvSource(path, dialect=Dialect(columns={"influencerId": "Creator", "views": "Reach"}))
+    assert caught.value.missing == ["influencerId", "views"]
+    assert str(caught.value).endswith(
+        "; no column 'Creator' (influencerId) or 'Reach' (views) in the header"
+    )
+
+
+def test_mapped_names_match_folded_and_a_mapped_date_column(tmp_path: Path) -> None:
+    data = "CREATOR,campaignId,views,likes,comments,shares,Post Date\na,c,10,1,0,0,2026-03-01\n"
+    path = write(tmp_path, data)
+    options = engagement.RunOptions(columns=["influencerid=creator", "postedAt=Post_Date"])
+    assert options.column_map == {"influencerId": "creator"}
+    assert options.date_column == "Post_Date"
+    with CsvSource(path, date_column=options.date_column, dialect=options.dialect) as source:
+        assert source.read_from == {"influencerId": "CREATOR", "postedAt": "Post Date"}
+        assert source.header.date == 6
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["Creator"], "a column mapping is COLUMN=HEADER (influencerId=Creator): 'Creator'"),
+        (["influencerId="], "a column mapping is COLUMN=HEADER"),
+        (["creator=Creator"], "no column 'creator' to map (the columns: influencerId, campaignId"),
+        (["views=A", "views=B"], "column views is mapped twice: 'A' and 'B'"),
+        (["views=Reach", "likes=reach"], "columns views and likes are mapped to one header"),
+        (["views=likes"], "column views is mapped to 'likes', the name of column likes"),
+        (["postedAt=When"], "the date column is named twice: 'day' and 'When'"),
+    ],
+)
+def test_a_bad_mapping_is_a_usage_error(columns: list[str], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        engagement.RunOptions(columns=columns, date_column="day")
+    assert str(caught.value).startswith(message)
+
+
+# --- digit groups -----------------------------------------------------------------------------
+
+#: (value, --thousands, what the rules make of it)
+GROUPS = [
+    ("16,795", ",", 16795),
+    ("1,234,567", ",", 1234567),
+    ("1.234.567", ".", 1234567),
+    ("1.000", ".", 1000),  # with '.' grouping, not 1.000 as a decimal
+    ("1 234", " ", 1234),
+    ("1'234'567", "'", 1234567),
+    ("+1,234", ",", 1234),
+    ("-1,234", ",", "negative_value"),
+    ("999", ",", 999),
+    ("1,23", ",", "invalid_number"),
+    ("12,3456", ",", "invalid_number"),
+    ("1234,567", ",", "invalid_number"),
+    (",123", ",", "invalid_number"),
+    ("1,,234", ",", "invalid_number"),
+    ("1,234,", ",", "invalid_number"),
+    ("1.234,5", ".", "invalid_number"),
+    ("1,234", ".", "invalid_number"),  # another sign than the declared one
+    ("16,795", None, "invalid_number"),  # off by default: the exact rules
+    ("9,223,372,036,854,775,808", ",", "out_of_range"),
+]
+
+
+def test_digit_groups_follow_the_declared_sign(tmp_path: Path) -> None:
+    for k, (value, sign, want) in enumerate(GROUPS):
+        data = f'{",".join(HEADER)}\na,c,"{value}",0,0,0\n'
+        dialect = Dialect(thousands=sign)
+        got = load(write(tmp_path, data, f"g{k}.csv"), dialect=dialect)
+        said = got.rows[0][2] if got.rows else got.rejects[0]["reason"]
+        assert said == want, value
+        # the plain-Python statement of the rule agrees
+        plain = rules.parse_metric(value, dialect.thousands)
+        assert (plain if isinstance(plain, int) and plain >= 0 else said) == said
+    assert engagement.RunOptions(thousands="space").thousands == " "
+    with pytest.raises(UsageError, match="the thousands separator must be one of"):
+        engagement.RunOptions(thousands="_")
+
+
+# --- day-first dates --------------------------------------------------------------------------
+
+#: (value, --date-format, the UTC day or the reason)
+DATES = [
+    ("13-01-2022", ["%d-%m-%Y"], "2022-01-13"),
+    ("1-2-2022", ["%d-%m-%Y"], "2022-02-01"),
+    ("29-02-2024", ["%d-%m-%Y"], "2024-02-29"),
+    ("29-02-2023", ["%d-%m-%Y"], "invalid_date"),  # no such day
+    ("31-04-2022", ["%d-%m-%Y"], "invalid_date"),
+    ("13-13-2022", ["%d-%m-%Y"], "invalid_date"),
+    ("13/01/2022 23:30", ["%d-%m-%Y", "%d/%m/%Y %H:%M"], "2022-01-13"),
+    ("13/01/2022 23:30 -0100", ["%d/%m/%Y %H:%M %z"], "2022-01-14"),  # its UTC day
+    ("2022-01-13", ["%d-%m-%Y"], "2022-01-13"),  # the ISO forms still read
+    ("2022-02-30", ["%Y-%m-%d"], "invalid_date"),
+    ("13.01.2022", ["%d-%m-%Y"], "invalid_date"),  # in no form given
+    ("13-01-2022", [], "invalid_date"),  # the ISO forms alone by default
+    ("01-13-2022", ["%m-%d-%Y"], "2022-01-13"),
+]
+
+
+def test_date_forms_are_read_after_the_iso_ones(tmp_path: Path) -> None:
+    header = ",".join([*HEADER, "postedAt"])
+    for k, (value, forms, want) in enumerate(DATES):
+        dialect = Dialect(date_formats=tuple(forms))
+        path = write(tmp_path, f'{header}\na,c,10,1,0,0,"{value}"\nb,c,10,1,0,0,{value}\n', "d.csv")
+        got = load(path, dialect=dialect)
+        said = [rules.day_text(r["day"]) for r in got.accepted] or [
+            r["reason"] for r in got.rejects
+        ]
+        assert said == [want, want], (k, value)
+        plain = rules.parse_date(value, forms)
+        assert (rules.day_text(plain) if isinstance(plain, int) else plain) == want
+
+
+def test_a_date_format_must_read_a_day() -> None:
+    for form, message in [
+        ("%H:%M", "a date format must read a year (%Y), a month (%m or %b) and a day (%d)"),
+        ("%d-%m", "a date format must read a year"),
+        ("%d-%m-%Q", "not a date format in strptime codes"),
+    ]:
+        with pytest.raises(UsageError) as caught:
+            engagement.RunOptions(date_formats=[form])
+        assert str(caught.value).startswith(message), form
+
+
+# --- a real export: other names, digit groups, day-first dates ------------------------------
+
+REAL_HEADER = "Post_ID,Post_Date,Platform,Creator,Campaign_Name,Views,Likes,Shares,Comments"
+#: what the analyst tells the run about it
+REAL_OPTIONS: dict[str, Any] = {
+    "columns": ["influencerId=Creator", "campaignId=Campaign_Name", "postedAt=Post_Date"],
+    "thousands": ",",
+    "date_formats": ["%d-%m-%Y"],
+}
+DAYS = ["2022-01-13", "2022-01-14", "2022-01-13", "2022-02-28", "2022-03-01", "2022-01-13"]
+
+
+def real_export() -> tuple[bytes, bytes]:
+    """A platform's export of ROWS (its own names and column order, views grouped, dates
+    day-first, one impossible date) and the canonical file of the same rows."""
+    iso = [*DAYS, "2022-01-13", "2022-01-13", "2022-01-13", "2022-02-31"]
+    rows = [*ROWS, ["influencer_10", "campaign_1", "100", "1", "1", "1"]]
+    real, canonical = io.StringIO(), io.StringIO()
+    out = csv.writer(real, lineterminator="\n")
+    out.writerow(REAL_HEADER.split(","))
+    plain = csv.writer(canonical, lineterminator="\n")
+    plain.writerow([*HEADER, "postedAt"])
+    for k, (row, day) in enumerate(zip(grouped_views(rows), iso, strict=True)):
+        year, month, date = day.split("-")
+        fields = dict(zip(HEADER, row, strict=False))
+        out.writerow(
+            [f"p{k}", f"{date}-{month}-{year}", "IG"]
+            + [fields.get(c, "") for c in ("influencerId", "campaignId", "views", "likes")]
+            + [fields.get(c, "") for c in ("shares", "comments")]
+            if len(row) == 6
+            else [f"p{k}", f"{date}-{month}-{year}", "IG", *row]  # the ragged row stays ragged
+        )
+        plain.writerow([*rows[k], day] if len(row) == 6 else rows[k])
+    return real.getvalue().encode(), canonical.getvalue().encode()
+
+
+def test_a_real_export_reads_as_its_canonical_file(tmp_path: Path) -> None:
+    real, canonical = real_export()
+    options = engagement.RunOptions(**REAL_OPTIONS)
+    got = load(write(tmp_path, real, "real.csv"), dialect=options.dialect, date_column="Post_Date")
+    want = load(write(tmp_path, canonical, "canonical.csv"))
+    assert sorted(got.accepted, key=str) == sorted(want.accepted, key=str)
+    assert len(got.accepted) == 6 and {row["day"] for row in got.accepted} == {
+        rules.parse_date(day) for day in DAYS
+    }
+    assert got.reasons == want.reasons == {**REASONS, 11: "invalid_date"}
+
+
+def test_a_real_export_through_every_front_end(
+    tmp_path: Path,
+    store: Store,
+    store_env: dict[str, str],
+    uploads: tuple[httpx.Client, Store],
+) -> None:
+    real, canonical = real_export()
+    path = write(tmp_path, real, "real.csv")
+
+    def published(run_id: str, on: Store) -> tuple[Any, ...]:
+        run = queries.run(on, run_id)
+        assert run is not None and run["status"] == "succeeded", run
+        assert (run["accepted"], run["rejected"]) == (6, 4)
+        assert run["sources"][0]["columns"] == {
+            "influencerId": "Creator",
+            "campaignId": "Campaign_Name",
+            "views": "Views",
+            "likes": "Likes",
+            "comments": "Comments",
+            "shares": "Shares",
+            "postedAt": "Post_Date",
+        }
+        trends = [engagement.trend(on, c, "day") for c in ("campaign_1", "campaign_2")]
+        return dataset(on), [[p["label"] for p in t["points"]] for t in trends if t]
+
+    engagement.run_etl([write(tmp_path, canonical, "canonical.csv")], store=store)
+    expected = (
+        dataset(store),
+        [
+            [p["label"] for p in t["points"]]  # type: ignore[index]
+            for t in (engagement.trend(store, c, "day") for c in ("campaign_1", "campaign_2"))
+        ],
+    )
+    assert expected[1] == [["2022-01-13", "2022-01-14"], ["2022-01-13", "2022-02-28", "2022-03-01"]]
+    report = engagement.run_etl([path], store=store, **REAL_OPTIONS)
+    assert published(report.run_id, store) == expected
+    result = subprocess.run(
+        [engagement_exe(), "etl", str(path), *run_flags(REAL_OPTIONS), "--json"],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert published(json.loads(result.stdout)["runId"], store) == expected
+    client, served = uploads
+    response = client.post("/runs", params=query(REAL_OPTIONS), content=real)
+    assert response.status_code == 202, response.text
+    run_id = response.json()["runId"]
+    finished(served, run_id)
+    assert published(run_id, served) == expected
