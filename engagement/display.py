@@ -63,6 +63,7 @@ HEADINGS = {
     "performers": "Performers",
     "dataset": "Dataset",
     "seconds": "Seconds",
+    "files": "Files (how each was read)",
     "rankThen": "Rank then",
     "rankNow": "Rank now",
     "engagementRateThen": "Rate then",
@@ -176,6 +177,19 @@ def styled(frame: pd.DataFrame, css: str | None = None, escape: bool = True) -> 
     if css:
         styler = styler.set_table_attributes(f'class="{css}"')
     return styler
+
+
+def read_as(source: dict[str, Any]) -> str:
+    """How a run read one file (a source of its JSON form), in words:
+    ``';' between fields, cp1252, influencerId from 'Creator'``."""
+    delimiter = source.get("delimiter")
+    parts = []
+    if delimiter is not None:
+        parts.append("tab between fields" if delimiter == "\t" else f"{delimiter!r} between fields")
+    if source.get("encoding"):
+        parts.append(source["encoding"])
+    parts += [f"{col} from {name!r}" for col, name in (source.get("columns") or {}).items()]
+    return ", ".join(parts) or "-"
 
 
 def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

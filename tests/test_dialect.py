@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engagement
 from engagement import rules
@@ -786,3 +788,91 @@ def test_a_real_export_through_every_front_end(
     run_id = response.json()["runId"]
     finished(served, run_id)
     assert published(run_id, served) == expected
+
+
+# --- what was read, said per file ------------------------------------------------------------
+
+
+def test_the_run_report_runs_and_the_report_say_how_each_file_was_read(
+    tmp_path: Path, store: Store, store_env: dict[str, str]
+) -> None:
+    from engagement.display import read_as
+    from engagement.report.views import summary_table
+
+    written = DIALECTS["mapped-header"]
+    mapped = write(tmp_path, written.export(), "mapped.csv")
+    unicode = write(tmp_path, DIALECTS["excel-unicode-text"].export(), "unicode.csv")
+
+    def cli(*args: str) -> str:
+        result = subprocess.run(
+            [engagement_exe(), *args],
+            env=store_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    said = "    read as: ',' between fields, utf-8, influencerId from 'Creator', "
+    said += "campaignId from 'Campaign', views from 'Reach'"
+    out = cli("etl", str(mapped), *run_flags(written.declared))
+    assert said in out.splitlines()
+    assert "    read as: tab between fields, utf-16-le" in cli("etl", str(unicode)).splitlines()
+    runs = cli("runs").splitlines()
+    assert runs[0].endswith("Files (how each was read)")
+    assert "unicode.csv (tab between fields, utf-16-le)" in runs[2]
+    assert "mapped.csv (',' between fields, utf-8, influencerId from ..." in runs[3]  # clipped
+    run = queries.runs(store, limit=1)[0]
+    table = summary_table(run)
+    assert table.loc["read as", "value"] == "unicode.csv: tab between fields, utf-16-le"
+    assert read_as({"delimiter": None, "encoding": None, "columns": {}}) == "-"
+
+
+# --- any dialect of any rows ------------------------------------------------------------------
+
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=0, max_size=8
+) | st.sampled_from(["", " x ", "a;b", "c,d", 'q"q', "t\tu", "p|q", "é", "NaN", "1,000", "l\nm"])
+_VALUE = st.integers(0, 10**6).map(str) | st.sampled_from(["", "-1", "a lot", "0", " 7 "])
+_ROW = st.tuples(_TEXT, _TEXT, _VALUE, _VALUE, _VALUE, _VALUE).map(list)
+_SPELLINGS = {
+    "influencerId": ["influencerId", "Influencer ID", "influencer_id", "INFLUENCERID"],
+    "campaignId": ["campaignId", "Campaign ID", "campaign-id", "CampaignId"],
+    "views": ["views", "Views", "VIEWS", " views "],
+    "likes": ["likes", "Likes"],
+    "comments": ["comments", "Comments"],
+    "shares": ["shares", "SHARES"],
+}
+_CODECS = [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", LE), ("utf-16-be", BE)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(_ROW, min_size=1, max_size=12),
+    delimiter=st.sampled_from(list(DELIMITERS.values())),
+    coded=st.sampled_from(_CODECS),
+    spelling=st.fixed_dictionaries({c: st.sampled_from(v) for c, v in _SPELLINGS.items()}),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+def test_any_dialect_reads_as_the_canonical_file(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[list[str]],
+    delimiter: str,
+    coded: tuple[str, bytes],
+    spelling: dict[str, str],
+    quoting: int,
+    newline: str,
+) -> None:
+    folder = tmp_path_factory.mktemp("any")
+    canonical = export(",", HEADER, rows)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline, quoting=quoting)
+    writer.writerow([spelling[c] for c in HEADER])
+    writer.writerows(rows)
+    codec, bom = coded
+    written = bom + out.getvalue().encode(codec)
+    want = load(write(folder, canonical, "canonical.csv"))
+    got = load(write(folder, written, "written.csv"), read_size=64)
+    assert (got.rows, got.reasons, got.blank_lines) == (want.rows, want.reasons, want.blank_lines)

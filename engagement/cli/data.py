@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..display import with_interval
+from ..display import read_as, with_interval
 from ..errors import UsageError
 from ..exports import FORMATS, export
 from ..extras import require
@@ -194,6 +194,8 @@ def runs_command(limit: int, mongodb_uri: str | None, database: str | None, as_j
     elif not rows:
         click.echo("no runs yet")
     else:
+        for row in rows:  # each file and how it was read
+            row["files"] = "; ".join(f"{s['name']} ({read_as(s)})" for s in row.get("sources", []))
         click.echo(
             table(
                 rows,
@@ -207,6 +209,7 @@ def runs_command(limit: int, mongodb_uri: str | None, database: str | None, as_j
                     "performers",
                     "dataset",
                     "seconds",
+                    "files",
                 ],
             )
         )

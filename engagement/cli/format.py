@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..display import text_table
+from ..display import read_as, text_table
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -29,6 +29,7 @@ def format_report(run: dict[str, Any]) -> str:
             f"  {source['name']}: {source['rowsRead']:,} rows, {source['accepted']:,} accepted, "
             f"{source['rejected']:,} rejected"
         )
+        lines.append(f"    read as: {read_as(source)}")
     for skipped in run["skippedSources"]:
         lines.append(f"  skipped {skipped['name']}: {skipped['reason']}")
     lines.append(f"  dataset: {run['performers']:,} performers in {run['campaigns']:,} campaigns")

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..display import fitted_range, styled
+from ..display import fitted_range, read_as, styled
 from ..rules import REASONS, natural_key
 from ..store import queries
 from ..store.connection import Store
@@ -35,6 +35,7 @@ def summary_table(run: dict[str, Any]) -> pd.DataFrame:
         ("status", run["status"]),
         ("mode", run["mode"]),
         ("files", ", ".join(s["name"] for s in run["sources"]) or "-"),
+        ("read as", "; ".join(f"{s['name']}: {read_as(s)}" for s in run["sources"]) or "-"),
         ("rows read", run["rowsRead"]),
         ("accepted", run["accepted"]),
         ("rejected", run["rejected"]),
