@@ -28,6 +28,7 @@ def _annotation(declared: Option) -> Any:
             alias=declared.query,
             ge=declared.low,
             le=declared.high,
+            max_length=declared.most if declared.many else None,
             description=describe(declared),
         ),
     ]

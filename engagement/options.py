@@ -12,6 +12,7 @@ TOML file, ``chunk_size = 50000``). Each front end builds the options once, with
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import tomllib
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 MODES: tuple[str, ...] = ("replace", "append")
 #: A profile file larger than this is not a profile.
 MAX_PROFILE_BYTES = 64 * 1024
+#: An option of many values holds at most this many (each date form is tried on every
+#: distinct date that is not an ISO one: a client must not choose how many).
+MOST_VALUES = 16
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Option:
     setting: str | None = None  # the Settings field that gives the default at the edge
     remote: bool = True  # a client of the API may set it (within the server's settings)
     each: str | None = None  # many values (a tuple): one is given as --each, ?each=
+    most: int = MOST_VALUES  # of an option of many values: at most this many
 
     @property
     def many(self) -> bool:
@@ -84,6 +89,8 @@ class Option:
             values = (value,) if isinstance(value, str) else value
             if not isinstance(values, list | tuple):
                 raise UsageError(f"{name} must be a list of text, not {value!r}")
+            if len(values) > self.most:
+                raise UsageError(f"{name}: at most {self.most} values, not {len(values):,}")
             return tuple(self._check_one(one, name) for one in values)
         return self._check_one(value, name)
 
@@ -312,7 +319,7 @@ class RunOptions:
             self.delimiter, self.encoding, self.column_map, self.thousands, self.date_formats
         )
 
-    @property
+    @functools.cached_property
     def column_map(self) -> dict[str, str]:
         """The required columns read from a header of another name: column -> header."""
         return {k: v for k, v in check_columns(self.columns).items() if k != DATE_COLUMN}

@@ -22,6 +22,7 @@ from engagement.cli.app import cli
 from engagement.errors import UsageError
 from engagement.options import (
     BY_NAME,
+    MOST_VALUES,
     NAMES,
     OPTIONS,
     RunOptions,
@@ -284,6 +285,19 @@ def test_options_check_themselves() -> None:
     assert isinstance(RunOptions(max_rejected=1).max_rejected, float)
 
 
+def test_options_of_many_values_hold_sixteen_at_most(tmp_path: Path) -> None:
+    forms = [f"%d-%m-%Y {i}" for i in range(MOST_VALUES)]
+    assert RunOptions(date_formats=forms).date_formats == tuple(forms)
+    with pytest.raises(UsageError, match="date_formats: at most 16 values, not 17"):
+        RunOptions(date_formats=[*forms, "%d/%m/%Y"])
+    with pytest.raises(UsageError, match="columns: at most 16 values, not 10,000"):
+        RunOptions(columns=["influencerId=Creator"] * 10_000)
+    profile = tmp_path / "many.toml"
+    profile.write_text(f"date_formats = {[*forms, '%d/%m/%Y']!r}\n".replace("'", '"'))
+    with pytest.raises(UsageError, match="at most 16 values, not 17"):
+        resolve(profile=profile)
+
+
 def test_a_client_may_lower_the_servers_bounds_not_raise_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -470,6 +484,8 @@ def test_every_option_reaches_the_library_from_an_upload(
         ({"column": "Creator"}, "a column mapping is COLUMN=HEADER"),
         ({"thousands": "_"}, "the thousands separator must be one of"),
         ({"dateFormat": "%H:%M"}, "a date format must read a year"),
+        ({"dateFormat": ["%d-%m-%Y"] * 17}, "dateFormat: List should have at most 16 items"),
+        ({"column": ["influencerId=Creator"] * 1000}, "column: List should have at most 16 items"),
     ],
 )
 def test_an_upload_cannot_pass_the_servers_bounds(
