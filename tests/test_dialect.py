@@ -333,6 +333,89 @@ def test_a_stray_quote_in_a_transcoded_file_is_its_first_line_alone(tmp_path: Pa
     assert (got.rows, got.reasons) == (plain.rows, plain.reasons)
 
 
+#: (codec, byte order mark, a character whose bytes as stored and in UTF-8 differ)
+_STORED = [
+    ("utf-16-le", LE, "€"),  # 2 bytes stored, 3 in UTF-8
+    ("utf-16-be", BE, "😀"),  # 4 and 4 (a surrogate pair)
+    ("utf-32", b"", "é"),  # 4 and 2 (the codec writes its own mark)
+    ("cp1252", b"", "é"),  # 1 and 2
+    ("shift_jis", b"", "ｱ"),  # 1 and 3 (half-width katakana)
+]
+BOUND = 256  # a record of 256 one-byte characters has an id of at most MAX_ID_CHARS
+
+
+def stored_record(codec: str, char: str, size: int, name: str) -> str:
+    """A good record of exactly ``size`` bytes in ``codec``: its id ``name``, characters
+    ``char``, padded with ``x``."""
+
+    def weight(text: str) -> int:
+        return len(text.encode(codec)) - len("".encode(codec))  # without utf-32's mark
+
+    rest = ",c,100,1,1,1"
+    chars = (size // 2) // weight(char)
+    pad = size - weight(name + char * chars + rest)
+    assert pad >= 0 and pad % weight("x") == 0
+    record = name + char * chars + "x" * (pad // weight("x")) + rest
+    assert weight(record) == size
+    return record
+
+
+@pytest.mark.parametrize(("codec", "bom", "char"), _STORED, ids=[c for c, _, _ in _STORED])
+@pytest.mark.parametrize("read_size", [None, 7])
+def test_the_record_bound_counts_the_bytes_as_stored(
+    tmp_path: Path, codec: str, bom: bytes, char: str, read_size: int | None
+) -> None:
+    step = len(char.encode(codec)) - len("".encode(codec))
+    within = stored_record(codec, char, BOUND, "w")  # at the bound: read
+    over = stored_record(codec, char, BOUND + step, "o")  # one character past it
+    huge = "h" + "x" * (20 * BOUND) + ",c,100,1,1,1"  # scanned past, never held
+    zero = "z" + char + ",c,0,0,0,0"
+    lines = [",".join(HEADER), "a,c,10,1,0,0", within, over, huge, zero, "b,c,10,1,0,0", ""]
+    data = bom + "\n".join(lines).encode(codec)
+    declared = Dialect(encoding=None if bom else codec)
+    got = load(write(tmp_path, data), read_size=read_size, max_bytes=BOUND, dialect=declared)
+    assert sorted(row[0][0] for row in got.rows) == ["a", "b", "w"]
+    assert got.reasons == {4: "record_too_large", 5: "record_too_large", 6: "zero_views"}
+    size = {4: BOUND + step, 5: len(huge.encode(codec)) - len("".encode(codec))}
+    size[6] = len(zero.encode(codec)) - len("".encode(codec))
+    assert {r["line"]: r["rawBytes"] for r in got.rejects} == size
+    over_reject, huge_reject, zero_reject = got.rejects
+    assert (over_reject["raw"], over_reject["rawTruncated"]) == (over, False)
+    assert huge_reject["raw"] == huge[: rules.RAW_LIMIT] and huge_reject["rawTruncated"]
+    assert (zero_reject["raw"], zero_reject["rawTruncated"]) == (zero, False)
+    # a UTF-8 file of the same records: the bound counts their UTF-8 bytes
+    plain = load(write(tmp_path, "\n".join(lines).encode(), "plain.csv"), max_bytes=BOUND)
+    longer = {n: len(r.encode()) for n, r in ((3, within), (4, over)) if len(r.encode()) > BOUND}
+    too_large = {r["line"]: r["rawBytes"] for r in plain.rejects if r["line"] in (3, 4)}
+    assert too_large == longer
+
+
+def test_an_undecodable_records_size_is_its_bytes_as_stored(tmp_path: Path) -> None:
+    lines = [",".join(HEADER).encode("utf-16-le"), "a,c,10,1,0,0".encode("utf-16-le")]
+    bad = "b".encode("utf-16-le") + b"\x00\xd8" + ",c,0,1,0,0".encode("utf-16-le")
+    data = LE + b"\n\x00".join([*lines, bad, b""])
+    got = load(write(tmp_path, data), max_bytes=BOUND)
+    assert got.reasons == {3: "undecodable"}
+    assert got.rejects[0]["rawBytes"] == len(bad) == 24
+    assert got.rejects[0]["reasons"] == ["undecodable", "zero_views", "interactions_exceed_views"]
+    # past the bound as stored, though not in UTF-8 (each unit that does not decode is one
+    # 0xFF of UTF-8 for two bytes stored)
+    long_bad = "b".encode("utf-16-le") + b"\x00\xd8" * 120 + ",c,0,1,0,0".encode("utf-16-le")
+    data = LE + b"\n\x00".join([*lines, long_bad, b""])
+    got = load(write(tmp_path, data), max_bytes=BOUND)
+    assert got.reasons == {3: "record_too_large"}
+    assert got.rejects[0]["rawBytes"] == len(long_bad) == 262
+
+
+def test_a_header_past_the_bound_as_stored_is_named(tmp_path: Path) -> None:
+    header = ",".join(HEADER)  # 51 characters: 102 bytes in UTF-16
+    path = write(tmp_path, LE + f"{header}\na,c,10,1,0,0\n".encode("utf-16-le"))
+    with CsvSource(path, max_record_bytes=102) as source:
+        assert source.header.names == tuple(HEADER)
+    with pytest.raises(InputError, match="no header record within its first 101 bytes"):
+        CsvSource(path, max_record_bytes=101)
+
+
 def test_a_header_that_does_not_decode_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, b"influencer\x81Id,campaignId,views,likes,comments,shares\n")
     with pytest.raises(InputError, match="header on line 1 is not valid UTF-8"):

@@ -30,7 +30,13 @@ class Oversized:
 
     line: int  # physical line of its first byte
     head: bytes  # at most RAW_LIMIT bytes, cut on a UTF-8 boundary
-    size: int  # bytes, without the line terminator
+    size: int  # bytes, without the line terminator (as stored, in a transcoded file)
+    text_size: int | None = None  # its UTF-8 bytes, where the file is in another encoding
+
+    @property
+    def truncated(self) -> bool:
+        """Is ``head`` less than the whole record?"""
+        return len(self.head) < (self.size if self.text_size is None else self.text_size)
 
 
 class RecordScan:

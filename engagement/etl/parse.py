@@ -18,8 +18,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..rules import MAX_RECORD_BYTES
+from .encoding import UTF8
 from .oversized import Oversized
 from .records import Record, decode_line, decode_lines, parse_lines
+from .stored import most_utf8
 
 BOM = b"\xef\xbb\xbf"
 
@@ -32,15 +34,22 @@ class Header:
     positions: dict[str, int]  # required column -> field index
     line: int  # physical line number of the header
     lines: int  # physical lines it spans
-    max_record_bytes: int = MAX_RECORD_BYTES  # longer records are rejected, unparsed
+    max_record_bytes: int = MAX_RECORD_BYTES  # longer records (as stored) are rejected
     date: int | None = None  # field index of the post date column, when the file has one
     delimiter: str = ","  # between fields, found from the header line or declared
     thousands: str | None = None  # the sign metrics' digits may be grouped with, declared
     date_formats: tuple[str, ...] = ()  # date forms (strptime) read after the ISO ones
+    encoding: str = UTF8  # the file's; the reader sees its records in UTF-8
 
     @property
     def width(self) -> int:
         return len(self.names)
+
+    @property
+    def utf8_bound(self) -> int:
+        """The record bound in UTF-8 bytes, as the reader sees the records: no record
+        within ``max_record_bytes`` as stored is longer (:mod:`engagement.etl.stored`)."""
+        return most_utf8(self.max_record_bytes, self.encoding)
 
 
 @dataclass
@@ -216,9 +225,10 @@ def parse_block(block: bytes, first_line: int, header: Header, *, eof: bool) -> 
     Lines the fast path cannot take go through the Python parser; the rest, with those
     lines blanked out, through pyarrow. A quoted record still open at the end of a block
     (not at end of file) is left for the next block; parsing stops in front of a record
-    longer than ``header.max_record_bytes``.
+    longer than ``header.utf8_bound`` (:func:`~engagement.etl.stored.bound_block` then
+    applies the bound as stored).
     """
-    limit = header.max_record_bytes
+    limit = header.utf8_bound
     data = np.frombuffer(block, dtype=np.uint8)
     starts = _line_starts(data)
     scan = _scan(block, data, len(starts) - 1 - (0 if block.endswith(b"\n") else 1))
@@ -451,7 +461,7 @@ def _parse_slow(
         decoded = decode_lines(pieces)
     lines = _DecodedLines(decoded, starts)
     parsed = parse_lines(
-        lines, first_line, eof=eof, max_bytes=header.max_record_bytes, delimiter=header.delimiter
+        lines, first_line, eof=eof, max_bytes=header.utf8_bound, delimiter=header.delimiter
     )
     width = header.width
     good = [r for r in parsed.records if len(r.fields) == width]

@@ -22,6 +22,7 @@ from .encoding import UTF8, Transcoded, choose
 from .oversized import Oversized, RecordScan
 from .parse import BOM, Header, RecordBlock, parse_block
 from .records import Lines, Record, decode_lines, parse_lines
+from .stored import StoredCount, bound_block, most_utf8, stored_size
 
 #: Lines per block: memory follows it (the default of ``--chunk-size``).
 CHUNK_SIZE = 100_000
@@ -64,7 +65,8 @@ def parse_header(
     splits the header into names holding every required column (matched after
     :func:`fold`); none or more than one is an error. A column named ``date_column`` is the
     post date (optional). The dialect's ``columns`` map a required column to the header it
-    is read from (``{"influencerId": "Creator"}``). ``encoding`` is the file's, for messages.
+    is read from (``{"influencerId": "Creator"}``). ``encoding`` is the file's: ``lines``
+    are its UTF-8, ``max_bytes`` bounds records as stored.
     """
     delimiter, columns = dialect.delimiter, dialect.columns
     candidates = DELIMITERS if delimiter is None else (delimiter,)
@@ -72,6 +74,8 @@ def parse_header(
     twice: InputError | None = None
     for candidate in candidates:
         first = _first_record(path, lines, eof, max_bytes, candidate, encoding)
+        if first is not None and stored_size(first[0].raw.encode("utf-8"), encoding) > max_bytes:
+            raise _header_too_long(path, max_bytes)
         if first is None:
             return None
         record, blank = first
@@ -124,6 +128,7 @@ def parse_header(
         chosen,
         dialect.thousands,
         dialect.date_formats,
+        encoding,
     )
     return header, blank
 
@@ -132,8 +137,9 @@ def _first_record(
     path: str, lines: Lines, eof: bool, max_bytes: int, delimiter: str, encoding: str
 ) -> tuple[Record, int] | None:
     """The first record of ``lines`` split on ``delimiter`` and the blank lines before it;
-    ``None`` when the lines end inside it."""
+    ``None`` when the lines end inside it (``max_bytes`` as stored in ``encoding``)."""
     start = 0
+    stated, max_bytes = max_bytes, most_utf8(max_bytes, encoding)
     parsed = parse_lines(lines, 1, eof=eof, single=True, max_bytes=max_bytes, delimiter=delimiter)
     while (
         not parsed.records
@@ -152,7 +158,7 @@ def _first_record(
             delimiter=delimiter,
         )
     if parsed.oversized and not parsed.records:
-        raise _header_too_long(path, max_bytes)
+        raise _header_too_long(path, stated)
     if not parsed.records:
         if not eof:
             return None
@@ -332,7 +338,7 @@ class CsvSource:
                 self.dialect,
                 self.encoding,
             )
-            if found is None and len(tail) > limit + 1:
+            if found is None and len(tail) > most_utf8(limit, self.encoding) + 1:
                 raise _header_too_long(self.path, limit)
             if found is not None:
                 header, blank = found
@@ -359,7 +365,7 @@ class CsvSource:
         pending = self._pending
         self._pending = b""
         line = self._next_line
-        limit = self.header.max_record_bytes
+        limit = self.header.utf8_bound
         bytes_per_line = 64.0
         eof = False
         while True:
@@ -416,16 +422,30 @@ class CsvSource:
             eof = not more
             piece = piece[used:] + more
         if scan.ending != "stray":
-            yield _oversized_block(Oversized(line, scan.head(scan.size), scan.size))
+            yield _oversized_block(self._oversized(line, scan.head(scan.size), start, scan.size))
             return piece[used:], line + scan.newlines + 1, eof
         first = scan.first_line_size()
-        if first > self.header.max_record_bytes:
-            yield _oversized_block(Oversized(line, scan.head(first), first))
+        if first > self.header.utf8_bound:
+            yield _oversized_block(self._oversized(line, scan.head(first), start, first))
         else:  # an open quote that never closes: its first line is a record of its own
             self._seek(start)
             yield RawBlock(self._read_exactly(first), line, True)
         self._seek(start + (scan.first_line or 0) + 1)
         return b"", line + 1, False
+
+    def _oversized(self, line: int, head: bytes, start: int, size: int) -> Oversized:
+        """The record of ``size`` bytes at ``start`` (of the UTF-8 the reader sees), too
+        long; in another encoding its size as stored, read again (the reader goes on where
+        it was)."""
+        if self.encoding == UTF8:
+            return Oversized(line, head, size)
+        resume, count, left = self._pos, StoredCount(self.encoding), size
+        self._seek(start)
+        while left > 0 and (piece := self._read(min(left, _SKIP_READ))):
+            count.add(piece)
+            left -= len(piece)
+        self._seek(resume)
+        return Oversized(line, head, count.total(), size)
 
 
 @dataclass(frozen=True)
@@ -446,11 +466,11 @@ class RawBlock:
         if self.oversized:
             return RecordBlock.of_oversized(self.oversized, header.width)
         if self.parsed is not None:
-            return self.parsed
+            return bound_block(self.parsed, self.data, self.first_line, header)
         parsed, used, _, oversized = parse_block(self.data, self.first_line, header, eof=self.eof)
         if used != len(self.data) or oversized:
             raise AssertionError(f"block at line {self.first_line} is not whole records")
-        return parsed
+        return bound_block(parsed, self.data, self.first_line, header)
 
 
 def _oversized_block(record: Oversized) -> RawBlock:

@@ -26,7 +26,9 @@ from ..rules import (
 )
 from .arrays import string_buffers
 from .dates import parse_dates
+from .encoding import UTF8
 from .parse import Header, RecordBlock
+from .stored import stored_size
 
 # Characters Python's str.strip() removes that pyarrow's ASCII trim keeps.
 _ODD_EDGE = r"^[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]|[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]$"
@@ -52,16 +54,21 @@ class RejectRow(TypedDict):
     rawTruncated: bool
 
 
-def reject_row(line: int, codes: list[str], raw: str, size: int | None = None) -> RejectRow:
-    """A reject of the record with text ``raw`` (``size`` bytes, when the text does not tell)."""
+def reject_row(
+    line: int, codes: list[str], raw: str, size: int | None = None, encoding: str = UTF8
+) -> RejectRow:
+    """A reject of the record with text ``raw`` (``size`` bytes as stored, when the text does
+    not tell; else its bytes in the file's ``encoding``)."""
     data = raw.encode("utf-8")
     kept = clip_raw(data)
+    if size is None:
+        size = stored_size(data, encoding)
     return {
         "line": line,
         "reason": codes[0],
         "reasons": codes,
         "raw": raw if len(kept) == len(data) else kept.decode("utf-8", "backslashreplace"),
-        "rawBytes": len(data) if size is None else size,
+        "rawBytes": size,
         "rawTruncated": len(kept) < len(data),
     }
 
@@ -238,7 +245,7 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))],
         schema=ACCEPTED_SCHEMA,
     )
-    rejects = _reject_rows(block, bits, header.delimiter)
+    rejects = _reject_rows(block, bits, header.delimiter, header.encoding)
     by_reason = dict.fromkeys(REASONS, 0)
     for row in rejects:
         by_reason[RejectReason(row["reason"])] += 1
@@ -246,20 +253,20 @@ def validate(block: RecordBlock, header: Header) -> Validated:
 
 
 def _reject_rows(
-    block: RecordBlock, bits: npt.NDArray[np.int64], delimiter: str
+    block: RecordBlock, bits: npt.NDArray[np.int64], delimiter: str, encoding: str
 ) -> list[RejectRow]:
     rows: list[RejectRow] = []
     too_large = [RejectReason.RECORD_TOO_LARGE.value]
     for record in block.oversized:
         raw = record.head.decode("utf-8", "backslashreplace")
         row = reject_row(record.line, too_large, raw, record.size)
-        row["rawTruncated"] = len(record.head) < record.size
+        row["rawTruncated"] = record.truncated
         rows.append(row)
     for line, raw, undecodable in block.ragged:
         codes = [RejectReason.WRONG_FIELD_COUNT.value]
         if undecodable:
             codes.insert(0, RejectReason.UNDECODABLE.value)
-        rows.append(reject_row(line, codes, raw, block.sizes.get(line)))
+        rows.append(reject_row(line, codes, raw, block.sizes.get(line), encoding))
     bad = np.flatnonzero(bits)
     if len(bad):
         index = pa.array(bad)
@@ -272,6 +279,6 @@ def _reject_rows(
             mask = int(bits[index])
             codes = list(cache.get(mask) or cache.setdefault(mask, reasons_of(mask)))
             line = int(block.lines[index])
-            rows.append(reject_row(line, codes, raw, block.sizes.get(line)))
+            rows.append(reject_row(line, codes, raw, block.sizes.get(line), encoding))
     rows.sort(key=lambda row: row["line"])
     return rows
