@@ -1,10 +1,11 @@
 """The same transform written the way a user would with Polars or DuckDB.
 
-Each function reads a dated export (``postedAt``), applies the data rules as far as the
-engine's CSV reader lets it, and returns the per-pair aggregates (campaignId, influencerId,
-posts, the sums, first and last post day), reject counts by reason and the campaigns' daily
-series (campaignId, day, posts and the sums). Rows those readers cannot represent (invalid
-UTF-8, ragged lines) are approximated; the benchmark reports whether the results match ours.
+Each function reads a dated export (``postedAt``; the lean Polars one an undated too),
+applies the data rules as far as the engine's CSV reader lets it, and returns the per-pair
+aggregates (campaignId, influencerId, posts, the sums, first and last post day), reject
+counts by reason and the campaigns' daily series (campaignId, day, posts and the sums). Rows
+those readers cannot represent (invalid UTF-8, ragged lines) are approximated; the benchmark
+reports whether the results match ours.
 """
 
 from __future__ import annotations
@@ -60,28 +61,37 @@ def _polars_day(text: Any) -> Any:
     return pl.when(text.str.contains(DATE_SHAPE)).then(moment.dt.date())
 
 
-def _polars_outputs(checked: Any, value: Any) -> Result:
-    """Per pair (with first and last day), rejects by reason, and per campaign and day."""
+def _polars_outputs(checked: Any, value: Any, dated: bool = True) -> Result:
+    """Per pair (with first and last day), rejects by reason, and per campaign and day (an
+    undated file has no days: no series)."""
     import polars as pl
 
     good = checked.filter(pl.col("reason").is_null())
     sums = [value(m).sum().alias(m) for m in METRICS]
+    span = [pl.col("day").min().alias("firstPostAt"), pl.col("day").max().alias("lastPostAt")]
     accepted = _ranked_polars(
         good.group_by("campaignId", "influencerId").agg(
-            pl.len().alias("posts"),
-            *sums,
-            pl.col("day").min().alias("firstPostAt"),
-            pl.col("day").max().alias("lastPostAt"),
+            pl.len().alias("posts"), *sums, *(span if dated else [])
         )
     )
-    days = good.group_by("campaignId", "day").agg(pl.len().alias("posts"), *sums)
     rejects = checked.filter(pl.col("reason").is_not_null()).group_by("reason").len()
+    if not dated:
+        agg, rej = pl.collect_all([accepted, rejects])
+        no_days = pd.DataFrame(columns=["campaignId", "day", "posts", *METRICS])
+        return agg.to_pandas(), dict(zip(rej["reason"], rej["len"], strict=True)), no_days
+    days = good.group_by("campaignId", "day").agg(pl.len().alias("posts"), *sums)
     agg, rej, series = pl.collect_all([accepted, rejects, days])
     return (
         agg.to_pandas(),
         dict(zip(rej["reason"], rej["len"], strict=True)),
         series.to_pandas(),
     )
+
+
+def _dated(path: str) -> bool:
+    """Does the file's header name the date column?"""
+    with open(path, encoding="utf-8", errors="replace") as file:
+        return DATE in [name.strip() for name in file.readline().split(",")]
 
 
 def polars_transform(path: str) -> Result:
@@ -153,10 +163,12 @@ def _ranked_polars(accepted: Any) -> Any:
 def polars_lean_transform(path: str) -> Result:
     """The rules as a Polars expert would write them: one strip per column, one ``\\.0*$``
     replace and a non-strict cast per metric, the date's shape checked and its forms made
-    one by regex replaces before one ``strptime``, the reasons by one ``when/then`` chain."""
+    one by regex replaces before one ``strptime``, the reasons by one ``when/then`` chain.
+    An undated file (no ``postedAt``) skips the date and the daily series."""
     import polars as pl
 
-    text = [*IDS, *METRICS, DATE]
+    dated = _dated(path)
+    text = [*IDS, *METRICS, *([DATE] if dated else [])]
     frame = pl.scan_csv(
         path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True
     ).select(pl.col(c).str.strip_chars().fill_null("") for c in text)
@@ -166,30 +178,29 @@ def polars_lean_transform(path: str) -> Result:
             pl.col(m).str.replace(r"\.0*$", "").cast(pl.Int64, strict=False).alias(f"{m}_v")
             for m in METRICS
         ),
-        _polars_day(pl.col(DATE)).alias("day"),
+        *([_polars_day(pl.col(DATE)).alias("day")] if dated else []),
     )
     views, likes, comments, shares = (pl.col(f"{m}_v") for m in METRICS)
     values = (views, likes, comments, shares)
-    reason = (
-        pl.when(pl.any_horizontal(pl.col(i).str.contains("\ufffd", literal=True) for i in IDS))
-        .then(pl.lit("undecodable"))
-        .when(pl.any_horizontal(pl.col(c) == "" for c in text))
-        .then(pl.lit("missing_value"))
-        .when(pl.any_horizontal(x.is_null() for x in values))
-        .then(pl.lit("invalid_number"))
-        .when(pl.col("day").is_null())
-        .then(pl.lit("invalid_date"))
-        .when(pl.any_horizontal(x.abs() > 10**15 for x in values))
-        .then(pl.lit("out_of_range"))
-        .when(pl.min_horizontal(*values) < 0)
-        .then(pl.lit("negative_value"))
-        .when(views == 0)
-        .then(pl.lit("zero_views"))
-        .when(likes + comments + shares > views)
-        .then(pl.lit("interactions_exceed_views"))
-        .alias("reason")
-    )
-    return _polars_outputs(numbers.with_columns(reason), lambda m: pl.col(f"{m}_v"))
+    rules = [
+        (
+            pl.any_horizontal(pl.col(i).str.contains("\ufffd", literal=True) for i in IDS),
+            "undecodable",
+        ),
+        (pl.any_horizontal(pl.col(c) == "" for c in text), "missing_value"),
+        (pl.any_horizontal(x.is_null() for x in values), "invalid_number"),
+        *([(pl.col("day").is_null(), "invalid_date")] if dated else []),
+        (pl.any_horizontal(x.abs() > 10**15 for x in values), "out_of_range"),
+        (pl.min_horizontal(*values) < 0, "negative_value"),
+        (views == 0, "zero_views"),
+        (likes + comments + shares > views, "interactions_exceed_views"),
+    ]
+    (first, named), *rest = rules
+    chain: Any = pl.when(first).then(pl.lit(named))
+    for condition, named in rest:
+        chain = chain.when(condition).then(pl.lit(named))
+    reason = chain.alias("reason")
+    return _polars_outputs(numbers.with_columns(reason), lambda m: pl.col(f"{m}_v"), dated)
 
 
 def polars_plain_transform(path: str) -> Result:

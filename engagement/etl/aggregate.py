@@ -39,9 +39,12 @@ _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 
 
 def _sum_by_pair(table: pa.Table) -> pa.Table:
-    grouped = table.group_by(PAIR, use_threads=False).aggregate(
-        [(c, "sum") for c in SUMS] + [("firstDay", "min"), ("lastDay", "max")]
-    )
+    undated = table.column("firstDay").null_count == table.num_rows
+    span = [] if undated else [("firstDay", "min"), ("lastDay", "max")]
+    grouped = table.group_by(PAIR, use_threads=False).aggregate([(c, "sum") for c in SUMS] + span)
+    if undated:  # no post has a day: no span to find (a third of the work)
+        nulls = pa.nulls(grouped.num_rows, table.schema.field("firstDay").type)
+        grouped = grouped.append_column("firstDay", nulls).append_column("lastDay", nulls)
     grouped = grouped.rename_columns([*PAIR, *SUMS, *SPAN])
     # A pair's sum is at most posts * MAX_ABS_VALUE; only past SAFE_POSTS can int64 wrap.
     # (An empty table, e.g. a block that rejected every row, has no max: nothing to check.)
