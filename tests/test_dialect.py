@@ -959,3 +959,24 @@ def test_any_dialect_reads_as_the_canonical_file(
     want = load(write(folder, canonical, "canonical.csv"))
     got = load(write(folder, written, "written.csv"), read_size=64)
     assert (got.rows, got.reasons, got.blank_lines) == (want.rows, want.reasons, want.blank_lines)
+
+
+def test_the_benchs_rewrites_read_as_the_comma_file(tmp_path: Path) -> None:
+    """``make bench`` row 1e times the same records written with ``;`` and as UTF-16 LE
+    with tabs: each gives the comma file's rows and rejects (broken rows of every kind)."""
+    from bench.dialects import DIALECTS, rewrite
+    from engagement.generate import generate
+
+    source = tmp_path / "comma.csv"
+    generate(source, 3000, campaigns=3, influencers_per_campaign=20, malformed=0.05, seed=3)
+    want = load(source)
+    assert len(want.rejects) > 100
+    for name, (delimiter, codec, bom) in DIALECTS.items():
+        target = tmp_path / f"{name}.csv"
+        rewrite(source, target, delimiter, codec, bom)
+        assert target.read_bytes().startswith(bom)
+        got = load(target)
+        assert got.rows == want.rows, name
+        assert [(r["line"], r["reasons"]) for r in got.rejects] == [
+            (r["line"], r["reasons"]) for r in want.rejects
+        ], name
