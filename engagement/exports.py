@@ -15,13 +15,12 @@ from typing import Any, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pymongo import ASCENDING
 
 from .errors import UsageError
 from .rules import natural_key
 from .schema import PERFORMER_FIELDS, Performer
 from .store.connection import Store, translate_errors
-from .store.queries import check_id, published_run
+from .store.queries import check_id, published_run, ranked
 
 FORMATS = ("csv", "parquet", "jsonl")
 _ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
@@ -76,10 +75,8 @@ def performer_batches(
     missing = sorted(set(wanted) - set(known))
     if missing:
         raise UsageError(f"not in the published dataset: {', '.join(missing)}")
-    performers = store.performers(run_id)
     for campaign_id in wanted:
-        cursor = performers.find({"campaignId": campaign_id}, {"_id": 0}).sort("rank", ASCENDING)
-        yield [{name: doc.get(name) for name in PERFORMER_FIELDS} for doc in cursor]
+        yield ranked(store, run_id, campaign_id)
 
 
 def export(

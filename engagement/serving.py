@@ -20,16 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
-from pymongo import ASCENDING
-from pymongo.errors import PyMongoError
 
 from .errors import StoreError
-from .schema import PERFORMER_FIELDS
+from .store import queries
 from .store.connection import Document, Store, translate_errors
 from .store.queries import Page, check_id, check_order, check_page, page_items, read_ranks
 
@@ -229,8 +226,7 @@ class DatasetCache:
         """Read ranks 1..warm_ranks of every campaign of dataset ``run_id`` (within
         ``max_rows``); returns the rows kept (none when it is no longer published)."""
         try:
-            cursor = self.store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", 1)
-            summaries = list(cursor)
+            summaries = queries.summaries(self.store, run_id)
             ranks: dict[str, Rows] = {}
             kept = 0
             for start in range(0, len(summaries), WARM_BATCH):
@@ -240,7 +236,7 @@ class DatasetCache:
                 }
                 if kept + sum(wanted.values()) > self.max_rows:
                     break
-                found = self._read_top(run_id, list(wanted))
+                found = queries.top_ranks(self.store, run_id, list(wanted), self.warm_ranks)
                 for summary in batch:
                     campaign_id = summary["campaignId"]
                     rows = found.get(campaign_id, [])
@@ -250,7 +246,7 @@ class DatasetCache:
                     with self._lock:
                         self._summaries[(run_id, campaign_id)] = summary
                     kept += len(rows)
-        except PyMongoError as exc:  # requests read the store themselves meanwhile
+        except StoreError as exc:  # requests read the store themselves meanwhile
             log.warning("could not read dataset %s ahead: %s", run_id, type(exc).__name__)
             return 0
         current = self._pointer_in_memory()
@@ -258,17 +254,3 @@ class DatasetCache:
             return 0
         self._warm = (run_id, ranks)
         return kept
-
-    def _read_top(self, run_id: str, campaign_ids: list[str]) -> dict[str, Rows]:
-        found: dict[str, Rows] = defaultdict(list)
-        cursor = (
-            self.store.performers(run_id)
-            .find(
-                {"campaignId": {"$in": campaign_ids}, "rank": {"$lte": self.warm_ranks}},
-                {"_id": 0},
-            )
-            .sort([("campaignId", ASCENDING), ("rank", ASCENDING)])
-        )
-        for doc in cursor:
-            found[doc["campaignId"]].append(tuple(doc.get(n) for n in PERFORMER_FIELDS))
-        return found

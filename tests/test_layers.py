@@ -107,3 +107,30 @@ def test_importing_the_library_loads_no_front_end_stack() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def imports_anywhere(path: Path) -> set[str]:
+    """Top-level names of every module a file imports, at module level or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_only_the_store_speaks_to_mongodb() -> None:
+    """pymongo and bson are the store's own: every other module (the library's, the API's,
+    the notebooks' helpers) reads and writes through ``engagement.store``."""
+    files = [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "api").rglob("*.py")]
+    store = PACKAGE / "store"
+    assert len(files) > 60
+    wrong = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in files
+        if store not in path.parents and imports_anywhere(path) & {"pymongo", "bson"}
+    )
+    assert wrong == []
+    # and the store does
+    assert {"pymongo"} <= imports_anywhere(store / "connection.py")

@@ -169,6 +169,43 @@ def read_ranks(
 
 
 @translate_errors
+def ranked(store: Store, run_id: str, campaign_id: str) -> list[dict[str, Any]]:
+    """Every performer of ``campaign_id`` in dataset ``run_id``, in rank order (the
+    performer fields)."""
+    cursor = (
+        store.performers(run_id)
+        .find({"campaignId": campaign_id}, {"_id": 0})
+        .sort("rank", ASCENDING)
+    )
+    return [{name: doc.get(name) for name in PERFORMER_FIELDS} for doc in cursor]
+
+
+@translate_errors
+def top_ranks(
+    store: Store, run_id: str, campaign_ids: list[str], ranks: int
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Ranks 1..``ranks`` of each of ``campaign_ids`` in dataset ``run_id``, as tuples of
+    the performer fields in rank order, by campaign (one query)."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    cursor = (
+        store.performers(run_id)
+        .find({"campaignId": {"$in": campaign_ids}, "rank": {"$lte": ranks}}, {"_id": 0})
+        .sort([("campaignId", ASCENDING), ("rank", ASCENDING)])
+    )
+    for doc in cursor:
+        found.setdefault(doc["campaignId"], []).append(
+            tuple(doc.get(name) for name in PERFORMER_FIELDS)
+        )
+    return found
+
+
+@translate_errors
+def summaries(store: Store, run_id: str) -> list[Document]:
+    """The campaign summaries of dataset ``run_id``, by campaign id."""
+    return list(store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", ASCENDING))
+
+
+@translate_errors
 def top_performers(
     store: Store,
     campaign_id: str,
