@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import UsageError
-from .rules import natural_key
 from .schema import PERFORMER_FIELDS, Performer
-from .store.connection import Store, translate_errors
+from .store import queries
+from .store.connection import Store
 from .store.queries import check_id, published_run, ranked
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -58,19 +58,16 @@ def csv_lines(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterator
         yield flush()
 
 
-@translate_errors
 def performer_batches(
     store: Store, campaign_ids: Sequence[str] = ()
 ) -> Iterator[list[dict[str, Any]]]:
     """The published dataset's performers (of ``campaign_ids``, or all), a campaign at a
-    time in campaign and rank order."""
+    time in campaign and rank order. (A generator: each store call translates its own
+    errors, as they happen while it is iterated.)"""
     run_id = published_run(store)
     if run_id is None:
         raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
-    summaries = store.campaigns(run_id)
-    known = sorted(
-        (doc["campaignId"] for doc in summaries.find({}, {"campaignId": 1})), key=natural_key
-    )
+    known = queries.campaign_ids(store, run_id)
     wanted = [check_id("campaignId", c) for c in campaign_ids] or known
     missing = sorted(set(wanted) - set(known))
     if missing:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 import engagement
 from api.deps import POINTER_SECONDS
@@ -55,4 +56,25 @@ def test_store_down_gives_503_fast_and_recovers(tmp_path: Path) -> None:
     finally:
         if api:
             api.stop()
+        mongo.stop()
+
+
+def test_an_export_that_loses_the_store_midway_says_so(tmp_path: Path) -> None:
+    """The export reads a campaign at a time while it is iterated: a store lost between two
+    campaigns is the library's StoreUnavailableError, not a driver's exception."""
+    from engagement.errors import StoreUnavailableError
+    from engagement.exports import performer_batches
+
+    mongo = MongoServer(tmp_path / "data")
+    mongo.start()
+    try:
+        with connect(mongo.uri, database="outage", timeout=1.0) as store:
+            engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
+            batches = performer_batches(store)
+            first = next(batches)
+            assert first and {row["campaignId"] for row in first} == {first[0]["campaignId"]}
+            mongo.stop()
+            with pytest.raises(StoreUnavailableError):
+                next(batches)
+    finally:
         mongo.stop()

@@ -200,6 +200,14 @@ def top_ranks(
 
 
 @translate_errors
+def campaign_ids(store: Store, run_id: str) -> list[str]:
+    """The campaigns of dataset ``run_id``, in natural order (``campaign_2`` before
+    ``campaign_10``)."""
+    found = store.campaigns(run_id).find({}, {"_id": 0, "campaignId": 1})
+    return sorted((str(doc["campaignId"]) for doc in found), key=natural_key)
+
+
+@translate_errors
 def summaries(store: Store, run_id: str) -> list[Document]:
     """The campaign summaries of dataset ``run_id``, by campaign id."""
     return list(store.campaigns(run_id).find({}, {"_id": 0}).sort("campaignId", ASCENDING))
