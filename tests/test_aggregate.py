@@ -127,6 +127,27 @@ def test_campaign_summaries() -> None:
     assert row["topEngagementRate"] == pytest.approx(20.0)
 
 
+def test_a_null_prior_strength_stays_null_beside_finite_ones() -> None:
+    # c1: rates spread no wider than chance (all pooled: null); c2: a wide spread (finite)
+    agg = Aggregator()
+    agg.add_partial(
+        partial_sums(
+            rows(
+                ("a", "c1", 1000, 10, 0, 0),
+                ("b", "c1", 1000, 10, 0, 0),
+                ("c", "c1", 1000, 10, 0, 0),
+                ("a", "c2", 1000, 10, 0, 0),
+                ("b", "c2", 1000, 300, 0, 0),
+                ("c", "c2", 1000, 600, 0, 0),
+            )
+        )
+    )
+    summary = summarize_campaigns(agg.performers()).set_index("campaignId")
+    assert summary.loc["c1", "priorStrength"] is None  # not NaN: JSON carries null
+    assert summary.loc["c2", "priorStrength"] == pytest.approx(summary.loc["c2", "priorStrength"])
+    assert isinstance(summary.loc["c2", "priorStrength"], float)
+
+
 def test_empty_input_gives_empty_frames() -> None:
     out = Aggregator().performers()
     assert len(out) == 0 and list(out.columns) == PERFORMER_COLUMNS

@@ -383,7 +383,11 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
     interactions = (ordered["likes"] + ordered["comments"] + ordered["shares"]).to_numpy()
     _, strength = priors(starts, ordered["views"].to_numpy(), interactions)
-    out["priorStrength"] = [None if np.isinf(s) else float(s) for s in strength]
+    # object dtype: a null strength stays None beside finite ones (float64 would make it NaN,
+    # which JSON cannot carry)
+    out["priorStrength"] = pd.Series(
+        [None if np.isinf(s) else float(s) for s in strength], index=out.index, dtype=object
+    )
     return out.reset_index()[CAMPAIGN_COLUMNS]
 
 
