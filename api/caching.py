@@ -1,38 +1,33 @@
-"""HTTP caching of the published dataset, which never changes once published.
+"""Answers of published data over HTTP: the one place an answer becomes a response.
 
-Every GET of published data carries a strong ``ETag`` naming the dataset and the query, and
-``Cache-Control: no-cache`` (clients revalidate; an ``If-None-Match`` that matches gets
-``304`` with no body, decided from the pointer in memory, before any read). Hot
-``/top-performers`` pages are kept as the bytes sent, keyed by their ETag, and answered as
-they are.
+A published dataset never changes: every GET of published data carries a strong ``ETag``
+(the reader's, :func:`engagement.serving.etag`) and ``Cache-Control: no-cache`` (clients
+revalidate). An ``If-None-Match`` that names the tag gets ``304`` with no body, decided from
+the pointer in memory before anything is read when it can be (:func:`early`). A page of a
+longer list also carries ``X-Total-Count``, ``X-Dataset`` and, while more follow, an RFC 8288
+``Link: <...>; rel="next"``. The route and the fast path (:mod:`api.fastpath`) both answer
+through :func:`headers`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from cachetools import LRUCache
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 
-from engagement.serving import DatasetCache
+from engagement.exports import csv_lines
+from engagement.paging import next_offset
+from engagement.serving import Answer, Reader
 
 NO_CACHE = {"Cache-Control": "no-cache"}
-#: Bytes of page bodies kept.
-PAGE_BYTES = 64 << 20
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the ETag in If-None-Match is current"}
 }
-
-
-def tag_of(dataset: str, path: str, query: list[tuple[str, str]], variant: str = "") -> str:
-    """A strong ETag: the dataset's run id and a digest of the path, the query and the
-    representation (``variant``: "" for JSON, "csv")."""
-    key = json.dumps([path, sorted(query), variant]).encode()
-    return f'"{dataset}.{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+CSV = "text/csv; charset=utf-8"
 
 
 def wants_csv(accept: str | None) -> bool:
@@ -40,69 +35,98 @@ def wants_csv(accept: str | None) -> bool:
     return bool(accept) and "text/csv" in accept.lower()  # type: ignore[union-attr]
 
 
-def etag(dataset: str, request: Request) -> str:
-    variant = "csv" if wants_csv(request.headers.get("accept")) else ""
-    return tag_of(dataset, request.url.path, request.query_params.multi_items(), variant)
+def variant(request: Request) -> str:
+    """The representation a request asks for: "" (JSON) or "csv"."""
+    return "csv" if wants_csv(request.headers.get("accept")) else ""
 
 
-def names(header: str | None, tag: str) -> bool:
+def names(header: str | None, tag: str | None) -> bool:
     """Does an ``If-None-Match`` header name ``tag`` (or ``*``)?"""
-    if not header:
+    if not header or not tag:
         return False
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or tag in tags
-
-
-def matches(request: Request, tag: str) -> bool:
-    return names(request.headers.get("if-none-match"), tag)
 
 
 def not_modified(tag: str) -> Response:
     return Response(status_code=304, headers={"ETag": tag, **NO_CACHE})
 
 
-def json_bytes(value: Any) -> bytes:
-    """JSON as Starlette's JSONResponse writes it."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+def paging(
+    url: URL, total: int, limit: int, offset: int, dataset: str | None = None
+) -> dict[str, str]:
+    """The headers of a page of a longer list: ``X-Total-Count``, ``X-Dataset`` (the run id
+    of the dataset read) and an RFC 8288 ``Link: <...>; rel="next"`` while more follow."""
+    found = {"X-Total-Count": str(total)}
+    if dataset:
+        found["X-Dataset"] = dataset
+    after = next_offset(total, limit, offset)
+    if after is not None:
+        found["Link"] = f'<{url.include_query_params(offset=after)}>; rel="next"'
+    return found
 
 
-def json_response(body: bytes, tag: str | None, headers: dict[str, str] | None = None) -> Response:
-    extra = {"ETag": tag, **NO_CACHE} if tag else {}
-    return Response(body, media_type="application/json", headers={**extra, **(headers or {})})
+def headers(answer: Answer, url: URL, variant: str = "") -> dict[str, str]:
+    """The headers of ``answer`` in the representation ``variant``; a page's paging headers
+    too."""
+    tag = answer.tag(variant)
+    found = {"ETag": tag, **NO_CACHE} if tag else {}
+    if answer.key and answer.key[0] == "top-performers":
+        found.update(paging(url, answer.total, answer.limit, answer.offset, answer.dataset))
+    return found
 
 
-@dataclass(frozen=True)
-class Body:
-    """A page as sent: its bytes, and what its headers need."""
-
-    data: bytes
-    total: int
-
-
-class PageBytes:
-    """The bytes of recent pages, by ETag, within a size budget."""
-
-    def __init__(self, budget: int = PAGE_BYTES) -> None:
-        self._pages: LRUCache[str, Body] = LRUCache(budget, getsizeof=lambda b: len(b.data))
-
-    def get(self, tag: str) -> Body | None:
-        return self._pages.get(tag)
-
-    def put(self, tag: str, body: Body) -> None:
-        if len(body.data) <= self._pages.maxsize:
-            self._pages[tag] = body
+def early(request: Request, reader: Reader, question: Sequence[Any]) -> Response | None:
+    """``304`` when the request names the tag the answer to ``question`` has, decided from
+    the pointer in memory (nothing read); else ``None``."""
+    tag = reader.tag(question, variant(request))
+    if names(request.headers.get("if-none-match"), tag):
+        return not_modified(tag)  # type: ignore[arg-type]
+    return None
 
 
-async def published(request: Request, cache: DatasetCache, query: Any, *args: Any) -> Any:
-    """``query`` on the published dataset as a response with its ETag (or a ``304``); the
-    query's own result when it is empty (``None``, ``[]``), for the route to judge."""
-    dataset = cache.dataset()
-    if dataset is not None and matches(request, etag(dataset, request)):
-        return not_modified(etag(dataset, request))
-    dataset, result = await run_in_threadpool(cache.pinned, query, *args)
-    if not result:
-        return result
-    tag = etag(dataset, request) if dataset else None
-    if tag and matches(request, tag):
-        return not_modified(tag)
-    return json_response(json_bytes(result), tag)
+async def published(
+    request: Request,
+    reader: Reader,
+    question: Sequence[Any],
+    ask: Callable[[], Answer],
+    missing: str | None = None,
+    csv_fields: Sequence[str] | None = None,
+    csv_rows: Callable[[Any], Iterable[dict[str, Any]]] = lambda value: value or [],
+    peek: Callable[[], Answer | None] | None = None,
+) -> Response:
+    """The response to ``question``: ``304`` from memory when the request names its tag,
+    else ``peek()`` (from memory, on the event loop) or ``ask()`` in a worker thread (it may
+    read the store); ``404`` with ``missing`` as the detail when it is not found (without
+    ``missing``, the empty answer is sent)."""
+    unchanged = early(request, reader, question)
+    if unchanged is not None:
+        return unchanged
+    answer = peek() if peek is not None else None
+    if answer is None:
+        answer = await run_in_threadpool(ask)
+    if missing is not None and not answer.found:
+        raise HTTPException(404, missing)
+    return respond(request, answer, csv_fields, csv_rows)
+
+
+def respond(
+    request: Request,
+    answer: Answer,
+    csv_fields: Sequence[str] | None = None,
+    csv_rows: Callable[[Any], Iterable[dict[str, Any]]] = lambda value: value or [],
+) -> Response:
+    """``answer`` as JSON, or as CSV when the request asks for it and the route offers it
+    (``csv_fields``; the rows are ``csv_rows(answer.value)``); ``304`` when the request
+    names its tag. A route that offers CSV varies by ``Accept``."""
+    chosen = variant(request) if csv_fields is not None else ""
+    tag = answer.tag(chosen)
+    if names(request.headers.get("if-none-match"), tag):
+        return not_modified(tag)  # type: ignore[arg-type]
+    found = headers(answer, request.url, chosen)
+    if csv_fields is not None:
+        found["Vary"] = "Accept"
+    if chosen == "csv":
+        rows = csv_rows(answer.value)
+        return StreamingResponse(csv_lines(rows, csv_fields), media_type=CSV, headers=found)  # type: ignore[arg-type]
+    return Response(answer.body, media_type="application/json", headers=found)

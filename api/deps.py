@@ -1,4 +1,4 @@
-"""Dependencies: the store, the API key check, paging headers."""
+"""Dependencies: the store and its reader, the API key check."""
 
 from __future__ import annotations
 
@@ -6,21 +6,19 @@ import hmac
 import threading
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from engagement import Store
-from engagement.serving import DatasetCache
+from engagement.serving import Reader
 from engagement.settings import Settings
-
-from .caching import PageBytes
 
 #: How long the API reuses the published-dataset pointer: a new dataset shows within this.
 POINTER_SECONDS = 1.0
 
 
 class StoreProvider:
-    """One store client and one cache of the published dataset for the app's lifetime,
+    """One store client and one reader of the published dataset for the app's lifetime,
     made on first use.
 
     The client reconnects by itself, so the API answers 503 while the store is down and
@@ -30,31 +28,31 @@ class StoreProvider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
-        self._cache: DatasetCache | None = None
+        self._reader: Reader | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Store:
-        return self.cache().store
+        return self.reader().store
 
-    def cache(self) -> DatasetCache:
-        if self._cache is None:
+    def reader(self) -> Reader:
+        if self._reader is None:
             with self._lock:
-                if self._cache is None:
+                if self._reader is None:
                     self._store = self.settings.connect(
                         timeout=self.settings.api_timeout, check=False
                     )
-                    cache = DatasetCache(self._store, pointer_seconds=POINTER_SECONDS)
-                    self._cache = cache.start()
-        return self._cache
+                    reader = Reader(self._store, pointer_seconds=POINTER_SECONDS)
+                    self._reader = reader.start()
+        return self._reader
 
-    def cached(self) -> DatasetCache | None:
-        """The cache once made (no connection attempt)."""
-        return self._cache
+    def made(self) -> Reader | None:
+        """The reader once made (no connection attempt)."""
+        return self._reader
 
     def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -66,31 +64,33 @@ async def get_store(request: Request) -> Store:
     return provider.get()
 
 
-async def get_cache(request: Request) -> DatasetCache:
+async def get_reader(request: Request) -> Reader:
     provider: StoreProvider = request.app.state.stores
-    return provider.cache()
-
-
-async def get_pages(request: Request) -> PageBytes:
-    pages: PageBytes = request.app.state.pages
-    return pages
+    return provider.reader()
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
-CacheDep = Annotated[DatasetCache, Depends(get_cache)]
-PagesDep = Annotated[PageBytes, Depends(get_pages)]
+ReaderDep = Annotated[Reader, Depends(get_reader)]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def key_accepted(given: str | bytes | None, expected: str | None) -> bool:
+    """Does ``given`` (an ``X-API-Key`` header) carry the API key ``expected`` (``None``:
+    none is set, every request is accepted)? Compared in constant time."""
+    if expected is None:
+        return True
+    if given is None:
+        return False
+    raw = given if isinstance(given, bytes) else given.encode()
+    return hmac.compare_digest(raw, expected.encode())
 
 
 async def require_api_key(
     request: Request, key: Annotated[str | None, Security(api_key_header)] = None
 ) -> None:
     """When ``ENGAGEMENT_API_KEY`` is set, the request must carry it in ``X-API-Key``."""
-    expected: str | None = request.app.state.api_key
-    if expected is None:
-        return
-    if key is None or not hmac.compare_digest(key.encode(), expected.encode()):
+    if not key_accepted(key, request.app.state.api_key):
         raise HTTPException(
             status_code=401,
             detail="missing or invalid X-API-Key header",
@@ -115,21 +115,3 @@ async def get_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-def paging_headers(
-    request: Request,
-    response: Response,
-    total: int,
-    limit: int,
-    offset: int,
-    dataset: str | None = None,
-) -> None:
-    """``X-Total-Count``, ``X-Dataset`` (the run id of the dataset read), and an RFC 8288
-    ``Link: <...>; rel="next"`` while more follow."""
-    response.headers["X-Total-Count"] = str(total)
-    if dataset:
-        response.headers["X-Dataset"] = dataset
-    if offset + limit < total:
-        nxt = request.url.include_query_params(offset=offset + limit)
-        response.headers["Link"] = f'<{nxt}>; rel="next"'

@@ -1,32 +1,36 @@
 """The hot path of ``GET /top-performers``, in front of the framework.
 
-A page already sent from the published dataset is answered from its bytes (or as ``304``)
-by this ASGI middleware, before routing, dependencies and parameter validation: a
-published dataset never changes, so the bytes kept under its ETag are the answer. Anything
-else (a page not kept yet, odd parameters, a missing or wrong API key, no pointer in
-memory) goes on to the route, which answers and keeps the bytes for next time.
+A page whose ranking pages the reader keeps (or a ``304`` for a client revalidating one) is
+answered by this ASGI middleware, before routing, dependencies and parameter validation: a
+published dataset never changes, so what the reader keeps is the answer. It asks the reader
+what the route asks (:meth:`engagement.serving.Reader.peek_top`, :meth:`~.Reader.tag`) and
+sends the same headers (:func:`api.caching.headers`). Anything else (pages not kept yet,
+odd parameters, a missing or wrong API key, no pointer in memory, CSV) goes on to the route.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .caching import names, tag_of, wants_csv
+from engagement.paging import parse_page
+from engagement.schema import ORDERS
+
+from .caching import NO_CACHE, headers, names, wants_csv
+from .deps import key_accepted
 
 PATH = "/top-performers"
 
 
 class HotPages:
-    """ASGI middleware: kept ``/top-performers`` pages straight from memory."""
+    """ASGI middleware: ``/top-performers`` pages the reader keeps, straight from memory."""
 
     def __init__(self, app: ASGIApp, state: Any) -> None:
         self.app = app
-        self.state = state  # the app's state: its provider, page bytes and API key
+        self.state = state  # the app's state: its store provider and API key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET":
@@ -35,59 +39,49 @@ class HotPages:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope, send: Send) -> bool:
-        headers = dict(scope["headers"])
-        if wants_csv(headers.get(b"accept", b"").decode("latin-1")):
+        found = dict(scope["headers"])
+        if wants_csv(found.get(b"accept", b"").decode("latin-1")):
             return False  # CSV is the route's
-        key: str | None = self.state.api_key
-        if key is not None:
-            given = headers.get(b"x-api-key", b"")
-            if not hmac.compare_digest(given, key.encode()):
-                return False
-        cache = self.state.stores.cached()
-        dataset = cache.dataset() if cache is not None else None
-        if dataset is None:
+        if not key_accepted(found.get(b"x-api-key"), self.state.api_key):
+            return False  # the route says why
+        reader = self.state.stores.made()
+        question = _question(scope["query_string"].decode("latin-1"))
+        if reader is None or question is None:
             return False
-        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        paging = _paging(query)
-        if paging is None:
+        tag = reader.tag(question)
+        if tag is None:
             return False
-        tag = tag_of(dataset, PATH, query)
-        common = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept")]
-        if names(headers.get(b"if-none-match", b"").decode("latin-1"), tag):
-            await _send(send, 304, common, b"")
+        if names(found.get(b"if-none-match", b"").decode("latin-1"), tag):
+            await _send(send, 304, {"ETag": tag, **NO_CACHE}, b"")
             return True
-        body = self.state.pages.get(tag)
-        if body is None:
+        _, campaign_id, limit, offset, by = question
+        answer = reader.peek_top(campaign_id, limit=limit, offset=offset, by=by)
+        if answer is None:
             return False
-        limit, offset = paging
-        extra = [
-            (b"content-type", b"application/json"),
-            (b"x-total-count", str(body.total).encode()),
-            (b"x-dataset", dataset.encode()),
-        ]
-        if offset + limit < body.total:
-            nxt = URL(scope=scope).include_query_params(offset=offset + limit)
-            extra.append((b"link", f'<{nxt}>; rel="next"'.encode()))
-        await _send(send, 200, common + extra, body.data)
+        extra = {**headers(answer, URL(scope=scope)), "Vary": "Accept"}
+        await _send(send, 200, {"content-type": "application/json", **extra}, answer.body)
         return True
 
 
-def _paging(query: list[tuple[str, str]]) -> tuple[int, int] | None:
-    """(limit, offset) of a query the route would accept, or None (the route decides)."""
+def _question(text: str) -> tuple[str, str, int, int, str] | None:
+    """The question of a query the route would accept, as the route asks it; ``None`` for
+    anything else (the route decides)."""
+    query = parse_qsl(text, keep_blank_values=True)
     values = dict(query)
-    if len(values) != len(query) or not values.get("campaignId"):
+    if len(values) != len(query) or not values.get("campaignId") or values.keys() - _NAMES:
         return None
-    try:
-        limit = int(values.get("limit", "10"))
-        offset = int(values.get("offset", "0"))
-    except ValueError:
+    paging = parse_page(values.get("limit"), values.get("offset"))
+    by = values.get("by", "engagementRate")
+    if paging is None or by not in ORDERS:
         return None
-    if not (1 <= limit <= 10_000 and 0 <= offset <= 10**12):
-        return None
-    return limit, offset
+    return ("top-performers", values["campaignId"], *paging, by)
 
 
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+_NAMES = {"campaignId", "limit", "offset", "by"}
+
+
+async def _send(send: Send, status: int, found: dict[str, str], body: bytes) -> None:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in found.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

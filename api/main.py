@@ -12,7 +12,6 @@ from engagement import __version__
 from engagement.settings import Settings
 
 from . import problems
-from .caching import PageBytes
 from .deps import StoreProvider, require_api_key
 from .fastpath import HotPages
 from .routes import campaigns, health, influencers, performers, runs
@@ -36,7 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.stores = StoreProvider(settings)
-    app.state.pages = PageBytes()
     app.state.uploads = UploadFolders(settings.home / "uploads")
     app.state.api_key = settings.api_key.get_secret_value() if settings.api_key else None
     app.add_middleware(HotPages, state=app.state)  # inside CORS: its headers still added

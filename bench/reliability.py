@@ -52,7 +52,8 @@ def table(figures: dict[str, Any]) -> str:
 
     rows = [
         (
-            "1. SIGKILL at fault points (reading, drops, rejects, performers, indexes, flip)",
+            "1. SIGKILL at fault points (reading, drops, rejects, ranking pages, influencer "
+            "buckets, summaries, days, flip)",
             f"{get('crash', 'trials')} moments",
             f"{get('crash', 'faultsSurvived')} survived: the previous dataset unchanged "
             "through the library and the API (or, past the flip, the new one whole); "
@@ -69,7 +70,7 @@ def table(figures: dict[str, Any]) -> str:
             0,
         ),
         (
-            "3. Store stopped under a run (while writing rejects, performers, at the flip)",
+            "3. Store stopped under a run (while writing rejects, ranking pages, at the flip)",
             f"{get('outage', 'trials')} outages",
             f"{get('outage', 'exit3')} exited with code 3 and one error line; the API "
             "answered 503 and recovered without a restart",

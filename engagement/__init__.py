@@ -21,13 +21,22 @@ from .errors import (
 )
 from .options import RunOptions
 from .options import resolve as resolve_options
+from .paging import Page
 from .pipeline import run_etl
 from .rules import RejectReason
 from .run_report import RunReport, SourceReport
+from .serving import (
+    campaign,
+    campaigns,
+    influencer,
+    movers,
+    rejects,
+    run,
+    runs,
+    top_performers,
+    trend,
+)
 from .store.connection import Store, connect
-from .store.movers import movers
-from .store.queries import Page, campaign, campaigns, influencer, rejects, run, runs, top_performers
-from .store.trends import trend
 
 __version__ = "0.1.0"
 

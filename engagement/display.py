@@ -16,6 +16,39 @@ if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
 
+#: The columns of a ranking table, in reading order (CLI, report, dashboard).
+RANKING_COLUMNS = (
+    "rank",
+    "influencerId",
+    "engagementRate",
+    "credibleRate",
+    "percentile",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
+#: The same in the credible order.
+CREDIBLE_COLUMNS = (
+    "credibleRank",
+    "influencerId",
+    "credibleRate",
+    "engagementRate",
+    "rank",
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
+
+
+def ranking_columns(by: str = "engagementRate") -> tuple[str, ...]:
+    """The columns of a ranking table in the order ``by``."""
+    return CREDIBLE_COLUMNS if by == "credibleRate" else RANKING_COLUMNS
+
+
 #: Column headings in words (a column not named here keeps its name).
 HEADINGS = {
     "rank": "Rank",

@@ -1,7 +1,8 @@
 """Exports of the published dataset: every performer field, as CSV, Parquet or JSON lines.
 
-Rows come from the store a campaign at a time, in rank order, and go to the file as they
-come: memory follows one campaign, not the dataset.
+Rows come from the dataset published when the export starts (:meth:`.serving.Reader.performers`),
+a campaign at a time in rank order, and go to the file as they come: memory follows one
+campaign, not the dataset.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import pyarrow.parquet as pq
 
 from .errors import UsageError
 from .schema import PERFORMER_FIELDS, Performer
-from .store import queries
+from .serving import Reader
 from .store.connection import Store
-from .store.queries import check_id, published_run, ranked
 
 FORMATS = ("csv", "parquet", "jsonl")
 _ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
@@ -62,18 +62,8 @@ def performer_batches(
     store: Store, campaign_ids: Sequence[str] = ()
 ) -> Iterator[list[dict[str, Any]]]:
     """The published dataset's performers (of ``campaign_ids``, or all), a campaign at a
-    time in campaign and rank order. (A generator: each store call translates its own
-    errors, as they happen while it is iterated.)"""
-    run_id = published_run(store)
-    if run_id is None:
-        raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
-    known = queries.campaign_ids(store, run_id)
-    wanted = [check_id("campaignId", c) for c in campaign_ids] or known
-    missing = sorted(set(wanted) - set(known))
-    if missing:
-        raise UsageError(f"not in the published dataset: {', '.join(missing)}")
-    for campaign_id in wanted:
-        yield ranked(store, run_id, campaign_id)
+    time in campaign and rank order (:meth:`.serving.Reader.performers`)."""
+    return Reader(store, cache_bytes=0).performers(campaign_ids)
 
 
 def export(

@@ -27,8 +27,10 @@ from .etl.transform import Progress, TransformResult, transform
 from .options import MODES, RunOptions
 from .rules import refusal
 from .run_report import RunReport, SkippedSource, SourceReport
+from .schema import ORDERS
 from .store import history, ledger
 from .store.connection import Store, connect, translate_errors
+from .store.layout import Dataset
 from .store.lock import PublishLock
 from .store.publish import dataset_days, dataset_frame, write_dataset
 from .store.writer import BackgroundWriter
@@ -346,7 +348,7 @@ def _transform_and_publish(
             reports=[entry for _, entry in taken],
             base=(
                 lambda: (
-                    dataset_frame(store, current["runId"]),
+                    dataset_frame(store, Dataset.of(current)),
                     dataset_days(store, current["runId"]),
                 )
             )
@@ -434,12 +436,14 @@ def _publish(
     def on_docs(n: int) -> None:
         nonlocal written
         written += n
-        context.show("publish", written, report.performers)
+        context.show("publish", written, report.performers * len(ORDERS))
 
-    write_dataset(store, report.run_id, result.performers, result.campaigns, on_docs, result.days)
+    layout = write_dataset(
+        store, report.run_id, result.performers, result.campaigns, on_docs, result.days
+    )
     faults.point("flip")
     dataset = history.describe(
-        report.run_id, sources, report.performers, report.campaigns, result.benchmarks
+        report.run_id, sources, report.performers, report.campaigns, result.benchmarks, layout
     )
     pointer = history.flip(store, dataset, current, context.keep, by=report.run_id)
     report.dataset = history.CURRENT_STATE

@@ -331,6 +331,8 @@ def fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 
 PERFORMER_FIELDS = fields(Performer)
+#: The orders a campaign's ranking comes in: the field ordered by, and its precomputed rank.
+ORDERS: dict[str, str] = {"engagementRate": "rank", "credibleRate": "credibleRank"}
 CAMPAIGN_FIELDS = fields(Campaign)
 BENCHMARK_FIELDS = fields(Benchmarks)
 RUN_FIELDS = fields(Run)

@@ -1,74 +1,160 @@
-"""One cache of the published dataset, for long-running readers (the REST API, the dashboard).
+"""The one way a front end reads published data: the API (its routes and its fast path), the
+dashboard, the report and the CLI each ask a :class:`Reader` one call per question.
 
-A published dataset never changes, so a reader may keep what it read of it. A
-:class:`DatasetCache` holds, for the dataset the pointer names:
+A reader
 
-- **the pointer**, reused for ``pointer_seconds`` (and, once :meth:`DatasetCache.start`\\ed,
-  reread in the background so that no request waits for it);
-- **campaign summaries**, once read;
-- **the top ranks** (1..``warm_ranks``) of every campaign, read ahead when a dataset is
-  published: the pages most requests ask for;
-- **other pages**, in a least-recently-used cache of at most ``max_rows`` rows.
+- **pins** the published dataset: it reads the pointer, reuses it for ``pointer_seconds``
+  (and, once :meth:`Reader.start`\\ed, rereads it in the background so that no request waits
+  for it), and answers a question from that one dataset;
+- **retries once**: an answer that comes back empty while the pointer has moved (a publish
+  dropped the dataset under the reader) is asked again of the new dataset;
+- computes each answer's **ETag** (the dataset and the question) and its **JSON bytes**, as
+  the API sends them;
+- keeps **one LRU** within a byte budget: the ranking pages it read (each performer as its
+  JSON bytes, so that a page of the API is a join) and the answers it computed, their bytes
+  included. A published dataset never changes, so nothing kept goes stale: a new dataset is
+  another key.
 
-:meth:`DatasetCache.top_performers` is the one call: memory first, then the store.
-:meth:`DatasetCache.peek` answers from memory only (an async server calls it on its event
-loop and sends misses to a worker thread). The store itself stays a thin repository.
+The module's functions (:func:`top_performers`, :func:`campaigns`, ...) ask the same
+questions once, without keeping anything: the library's public API. The store's queries
+(:mod:`engagement.store.queries`) stay plain functions of ``(store, dataset, ...)``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+import pandas as pd
 from cachetools import LRUCache
 
-from .errors import StoreError
-from .store import queries
+from .errors import StoreError, UsageError
+from .paging import MAX_OFFSET, Page, check_page
+from .schema import PERFORMER_FIELDS
+from .store import movers as moves
+from .store import queries, trends
 from .store.connection import Document, Store, translate_errors
-from .store.queries import Page, check_id, check_order, check_page, page_items, read_ranks
+from .store.history import kept, kept_runs
+from .store.layout import Dataset
+from .store.pages import PageKey, numbers, page_size, rows_on
 
 log = logging.getLogger(__name__)
 
-#: Ranks of each campaign read ahead when a dataset is published.
-WARM_RANKS = 200
-#: Rows kept in memory: the read-ahead ranks, and apart from them the other pages
-#: (each set about 85 MB when full).
-MAX_ROWS = 200_000
-#: Campaigns per query while reading ahead.
-WARM_BATCH = 50
-#: Campaign summaries kept.
-MAX_SUMMARIES = 100_000
-
-Rows = list[tuple[Any, ...]]
-T = TypeVar("T")
+#: Bytes the reader keeps (pages and answers), by default.
+CACHE_BYTES = 128 << 20
+#: Campaigns whose first page is read ahead when a dataset is published (a page each).
+WARM_CAMPAIGNS = 1_000
+#: Pages per read while reading ahead.
+WARM_BATCH = 100
+#: What a kept entry costs beyond its bytes (objects, keys, the LRU's own).
+_OVERHEAD = 200
 
 
-class DatasetCache:
-    """What a reader keeps of the published dataset; see the module's docstring."""
+def json_bytes(value: Any) -> bytes:
+    """JSON as the API sends it (compact, UTF-8, floats as stored)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def etag(dataset: str, question: str, params: Sequence[Any], variant: str = "") -> str:
+    """A strong ETag: the dataset's run id and a digest of the question, its parameters and
+    the representation (``variant``: "" for JSON, "csv")."""
+    key = json.dumps([question, list(params), variant]).encode()
+    return f'"{dataset}.{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
+
+
+_UNSET: Any = object()
+
+
+@dataclass
+class Answer:
+    """An answer of published data: its JSON bytes and the dataset read; ``key`` names the
+    question and its parameters (what its ETag and its place in the LRU are made of). For a
+    page of a longer list, its ``total``, ``limit`` and ``offset`` too. ``found`` is False
+    when what was asked is not in the dataset (or nothing is published)."""
+
+    body: bytes
+    dataset: str | None
+    key: tuple[Any, ...] = ()
+    found: bool = True
+    total: int = 0
+    limit: int = 0
+    offset: int = 0
+    _value: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def value(self) -> Any:
+        """What the question returns: ``None`` when not found (a list: ``[]``)."""
+        if self._value is _UNSET:
+            self._value = json.loads(self.body)
+        return self._value
+
+    def tag(self, variant: str = "") -> str | None:
+        """The answer's ETag as JSON (``variant`` "") or as another representation."""
+        if self.dataset is None or not self.key:
+            return None
+        return etag(self.dataset, self.key[0], self.key[1:], variant)
+
+    @property
+    def etag(self) -> str | None:
+        return self.tag()
+
+    def page(self) -> Page | None:
+        """A page's answer as a :class:`~engagement.paging.Page` (``None``: not found)."""
+        if not self.found:
+            return None
+        return Page(self.value, self.total, self.limit, self.offset, self.dataset)
+
+    @property
+    def nbytes(self) -> int:
+        return 3 * len(self.body) + _OVERHEAD
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A ranking page as kept: each performer's JSON bytes, and the campaign's total."""
+
+    rows: tuple[bytes, ...]
+    total: int
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(row) + 40 for row in self.rows) + _OVERHEAD
+
+
+@dataclass
+class CampaignData:
+    """What the dashboard's campaign view shows: a page of its ranking, every performer's
+    rate (the histogram), each one's move since the previous kept dataset (``None`` when
+    none is kept) and the trend."""
+
+    page: Page | None
+    rates: list[float]
+    movers: dict[str, Any] | None
+    trend: dict[str, Any] | None
+
+
+class Reader:
+    """Reads published data for a front end; see the module's docstring."""
 
     def __init__(
-        self,
-        store: Store,
-        *,
-        pointer_seconds: float = 1.0,
-        warm_ranks: int = WARM_RANKS,
-        max_rows: int = MAX_ROWS,
+        self, store: Store, *, pointer_seconds: float = 0.0, cache_bytes: int = CACHE_BYTES
     ) -> None:
         self.store = store
         self.pointer_seconds = pointer_seconds
-        self.warm_ranks = warm_ranks
-        self.max_rows = max_rows
         self._pointer: tuple[float, Document | None] | None = None
-        self._summaries: LRUCache[tuple[str, str], Document] = LRUCache(MAX_SUMMARIES)
-        self._pages: LRUCache[tuple[Any, ...], Rows] = LRUCache(max_rows, getsizeof=len)
-        self._warm: tuple[str, dict[str, Rows]] | None = None
+        self._kept: LRUCache[tuple[Any, ...], Any] = LRUCache(
+            max(1, cache_bytes), getsizeof=lambda entry: entry.nbytes
+        )
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def __enter__(self) -> DatasetCache:
+    def __enter__(self) -> Reader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -78,7 +164,7 @@ class DatasetCache:
         """Stop the background refresh (the store stays open: it is the caller's)."""
         self._stop.set()
 
-    # --- the pointer ----------------------------------------------------------------------
+    # --- the pin --------------------------------------------------------------------------
 
     @translate_errors
     def pointer(self, fresh: bool = False) -> Document | None:
@@ -92,165 +178,483 @@ class DatasetCache:
         self._pointer = (now, current)
         return current
 
-    def _pointer_in_memory(self) -> Document | None:
+    def pin(self, fresh: bool = False) -> Dataset | None:
+        """The published dataset (``None`` before the first publish)."""
+        current = self.pointer(fresh)
+        return Dataset.of(current) if current else None
+
+    def _in_memory(self) -> Document | None:
         kept = self._pointer
         if kept and time.monotonic() - kept[0] < self.pointer_seconds:
             return kept[1]
         return None
 
-    def start(self) -> DatasetCache:
-        """Reread the pointer twice per ``pointer_seconds`` in a daemon thread, and read
-        each newly published dataset's top ranks ahead (in a thread of its own). Failures
-        are left to requests: a pointer not reread expires and they go to the store."""
+    def dataset(self) -> str | None:
+        """The run id of the published dataset, when the pointer is in memory (no I/O)."""
+        current = self._in_memory()
+        return str(current["runId"]) if current else None
+
+    def start(self) -> Reader:
+        """Reread the pointer twice per ``pointer_seconds`` in a daemon thread, and read the
+        first page of each newly published dataset's campaigns ahead (in a thread of its
+        own). Failures are left to requests: a pointer not reread expires and they go to
+        the store."""
         seen: set[str] = set()
 
         def refresh() -> None:
             while not self._stop.wait(self.pointer_seconds / 2):
                 try:
-                    current = self.pointer(fresh=True)
+                    dataset = self.pin(fresh=True)
                 except StoreError:  # requests meet the outage themselves
                     continue
-                run_id = str(current["runId"]) if current else None
-                if run_id and run_id not in seen:
-                    seen.add(run_id)
+                if dataset is not None and dataset.run_id not in seen:
+                    seen.add(dataset.run_id)
                     threading.Thread(
-                        target=self.warm, args=(run_id,), name="engagement-warm", daemon=True
+                        target=self.warm, args=(dataset,), name="engagement-warm", daemon=True
                     ).start()
 
         threading.Thread(target=refresh, name="engagement-pointer", daemon=True).start()
         return self
 
-    def dataset(self) -> str | None:
-        """The run id of the published dataset, when the pointer is in memory (no I/O)."""
-        current = self._pointer_in_memory()
-        return str(current["runId"]) if current else None
+    def _ask(self, compute: Callable[[Dataset], Any]) -> tuple[Dataset | None, Any]:
+        """``compute`` on the pinned dataset: (the dataset, its result). An empty result
+        while the pointer has moved on is asked again of the new dataset, once."""
+        dataset = self.pin()
+        if dataset is None:
+            return None, None
+        result = compute(dataset)
+        if result is None or result == []:
+            latest = self.pin(fresh=True)
+            if latest is not None and latest.run_id != dataset.run_id:
+                return latest, compute(latest)
+        return dataset, result
 
-    @translate_errors
-    def pinned(self, query: Callable[..., T], *args: Any) -> tuple[str | None, T]:
-        """``query(store, *args, dataset=run_id)`` on the dataset the pointer names:
-        (run id, result). An empty result while the pointer has moved on is read again
-        from the new dataset (the old one may be gone)."""
-        current = self.pointer()
-        if current is None:
-            return None, query(self.store, *args)
-        run_id = str(current["runId"])
-        result = query(self.store, *args, dataset=run_id)
-        if not result:
-            latest = self.pointer(fresh=True)
-            if latest is not None and str(latest["runId"]) != run_id:
-                run_id = str(latest["runId"])
-                result = query(self.store, *args, dataset=run_id)
-        return run_id, result
+    # --- what is kept ---------------------------------------------------------------------
 
-    # --- pages ----------------------------------------------------------------------------
+    @property
+    def kept_bytes(self) -> int:
+        """What the kept pages and answers weigh now (at most ``cache_bytes``)."""
+        with self._lock:
+            return int(self._kept.currsize)
 
-    def peek(
-        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
-    ) -> Page | None:
-        """The page :meth:`top_performers` would return, when it is in memory; else
-        ``None``. Never does I/O."""
-        current = self._pointer_in_memory()
-        if current is None or limit < 1 or offset < 0:
-            return None
-        run_id = str(current["runId"])
-        summary = self._summaries.get((run_id, campaign_id))
-        if summary is None:
-            return None
-        total = int(summary["influencers"])
-        found = self._rows_in_memory(run_id, campaign_id, limit, offset, total, by)
-        if found is None:
-            return None
-        items = page_items(found[0], found[1], limit)
-        return Page(items, total, limit, offset, run_id)
+    def _get(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._kept.get(key)
 
-    @translate_errors
+    def _put(self, key: tuple[Any, ...], entry: Any) -> None:
+        if entry.nbytes <= self._kept.maxsize:
+            with self._lock:
+                self._kept[key] = entry
+
+    def _pages(
+        self, dataset: Dataset, keys: list[PageKey], read: bool = True
+    ) -> dict[PageKey, Kept]:
+        """The ranking pages ``keys`` that exist: kept ones, then (with ``read``) the
+        others from the store in one read."""
+        found: dict[PageKey, Kept] = {}
+        missing = []
+        for key in keys:
+            page = self._get((dataset.run_id, "page", *key))
+            if page is None:
+                missing.append(key)
+            else:
+                found[key] = page
+        if missing and read:
+            for key, stored in queries.read_pages(self.store, dataset, missing).items():
+                rows = tuple(
+                    json_bytes({n: r.get(n) for n in PERFORMER_FIELDS}) for r in stored.rows
+                )
+                page = Kept(rows, stored.total)
+                self._put((dataset.run_id, "page", *key), page)
+                found[key] = page
+        return found
+
+    def _ranks(
+        self, dataset: Dataset, campaign_id: str, by: str, start: int, stop: int, read: bool = True
+    ) -> tuple[list[bytes], int] | None:
+        """Ranks ``start + 1 .. stop`` of a campaign (each performer's JSON) and its total;
+        ``None`` when the campaign is not in the dataset, a page is missing (dropped under
+        the reader), or (without ``read``) a page is not kept. A page of at most
+        ``page_size`` ranks is one read (of one or two pages)."""
+        size = page_size(dataset)
+        head = [(campaign_id, by, n) for n in numbers(start, min(stop, start + size), size)]
+        found = self._pages(dataset, head, read)
+        total = next((page.total for page in found.values()), None)
+        if total is None:  # past the end, or not in the dataset: its first page says
+            zero = (campaign_id, by, 0)
+            first = None if zero in head else self._pages(dataset, [zero], read).get(zero)
+            if first is None:
+                return None
+            total = first.total
+        stop = min(stop, total)
+        wanted = [(campaign_id, by, n) for n in numbers(start, stop, size)]
+        found.update(self._pages(dataset, [key for key in wanted if key not in head], read))
+        rows: list[bytes] = []
+        for key in wanted:
+            page = found.get(key)
+            if page is None or len(page.rows) != rows_on(key[2], size, total):
+                return None
+            rows += page.rows
+        skip = start - (wanted[0][2] * size if wanted else 0)
+        return rows[skip : skip + max(0, stop - start)], total
+
+    # --- pages of a ranking ---------------------------------------------------------------
+
     def top_performers(
         self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
-    ) -> Page | None:
-        """The influencers of a campaign by rank, a page at a time, from memory or the store
-        (what :func:`engagement.store.queries.top_performers` returns); ``None`` when the
-        campaign is not in the published dataset."""
-        campaign_id = check_id("campaignId", campaign_id)
-        check_page(limit, offset)
-        check_order(by)
-        for fresh in (False, True):
-            current = self.pointer(fresh)
-            if current is None:
+    ) -> Answer:
+        """The influencers of a campaign in rank order, a page at a time: by engagement
+        rate (descending, the original API's order) or by ``credibleRate``. Not ``found``
+        when the campaign is not in the published dataset (an empty page)."""
+        question = _top_question(campaign_id, limit, offset, by)
+        dataset, found = self._ask(
+            lambda d: self._ranks(d, campaign_id, by, offset, offset + limit)
+        )
+        return _page_answer(dataset, found, question)
+
+    def peek_top(
+        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
+    ) -> Answer | None:
+        """What :meth:`top_performers` answers, when the pointer and the pages are in memory;
+        else ``None``. Never does I/O (an async server calls it on its event loop)."""
+        current = self._in_memory()
+        if current is None:
+            return None
+        dataset = Dataset.of(current)
+        found = self._ranks(dataset, campaign_id, by, offset, offset + limit, read=False)
+        if found is None:
+            return None
+        return _page_answer(dataset, found, ("top-performers", campaign_id, limit, offset, by))
+
+    def tag(self, question: Sequence[Any], variant: str = "") -> str | None:
+        """The ETag the answer to ``question`` has, when the pointer is in memory (no I/O):
+        a client that names it gets ``304`` before anything is read."""
+        current = self._in_memory()
+        if current is None:
+            return None
+        if question[0] == "movers":  # its tag names the dataset compared with
+            try:
+                since = moves.earlier(current, str(current["runId"]), question[2])
+            except UsageError:
                 return None
-            run_id = str(current["runId"])
-            summary = self._summary(run_id, campaign_id)
-            if summary is None:
-                if fresh:
-                    return None
-                continue  # a publish may have moved the pointer: read it afresh
-            total = int(summary["influencers"])
-            found = self._rows_in_memory(run_id, campaign_id, limit, offset, total, by)
-            if found is None:
-                rows = read_ranks(self.store, run_id, campaign_id, limit, offset, total, by)
-                if rows is None:
-                    continue  # the dataset was dropped under us: read the pointer again
-                with self._lock:
-                    self._pages[(run_id, campaign_id, limit, offset, by)] = rows
-                found = (rows, 0)
-            items = page_items(found[0], found[1], limit)
-            return Page(items, total, limit, offset, run_id)
-        raise StoreError(f"the dataset of campaign {campaign_id!r} changed while it was read")
+            question = (*question[:2], since)
+        return etag(str(current["runId"]), question[0], question[1:], variant)
 
-    def _summary(self, run_id: str, campaign_id: str) -> Document | None:
-        key = (run_id, campaign_id)
-        summary = self._summaries.get(key)
-        if summary is None:
-            summary = self.store.campaign_summary(run_id, campaign_id)
-            if summary is not None:
-                with self._lock:
-                    self._summaries[key] = summary
-        return summary
-
-    def _rows_in_memory(
-        self, run_id: str, campaign_id: str, limit: int, offset: int, total: int, by: str
-    ) -> tuple[Rows, int] | None:
-        """(rows, where the page starts in them), from the read-ahead ranks (the engagement
-        rate order) or a kept page."""
-        warm = self._warm
-        if warm and warm[0] == run_id and by == "engagementRate":
-            ranks = warm[1].get(campaign_id)
-            if ranks is not None and (offset + limit <= len(ranks) or len(ranks) >= total):
-                return ranks, offset
-        with self._lock:
-            rows = self._pages.get((run_id, campaign_id, limit, offset, by))
-        return (rows, 0) if rows is not None else None
-
-    # --- reading ahead --------------------------------------------------------------------
-
-    def warm(self, run_id: str) -> int:
-        """Read ranks 1..warm_ranks of every campaign of dataset ``run_id`` (within
-        ``max_rows``); returns the rows kept (none when it is no longer published)."""
+    def warm(self, dataset: Dataset) -> int:
+        """Read the first page (in rank order) of up to :data:`WARM_CAMPAIGNS` campaigns of
+        ``dataset`` ahead; returns the pages kept (none when it is no longer published)."""
         try:
-            summaries = queries.summaries(self.store, run_id)
-            ranks: dict[str, Rows] = {}
+            ids = [c["campaignId"] for c in queries.campaigns(self.store, dataset)]
             kept = 0
-            for start in range(0, len(summaries), WARM_BATCH):
-                batch = summaries[start : start + WARM_BATCH]
-                wanted = {
-                    s["campaignId"]: min(self.warm_ranks, int(s["influencers"])) for s in batch
-                }
-                if kept + sum(wanted.values()) > self.max_rows:
-                    break
-                found = queries.top_ranks(self.store, run_id, list(wanted), self.warm_ranks)
-                for summary in batch:
-                    campaign_id = summary["campaignId"]
-                    rows = found.get(campaign_id, [])
-                    if len(rows) != wanted[campaign_id]:  # dropped under us: keep nothing
-                        return 0
-                    ranks[campaign_id] = rows
-                    with self._lock:
-                        self._summaries[(run_id, campaign_id)] = summary
-                    kept += len(rows)
+            for start in range(0, min(len(ids), WARM_CAMPAIGNS), WARM_BATCH):
+                current = self._in_memory()
+                if current is not None and current["runId"] != dataset.run_id:
+                    return kept  # another dataset is published: leave this one
+                batch = ids[start : start + WARM_BATCH]
+                kept += len(self._pages(dataset, [(c, "engagementRate", 0) for c in batch]))
         except StoreError as exc:  # requests read the store themselves meanwhile
-            log.warning("could not read dataset %s ahead: %s", run_id, type(exc).__name__)
+            log.warning("could not read dataset %s ahead: %s", dataset.run_id, type(exc).__name__)
             return 0
-        current = self._pointer_in_memory()
-        if current is None or current["runId"] != run_id:
-            return 0
-        self._warm = (run_id, ranks)
         return kept
+
+    # --- other answers --------------------------------------------------------------------
+
+    def _answer(self, question: tuple[Any, ...], compute: Callable[[Dataset], Any]) -> Answer:
+        """The answer to ``question`` (its name, then its parameters): kept, or computed on
+        the pinned dataset (and kept, when found)."""
+        dataset = self.pin()
+        if dataset is not None:
+            hit = self._get((dataset.run_id, *question))
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+        dataset, value = self._ask(compute)
+        if dataset is None or value is None:
+            empty = b"[]" if question[0] == "campaigns" else b"null"
+            return Answer(empty, dataset.run_id if dataset else None, found=False)
+        key = question
+        if question[0] == "movers":  # kept and tagged by the dataset it compared with
+            key = (*question[:2], value["since"])
+        answer = Answer(json_bytes(value), dataset.run_id, key, _value=value)
+        self._put((dataset.run_id, *key), answer)
+        return answer
+
+    def campaigns(self) -> Answer:
+        """Every campaign with its summary, by campaignId in natural order (``[]`` and not
+        found before the first publish)."""
+        return self._answer(("campaigns",), lambda d: queries.campaigns(self.store, d) or None)
+
+    def campaign(self, campaign_id: str) -> Answer:
+        """One campaign's summary."""
+        campaign_id = queries.check_id("campaignId", campaign_id)
+        return self._answer(
+            ("campaign", campaign_id), lambda d: queries.campaign(self.store, d, campaign_id)
+        )
+
+    def influencer(self, influencer_id: str) -> Answer:
+        """An influencer's results in every campaign, and their totals."""
+        influencer_id = queries.check_id("influencerId", influencer_id)
+        return self._answer(
+            ("influencer", influencer_id),
+            lambda d: queries.influencer(self.store, d, influencer_id),
+        )
+
+    def trend(self, campaign_id: str, interval: str = "day") -> Answer:
+        """A campaign's posts and engagement rate by day, ISO week or month."""
+        campaign_id = queries.check_id("campaignId", campaign_id)
+        trends.check_interval(interval)
+
+        def compute(dataset: Dataset) -> Any:
+            summary = self._summary(dataset, campaign_id)
+            if summary is None:
+                return None
+            days = queries.days(self.store, dataset, campaign_id)
+            return trends.series(campaign_id, interval, dataset.run_id, summary["posts"], days)
+
+        return self._answer(("trend", campaign_id, interval), compute)
+
+    def _summary(self, dataset: Dataset, campaign_id: str) -> dict[str, Any] | None:
+        """A campaign's summary: from the kept list of campaigns, its kept answer, or read
+        (and kept)."""
+        listed = self._get((dataset.run_id, "campaigns"))
+        if listed is not None:
+            return next((c for c in listed.value if c["campaignId"] == campaign_id), None)
+        answer = self.campaign(campaign_id)
+        return answer.value if answer.dataset == dataset.run_id else None
+
+    def movers(self, campaign_id: str, since: str | None = None) -> Answer:
+        """Who climbed and who fell in a campaign since the kept dataset ``since`` (by
+        default the one published before the current). Raises
+        :class:`~engagement.errors.DatasetNotKeptError` for a ``since`` not kept, and
+        :class:`~engagement.errors.UsageError` when no earlier dataset is kept."""
+        campaign_id = queries.check_id("campaignId", campaign_id)
+        pointer = self.pointer()
+        if pointer is None:
+            return Answer(b"null", None, found=False)
+
+        def compute(dataset: Dataset) -> Any:
+            then = self._kept_dataset(moves.earlier(self.pointer() or {}, dataset.run_id, since))
+            before, now = self._whole(then, campaign_id), self._whole(dataset, campaign_id)
+            return moves.compare(campaign_id, then.run_id, before, dataset.run_id, now)
+
+        resolved = moves.earlier(pointer, str(pointer["runId"]), since)
+        return self._answer(("movers", campaign_id, resolved), compute)
+
+    def _kept_dataset(self, run_id: str) -> Dataset:
+        """The kept dataset of ``run_id``, as the pointer in hand describes it (else as
+        the store does, or :class:`~engagement.errors.DatasetNotKeptError`)."""
+        pointer = self.pointer()
+        for descriptor in [pointer, *kept(pointer)] if pointer else []:
+            if descriptor["runId"] == run_id:
+                return Dataset.of(descriptor)
+        return queries.kept(self.store, run_id)
+
+    def benchmarks(self) -> Answer:
+        """The whole dataset's pooled rate and the spread of every pair's rate."""
+        return self._answer(("benchmarks",), queries.benchmarks)
+
+    def performers(self, campaign_ids: Sequence[str] = ()) -> Iterator[list[dict[str, Any]]]:
+        """The performers of ``campaign_ids`` (or of every campaign) of the dataset published
+        when it starts, a campaign at a time in rank order (an export: nothing kept).
+
+        Raises :class:`~engagement.errors.UsageError` when nothing is published or a campaign
+        is not in the dataset, :class:`~engagement.errors.StoreError` when the dataset is
+        dropped while it is read."""
+        dataset = self.pin()
+        if dataset is None:
+            raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
+        known = [c["campaignId"] for c in queries.campaigns(self.store, dataset)]
+        wanted = [queries.check_id("campaignId", c) for c in campaign_ids] or known
+        missing = sorted(set(wanted) - set(known))
+        if missing:
+            raise UsageError(f"not in the published dataset: {', '.join(missing)}")
+        for campaign_id in wanted:
+            rows = queries.ranked(self.store, dataset, campaign_id)
+            if not rows:
+                raise StoreError(
+                    f"dataset {dataset.run_id} was dropped while it was read (it is no longer "
+                    "kept); export again"
+                )
+            yield rows
+
+    def rates(self, campaign_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Engagement rates (full precision) of the published dataset's pairs (of
+        ``campaign_ids``, or all), for charts: columns ``campaignId, influencerId, rank,
+        engagementRate``, by campaign and rank."""
+        columns = ["campaignId", "influencerId", "rank", "engagementRate"]
+        dataset = self.pin()
+        if dataset is None:
+            return pd.DataFrame(columns=columns)
+        if campaign_ids is None:
+            campaign_ids = [c["campaignId"] for c in self.campaigns().value or []]
+        rows = []
+        for campaign_id in campaign_ids:
+            found = self._whole(dataset, queries.check_id("campaignId", campaign_id))
+            rows += [{name: row[name] for name in columns} for row in found]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _whole(self, dataset: Dataset, campaign_id: str) -> list[dict[str, Any]]:
+        """Every performer of a campaign in rank order, through the kept pages."""
+        found = self._ranks(dataset, campaign_id, "engagementRate", 0, MAX_OFFSET)
+        return [json.loads(row) for row in found[0]] if found else []
+
+    def campaign_view(
+        self,
+        campaign_id: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        by: str = "engagementRate",
+        interval: str = "day",
+    ) -> CampaignData:
+        """Everything the dashboard's campaign view shows, from one dataset."""
+        page = self.top_performers(campaign_id, limit=limit, offset=offset, by=by)
+        dataset = self.pin()
+        if page.dataset is None or dataset is None or dataset.run_id != page.dataset:
+            return CampaignData(page.page(), [], None, None)
+        rates = [row["engagementRate"] for row in self._whole(dataset, campaign_id)]
+        try:
+            found = self.movers(campaign_id).value
+        except UsageError:  # nothing earlier kept, or it was dropped meanwhile
+            found = None
+        return CampaignData(page.page(), rates, found, self.trend(campaign_id, interval).value)
+
+    # --- the ledger (not published data: read each time) ---------------------------------
+
+    def runs(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return queries.runs(self.store, limit=limit, offset=offset)
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        return queries.run(self.store, run_id)
+
+    def rejects(
+        self,
+        run_id: str | None = None,
+        *,
+        reason: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page | None:
+        return queries.rejects(self.store, run_id, reason=reason, limit=limit, offset=offset)
+
+    def quality(self, examples: int = 5) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The latest ETL run and a few of its rejects (the dashboard's data quality)."""
+        latest = queries.latest_run_id(self.store)
+        found = queries.run(self.store, latest) if latest else None
+        page = queries.rejects(self.store, latest, limit=examples) if found else None
+        return found, page.items if page else []
+
+    def kept_runs(self) -> list[str]:
+        """Run ids of the kept datasets, the current one first."""
+        return kept_runs(self.pointer())
+
+
+def _top_question(campaign_id: str, limit: int, offset: int, by: str) -> tuple[Any, ...]:
+    campaign_id = queries.check_id("campaignId", campaign_id)
+    check_page(limit, offset)
+    queries.check_order(by)
+    return ("top-performers", campaign_id, limit, offset, by)
+
+
+def _page_answer(
+    dataset: Dataset | None, found: tuple[list[bytes], int] | None, key: tuple[Any, ...]
+) -> Answer:
+    limit, offset = int(key[2]), int(key[3])
+    run = dataset.run_id if dataset else None
+    if found is None:
+        return Answer(b"[]", run, key, False, 0, limit, offset)
+    rows, total = found
+    return Answer(b"[" + b",".join(rows) + b"]", run, key, True, total, limit, offset)
+
+
+# --- the library's public questions: asked once, nothing kept ----------------------------
+
+
+def _once(store: Store) -> Reader:
+    return Reader(store, cache_bytes=0)
+
+
+def top_performers(
+    store: Store,
+    campaign_id: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    by: str = "engagementRate",
+) -> Page | None:
+    """The influencers of a campaign in rank order, a page at a time: by engagement rate
+    (descending, the original API's order) or by ``credibleRate``. ``None`` when the campaign
+    is not in the published dataset."""
+    return _once(store).top_performers(campaign_id, limit=limit, offset=offset, by=by).page()
+
+
+def campaigns(store: Store) -> list[dict[str, Any]]:
+    """Every campaign of the published dataset with its summary, by campaignId in natural
+    order (``campaign_2`` before ``campaign_10``)."""
+    return list(_once(store).campaigns().value or [])
+
+
+def campaign(store: Store, campaign_id: str) -> dict[str, Any] | None:
+    """One campaign's summary, or ``None`` if it is not in the published dataset."""
+    return _once(store).campaign(campaign_id).value  # type: ignore[no-any-return]
+
+
+def influencer(store: Store, influencer_id: str) -> dict[str, Any] | None:
+    """An influencer's results in every campaign, or ``None`` if absent from the published
+    dataset."""
+    return _once(store).influencer(influencer_id).value  # type: ignore[no-any-return]
+
+
+def trend(store: Store, campaign_id: str, interval: str = "day") -> dict[str, Any] | None:
+    """A campaign's dated posts by ``interval`` (day, week or month), oldest first, with its
+    post count and how many had no date; ``None`` when it is not in the published dataset."""
+    return _once(store).trend(campaign_id, interval).value  # type: ignore[no-any-return]
+
+
+def movers(store: Store, campaign_id: str, since: str | None = None) -> dict[str, Any] | None:
+    """Each influencer of ``campaign_id`` with its rank in the kept dataset of run ``since``
+    (by default the one published before the current) and now: the biggest moves first,
+    then the new, the gone and the unchanged. ``None`` when neither dataset has the campaign
+    or nothing is published.
+
+    Raises :class:`~engagement.errors.DatasetNotKeptError` when ``since`` names a run whose
+    dataset is not kept, and :class:`~engagement.errors.UsageError` when no earlier dataset
+    is kept to compare with."""
+    return _once(store).movers(campaign_id, since).value  # type: ignore[no-any-return]
+
+
+def benchmarks(store: Store) -> dict[str, Any] | None:
+    """The published dataset's benchmarks, or ``None`` before the first publish."""
+    return _once(store).benchmarks().value  # type: ignore[no-any-return]
+
+
+def rates(store: Store, campaign_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Engagement rates of the published dataset's pairs (:meth:`Reader.rates`)."""
+    return _once(store).rates(campaign_ids)
+
+
+def runs(store: Store, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Runs of the ledger, newest first."""
+    return queries.runs(store, limit=limit, offset=offset)
+
+
+def run(store: Store, run_id: str) -> dict[str, Any] | None:
+    """One run of the ledger, or ``None``."""
+    return queries.run(store, run_id)
+
+
+def rejects(
+    store: Store,
+    run_id: str | None = None,
+    *,
+    reason: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page | None:
+    """The quarantined records of a run (the latest by default), by file and line; ``None``
+    when the run does not exist."""
+    return queries.rejects(store, run_id, reason=reason, limit=limit, offset=offset)
+
+
+def published_run(store: Store) -> str | None:
+    """The run id of the published dataset, or ``None`` before the first publish."""
+    return queries.published_run(store)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from engagement.store import queries
+from engagement import serving
 
 from .conftest import SAMPLE, ApiServer, api_env
 from .helpers import assert_problem
@@ -18,7 +18,7 @@ def test_top_performers_in_the_seed_shape(api: httpx.Client, loaded: dict[str, A
     response = api.get("/top-performers", params={"campaignId": "campaign_6", "limit": 3})
     assert response.status_code == 200
     body = response.json()
-    expected = queries.top_performers(loaded["store"], "campaign_6", limit=3)
+    expected = serving.top_performers(loaded["store"], "campaign_6", limit=3)
     assert expected is not None and body == expected.items
     assert [r["rank"] for r in body] == [1, 2, 3]
     assert list(body[0])[:3] == ["campaignId", "influencerId", "engagementRate"]
@@ -58,7 +58,7 @@ def test_campaigns_influencers_runs(api: httpx.Client, loaded: dict[str, Any]) -
     assert [c["campaignId"] for c in campaigns][:2] == ["campaign_1", "campaign_2"]  # natural order
     assert {"spring", "summer"} <= {c["campaignId"] for c in campaigns}
     one = api.get("/campaigns/spring").json()
-    assert one == queries.campaign(loaded["store"], "spring")
+    assert one == serving.campaign(loaded["store"], "spring")
     assert (one["influencers"], one["topInfluencerId"]) == (2, "alice")
 
     alice = api.get("/influencers/alice").json()

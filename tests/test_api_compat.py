@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 import engagement
-from engagement.store import queries
+from engagement import serving
 
 from .conftest import CASES, ApiServer, api_env
 
@@ -59,7 +59,7 @@ def test_the_original_client_works_unchanged(api: httpx.Client, loaded: dict[str
     rates = [rate for _, _, rate in whole]
     assert rates == sorted(rates, reverse=True)
     # rates as the library computes them, to the last bit
-    expected = queries.top_performers(loaded["store"], "campaign_6", limit=10_000)
+    expected = serving.top_performers(loaded["store"], "campaign_6", limit=10_000)
     assert expected is not None
     assert rates == [r["engagementRate"] for r in expected.items]
     assert rates[1] == 9.983068436288164  # not 9.98

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.generate import generate
 from engagement.store import queries
 from engagement.store.connection import Store
@@ -39,7 +40,7 @@ def _publishing(store: Store) -> bool:
     run = _running_run(store)
     if not run:
         return False
-    return store.performers(run["_id"]).estimated_document_count() > 0
+    return store.pages(run["_id"]).estimated_document_count() > 0
 
 
 @pytest.mark.slow
@@ -69,7 +70,7 @@ def test_sigkill_leaves_the_previous_dataset_intact(
     # collection again): let it finish, as it would before any next run in practice
     counts: list[int] = []
     while len(counts) < 5 or len(set(counts[-5:])) > 1:
-        counts.append(store.performers(killed["_id"]).estimated_document_count())
+        counts.append(store.pages(killed["_id"]).estimated_document_count())
         time.sleep(0.1)
     assert store.current()["runId"] == baseline.run_id  # type: ignore[index]
     assert dataset(store) == before
@@ -81,4 +82,4 @@ def test_sigkill_leaves_the_previous_dataset_intact(
     assert "killed" in settled["error"]
     assert store.rejects(killed["_id"]).count_documents({}) == 0
     assert killed["_id"] not in store.dataset_collections()
-    assert [c["campaignId"] for c in queries.campaigns(store)] == ["spring"]
+    assert [c["campaignId"] for c in serving.campaigns(store)] == ["spring"]

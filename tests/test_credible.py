@@ -13,9 +13,11 @@ import pyarrow as pa
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.etl.aggregate import Aggregator, partial_sums, summarize_campaigns
 from engagement.etl.validate import ACCEPTED_SCHEMA
-from engagement.store import Store, queries
+from engagement.exports import performer_batches
+from engagement.store import Store
 
 from . import reference
 
@@ -208,9 +210,7 @@ def write_rows(path: Path, rows: list[tuple[str, str, int, int, int, int]]) -> P
 
 
 def dataset(store: Store) -> list[dict[str, Any]]:
-    run_id = queries.published_run(store)
-    assert run_id is not None
-    docs = store.performers(run_id).find({}, {"_id": 0})
+    docs = [row for batch in performer_batches(store) for row in batch]
     return sorted(docs, key=lambda d: (d["campaignId"], d["rank"]))
 
 
@@ -240,7 +240,7 @@ def test_the_credible_order_over_http(api: Any, loaded: dict[str, Any]) -> None:
     assert [r["credibleRank"] for r in whole] == list(range(1, 990))
     rates = [r["credibleRate"] for r in whole]
     assert rates == sorted(rates, reverse=True)
-    expected = queries.top_performers(store, "campaign_6", limit=10_000, by="credibleRate")
+    expected = serving.top_performers(store, "campaign_6", limit=10_000, by="credibleRate")
     assert expected is not None and whole == expected.items
     paged: list[dict[str, Any]] = []
     for offset in range(0, 989, 100):
@@ -273,8 +273,7 @@ def test_the_credible_order_over_http(api: Any, loaded: dict[str, Any]) -> None:
 
 def test_benchmarks_and_percentiles_over_http(api: Any, loaded: dict[str, Any]) -> None:
     store = loaded["store"]
-    run_id = queries.published_run(store)
-    performers = list(store.performers(run_id).find({}, {"_id": 0}))
+    performers = dataset(store)
     rates = [p["engagementRate"] for p in performers]
     bench = api.get("/benchmarks")
     assert bench.status_code == 200 and bench.headers["etag"]

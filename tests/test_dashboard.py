@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.dashboard import charts
 from engagement.dashboard.app import Dashboard, Message, soon
 from engagement.display import cell
@@ -77,7 +78,7 @@ CREDIBLE_COLUMNS = [
 def expected_rows(
     store: Store, campaign: str, n: int, offset: int = 0, by: str = "engagementRate"
 ) -> list[list[str]]:
-    page = queries.top_performers(store, campaign, limit=n, offset=offset, by=by)
+    page = serving.top_performers(store, campaign, limit=n, offset=offset, by=by)
     assert page is not None
     columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
     return [[cell(row[c], c) for c in columns] for row in page.items]
@@ -93,7 +94,7 @@ def board(store: Store) -> Dashboard:
 
 def test_opens_on_all_campaigns(board: Dashboard, store: Store) -> None:
     assert board.view == "campaigns"
-    summaries = queries.campaigns(store)
+    summaries = serving.campaigns(store)
     table = board.overview.table
     assert table.row_keys == [s["campaignId"] for s in summaries]  # 12 campaigns: one page
     assert [c["label"] for c in table.columns] == [
@@ -127,7 +128,7 @@ def test_a_click_on_a_campaign_opens_it(board: Dashboard, store: Store) -> None:
     trace._dispatch_on_click(_Points([index]), None)  # what a browser click sends
     assert board.view == "campaign" and board.campaign_view.campaign == "campaign_6"
     assert cells(board.campaign_view.table.value) == expected_rows(store, "campaign_6", 10)
-    second = queries.campaigns(store)[1]["campaignId"]
+    second = serving.campaigns(store)[1]["campaignId"]
     board.overview.table._handle_custom_msg({"open": second}, [])  # a click on the table's row
     assert board.view == "campaign" and board.campaign_view.campaign == second
 
@@ -144,9 +145,9 @@ class _Points:
 
 def test_the_campaign_view(board: Dashboard, store: Store) -> None:
     view = board.campaign_view
-    ids = [c["campaignId"] for c in queries.campaigns(store)]
+    ids = [c["campaignId"] for c in serving.campaigns(store)]
     assert list(view.picker.options) == ids and view.campaign == ids[0] == "campaign_1"
-    summary = queries.campaign(store, "campaign_1")
+    summary = serving.campaign(store, "campaign_1")
     assert summary is not None
     assert kpis(board) == {
         "influencers": f"{summary['influencers']:,}",
@@ -161,7 +162,7 @@ def test_the_campaign_view(board: Dashboard, store: Store) -> None:
     assert view.previous.disabled and not view.next.disabled
     assert view.search.layout.display == "none"  # 12 campaigns: no search box
     dots = view.forest.data[0]
-    page = queries.top_performers(store, "campaign_1", limit=10)
+    page = serving.top_performers(store, "campaign_1", limit=10)
     assert page is not None
     assert list(dots.y) == [r["influencerId"] for r in reversed(page.items)]  # rank 1 on top
     assert list(dots.x) == [r["credibleRate"] for r in reversed(page.items)]
@@ -192,7 +193,7 @@ def test_picking_a_campaign_updates_every_part_once(board: Dashboard, store: Sto
     assert len(view.histogram.data[0].x) == 989
     csv = view.download.value.split("base64,")[1].split('"')[0]
     frame = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()))
-    top = queries.top_performers(store, "campaign_6", limit=10)
+    top = serving.top_performers(store, "campaign_6", limit=10)
     assert top is not None
     assert frame["influencerId"].tolist() == [r["influencerId"] for r in top.items]
     assert frame["engagementRate"].tolist() == [r["engagementRate"] for r in top.items]
@@ -234,7 +235,7 @@ def test_a_click_on_a_dot_opens_the_influencer(board: Dashboard, store: Store) -
     assert board.view == "influencer"
     view = board.influencer_view
     assert view.search.value == "influencer_5273"
-    found = queries.influencer(store, "influencer_5273")
+    found = serving.influencer(store, "influencer_5273")
     assert found is not None
     rows = cells(view.table.value)
     assert [r[0] for r in rows] == [c["campaignId"] for c in found["campaigns"]]
@@ -242,7 +243,7 @@ def test_a_click_on_a_dot_opens_the_influencer(board: Dashboard, store: Store) -
         f"{found['campaigns'][0]['engagementRate']:.2f} %",
         f"{found['campaigns'][0]['credibleRate']:.2f} %",
     ]
-    median = queries.campaign(store, found["campaigns"][0]["campaignId"])
+    median = serving.campaign(store, found["campaigns"][0]["campaignId"])
     assert median is not None
     assert rows[0][6] == f"{median['medianEngagementRate']:.2f} %"
     assert list(view.chart.data[2].x) == [median["medianEngagementRate"]]
@@ -570,3 +571,48 @@ def test_soon_waits_for_the_running_cell_in_a_kernel_and_not_elsewhere(
     assert (
         "opening 'campaign=x' failed: RuntimeError('the store went away')" in capfd.readouterr().err
     )
+
+
+def test_a_view_refresh_reads_through_the_reader_once(
+    mongo_server: Any, database_name: str, tmp_path: Path
+) -> None:
+    """Every read of the board goes through its reader: a campaign's first refresh reads
+    its pages, summary, days and the earlier dataset's pages once; the same view again
+    reads nothing; nothing reads a collection of performers."""
+    from pymongo import MongoClient
+
+    from .test_pages import Finds
+
+    then, now = two_exports(tmp_path)
+    finds = Finds()
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        mongo_server.uri, event_listeners=[finds], tz_aware=True
+    )
+    try:
+        store = Store(client, database_name, mongo_server.uri)
+        first = engagement.run_etl([then], store=store)
+        second = engagement.run_etl([now], store=store)
+        finds.seen.clear()
+        board = Dashboard.from_store(store)  # the overview, then campaign s's view
+        assert isinstance(board, Dashboard)
+        view = board.campaign_view
+        assert [name for name, _ in finds.seen] == [
+            "state",  # the pointer
+            f"campaigns_{second.run_id}",  # the overview's summaries
+            "runs",  # the data quality: the latest run
+            "runs",  # its ledger entry
+            "runs",  # it exists: its rejects
+            "rejects",  # (a run without any has no collection of its own)
+            f"pages_{second.run_id}",  # s's ranks 1-10 (page 0), its rates too
+            f"pages_{first.run_id}",  # the earlier ranking, for the moves
+            f"days_{second.run_id}",  # the trend (its posts from the summaries)
+        ], "\n".join(map(str, finds.seen))
+        finds.seen.clear()
+        view.refresh()  # the same view: everything kept
+        view.order.value = "engagement rate"
+        assert finds.seen == []
+        view.order.value = "credible rate"  # another order: its page, nothing else
+        assert [name for name, _ in finds.seen] == [f"pages_{second.run_id}"]
+        assert not any(name.startswith("performers_") for name, _ in finds.seen)
+    finally:
+        client.close()

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 import engagement
+from engagement import serving
 from engagement.display import cell
 from engagement.store import queries
 from engagement.store.connection import connect
@@ -126,7 +127,7 @@ def press(page: Page, target: Locator) -> None:
 
 
 def test_renders_all_campaigns(page: Page, site: dict[str, Any], tmp_path: Path) -> None:
-    summaries = queries.campaigns(site["store"])
+    summaries = serving.campaigns(site["store"])
     chart = page.locator(".eg-overview .js-plotly-plot")
     assert chart.locator(".bars path").count() == len(summaries)
     rows = page.locator(".eg-campaigns-table tbody tr")
@@ -178,7 +179,7 @@ def keys_become(page: Page, keys: list[str]) -> None:
 
 
 def test_the_campaigns_table_sorts_and_opens(page: Page, site: dict[str, Any]) -> None:
-    summaries = queries.campaigns(site["store"])
+    summaries = serving.campaigns(site["store"])
     by_views = [s["campaignId"] for s in sorted(summaries, key=lambda s: -s["views"])]
     assert by_views != [s["campaignId"] for s in summaries]  # the sort shows
     header = page.locator('.eg-campaigns-table th button[data-key="views"]')
@@ -200,7 +201,7 @@ def test_the_campaigns_table_sorts_and_opens(page: Page, site: dict[str, Any]) -
 
 
 def test_a_click_on_a_campaign_opens_it(page: Page, site: dict[str, Any]) -> None:
-    ids = [s["campaignId"] for s in queries.campaigns(site["store"])]
+    ids = [s["campaignId"] for s in serving.campaigns(site["store"])]
     chart = page.locator(".eg-overview .js-plotly-plot")
     press(page, bar(chart, ids.index("campaign_6")))
     page.wait_for_selector(".eg-campaign-view .eg-ranking tbody tr", timeout=WAIT)
@@ -403,7 +404,7 @@ def wide(
 
 
 def test_the_campaigns_table_pages_and_searches(browser: Browser, wide: dict[str, Any]) -> None:
-    ids = [s["campaignId"] for s in queries.campaigns(wide["store"])]
+    ids = [s["campaignId"] for s in serving.campaigns(wide["store"])]
     assert len(ids) == 60
     page = open_page(browser, wide["voila"], ".eg-campaigns-table tbody tr")
     try:

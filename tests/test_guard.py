@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.cli.app import main
 from engagement.rules import refusal
 from engagement.store import queries
@@ -41,7 +42,7 @@ def published(store: Store) -> dict[str, Any]:
     return {
         "pointer": store.current(),
         "performers": dataset(store),
-        "campaigns": queries.campaigns(store),
+        "campaigns": serving.campaigns(store),
         "collections": store.dataset_collections(),
     }
 
@@ -76,7 +77,7 @@ def test_the_guard_at_each_share(
             bad_rows,
         )
         assert queries.published_run(store) == report.run_id
-        assert queries.campaign(store, "g")["influencers"] == good_rows  # type: ignore[index]
+        assert serving.campaign(store, "g")["influencers"] == good_rows  # type: ignore[index]
         return
     error = refused_run(store, [path], mode=mode)
     assert str(error) == f"run {error.run_id} {message}; nothing was published"
@@ -157,7 +158,7 @@ def test_refusals_keep_the_good_datasets(store: Store, tmp_path: Path) -> None:
     assert pointer is not None and pointer["runId"] == good.run_id
     assert [d["runId"] for d in pointer["kept"]] == [older.run_id]
     assert engagement.rollback(store=store).rolled_back_to == older.run_id
-    assert queries.campaign(store, "g")["influencers"] == 20  # type: ignore[index]
+    assert serving.campaign(store, "g")["influencers"] == 20  # type: ignore[index]
     assert engagement.rollback(good.run_id, store=store).rolled_back_to == good.run_id
     assert dataset(store) == before["performers"]
 

@@ -13,6 +13,7 @@ import papermill
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.generate import generate
 from engagement.report.runner import NOTEBOOK, ReportError, execute_report
 from engagement.store import queries
@@ -98,8 +99,8 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
         "### campaign_6",
         "### campaign_2",
     ]
-    top6 = queries.top_performers(store, "campaign_6", limit=5)
-    credible6 = queries.top_performers(store, "campaign_6", limit=5, by="credibleRate")
+    top6 = serving.top_performers(store, "campaign_6", limit=5)
+    credible6 = serving.top_performers(store, "campaign_6", limit=5, by="credibleRate")
     assert top6 is not None and credible6 is not None
     side_by_side = json.dumps(notebook.cells[-1].outputs)
     assert "by credible rate" in side_by_side

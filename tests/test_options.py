@@ -18,6 +18,7 @@ import papermill
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.cli.app import cli
 from engagement.errors import UsageError
 from engagement.options import (
@@ -134,7 +135,7 @@ def assert_ran_with_the_options(store: Store, run_id: str) -> None:
     assert [(s["delimiter"], s["encoding"], s["columns"]) for s in run["sources"]] == [
         (";", "cp1252", {"influencerId": "Creator", "postedAt": "day"})
     ]
-    page = queries.top_performers(store, "c")
+    page = serving.top_performers(store, "c")
     assert page is not None
     assert [(p["influencerId"], p["views"]) for p in page.items] == [("café", 100), ("b", 1200)]
     trend = engagement.trend(store, "c", "day")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.errors import (
     EmptyInputError,
     InputError,
@@ -31,8 +32,8 @@ from .conftest import CASES, SAMPLE
 def dataset(store: Store) -> list[dict[str, Any]]:
     """Every performer of the published dataset, full precision, in a stable order."""
     out = []
-    for campaign in queries.campaigns(store):
-        page = queries.top_performers(store, campaign["campaignId"], limit=10**6)
+    for campaign in serving.campaigns(store):
+        page = serving.top_performers(store, campaign["campaignId"], limit=10**6)
         assert page is not None
         out.extend(page.items)
     return out
@@ -103,7 +104,7 @@ def test_sample_file(store: Store) -> None:
     assert {r["source"] for r in page.items} == {SAMPLE.name}
 
     expected = reference_ranking(SAMPLE, "campaign_6")
-    top = queries.top_performers(store, "campaign_6", limit=len(expected))
+    top = serving.top_performers(store, "campaign_6", limit=len(expected))
     assert top is not None and top.total == len(expected) == 989
     assert [(r["influencerId"], r["engagementRate"]) for r in top.items] == [
         (i, pytest.approx(rate, rel=1e-12)) for i, rate in expected
@@ -164,7 +165,7 @@ def test_several_files_and_gzip(store: Store, tmp_path: Path) -> None:
         ("part_b.csv.gz", 4, "invalid_number"),
     ]
     assert page.items[1]["raw"] == "summer,bob,1,1,1,NaN,broken"
-    spring = queries.top_performers(store, "spring")
+    spring = serving.top_performers(store, "spring")
     assert spring is not None
     # alice: (50+10+5 + 100+10+5) / 2000 = 9 %; dave 3 %; bob 100/2000 = 5 %
     assert [(r["influencerId"], r["posts"], r["engagementRate"]) for r in spring.items] == [
@@ -283,7 +284,7 @@ def test_bad_arguments(store: Store) -> None:
     with pytest.raises(UsageError, match="list of files"):
         engagement.run_etl(str(CASES / "part_a.csv"), store=store)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="limit"):
-        queries.top_performers(store, "x", limit=0)
+        serving.top_performers(store, "x", limit=0)
 
 
 def test_unreachable_store_fails_fast() -> None:
@@ -296,10 +297,10 @@ def test_unreachable_store_fails_fast() -> None:
 
 
 def test_queries_on_an_empty_store(store: Store) -> None:
-    assert queries.campaigns(store) == []
-    assert queries.top_performers(store, "campaign_6") is None
-    assert queries.campaign(store, "campaign_6") is None
-    assert queries.influencer(store, "x") is None
+    assert serving.campaigns(store) == []
+    assert serving.top_performers(store, "campaign_6") is None
+    assert serving.campaign(store, "campaign_6") is None
+    assert serving.influencer(store, "x") is None
     assert queries.runs(store) == []
     assert queries.rejects(store) is None
 
@@ -307,14 +308,14 @@ def test_queries_on_an_empty_store(store: Store) -> None:
 def test_query_values_are_literals(store: Store) -> None:
     engagement.run_etl([CASES / "part_a.csv"], store=store)
     with pytest.raises(UsageError):
-        queries.top_performers(store, {"$ne": None})  # type: ignore[arg-type]
-    assert queries.top_performers(store, '{"$ne": null}') is None
-    assert queries.campaign(store, "$where") is None
+        serving.top_performers(store, {"$ne": None})  # type: ignore[arg-type]
+    assert serving.top_performers(store, '{"$ne": null}') is None
+    assert serving.campaign(store, "$where") is None
 
 
 def test_influencer_and_campaign_queries(store: Store) -> None:
     engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
-    alice = queries.influencer(store, "alice")
+    alice = serving.influencer(store, "alice")
     assert alice is not None
     assert [(c["campaignId"], c["rank"]) for c in alice["campaigns"]] == [
         ("spring", 1),
@@ -322,35 +323,13 @@ def test_influencer_and_campaign_queries(store: Store) -> None:
     ]
     assert alice["views"] == 2500 and alice["posts"] == 3
     assert alice["engagementRate"] == pytest.approx((180 + 50) / 2500 * 100)
-    spring = queries.campaign(store, "spring")
+    spring = serving.campaign(store, "spring")
     assert spring is not None
     assert (spring["influencers"], spring["views"], spring["topInfluencerId"]) == (3, 5000, "alice")
     assert spring["engagementRate"] == (180 + 100 + 30) / 5000 * 100
-    page = queries.top_performers(store, "spring", limit=2, offset=1)
+    page = serving.top_performers(store, "spring", limit=2, offset=1)
     assert page is not None and [r["rank"] for r in page.items] == [2, 3]
     assert page.total == 3 and not page.has_more
-
-
-def test_top_n_is_an_index_range_scan(store: Store) -> None:
-    engagement.run_etl([SAMPLE], store=store)
-    run_id = queries.published_run(store)
-    assert run_id is not None
-    plan = (
-        store.performers(run_id)
-        .find(queries.rank_range("campaign_6", 5, 20), {"_id": 0})
-        .sort("rank", 1)
-        .explain()
-    )
-    stage = plan["queryPlanner"]["winningPlan"]
-    stages = []
-    while stage:
-        stages.append(stage)
-        stage = stage.get("inputStage")
-    scan = stages[-1]
-    assert scan["stage"] == "IXSCAN" and scan["indexName"] == "campaignId_1_rank_1"
-    stats = plan["executionStats"]
-    # five keys and five documents read, out of the campaign's 989
-    assert (stats["nReturned"], stats["totalKeysExamined"], stats["totalDocsExamined"]) == (5, 5, 5)
 
 
 def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> None:
@@ -366,49 +345,16 @@ def test_a_directory_stands_for_its_csv_files(store: Store, tmp_path: Path) -> N
         engagement.run_etl([empty], store=store)
 
 
-def test_dataset_indexes_suit_a_sharded_cluster(store: Store) -> None:
-    from engagement.store.connection import dataset_indexes
-
+def test_pages_suit_a_sharded_cluster(store: Store) -> None:
+    report = engagement.run_etl([CASES / "part_a.csv", CASES / "part_b.csv"], store=store)
     assert store.sharded is False
-    # one index, led by the shard key a sharded cluster uses; none unique (MongoDB wants a
-    # unique index to lead with the shard key): ranks are one per pair by construction
-    assert [list(i.document["key"]) for i in dataset_indexes()] == [["campaignId", "rank"]]
-    assert not any(i.document.get("unique") for i in dataset_indexes())
-
-
-def test_influencer_documents_in_parts_read_back_whole(store: Store) -> None:
-    from engagement.store.publish import influencer_documents
-
-    frame = pd.DataFrame(
-        {
-            "campaignId": ["c3", "c1", "c2", "c1", "c4", "c5"],
-            "influencerId": ["x", "x", "x", "y", "x", "x"],
-            "rank": [1, 2, 1, 1, 1, 1],
-        }
-    )
-    batches = list(influencer_documents(frame, per_document=2))
-    docs = [doc for batch in batches for doc in batch]
-    assert [(d["_id"], [r["campaignId"] for r in d["campaigns"]]) for d in docs] == [
-        ("x", ["c1", "c2"]),
-        ({"influencer": "x", "part": 1}, ["c3", "c4"]),
-        ({"influencer": "x", "part": 2}, ["c5"]),
-        ("y", ["c1"]),
-    ]
-    assert docs[0]["parts"] == 3 and "parts" not in docs[3]
-    assert list(influencer_documents(frame.iloc[0:0])) == []
-    # the query reads every part, in campaign order
-    run = "parts_test"
-    for batch in batches:
-        store.influencers(run).insert_many(batch)
-    rows = queries._influencer_rows(store, run, "x")
-    assert [(r["campaignId"], r["rank"]) for r in rows] == [
-        ("c1", 2),
-        ("c2", 1),
-        ("c3", 1),
-        ("c4", 1),
-        ("c5", 1),
-    ]
-    assert queries._influencer_rows(store, run, "nobody") == []
+    # pages are sharded by campaignId (a field of each page, the one its _id names) and
+    # carry no index of their own; influencer buckets by a hash of their _id
+    pages = list(store.pages(report.run_id).find({}, {"performers": 0}))
+    assert len(pages) == 2 * 2  # two campaigns, two orders, a page each
+    assert all(doc["_id"].endswith("/" + doc["campaignId"]) for doc in pages)
+    assert set(store.pages(report.run_id).index_information()) == {"_id_"}
+    assert set(store.influencers(report.run_id).index_information()) == {"_id_"}
 
 
 HEADER_LINE = b"influencerId,campaignId,views,likes,comments,shares\n"
@@ -433,7 +379,7 @@ def test_regressions_found_by_fuzzing(store: Store, tmp_path: Path, chunk_size: 
     bom.write_bytes(HEADER_LINE + b"a,c,10,1,1,1\n\xef\xbb\xbfb,c,10,2,1,1\n")
     report = engagement.run_etl([bom], store=store, chunk_size=chunk_size)
     assert report.accepted == 2
-    page = queries.top_performers(store, "c")
+    page = serving.top_performers(store, "c")
     assert page is not None and [r["influencerId"] for r in page.items] == ["\ufeffb", "a"]
     # gzip whose deflate data is corrupt: an input error, nothing written
     broken = tmp_path / "broken.csv.gz"
@@ -446,7 +392,7 @@ def test_regressions_found_by_fuzzing(store: Store, tmp_path: Path, chunk_size: 
 def test_campaigns_come_in_natural_order(store: Store, tmp_path: Path) -> None:
     engagement.run_etl([SAMPLE], store=store)
     expected = [f"campaign_{k}" for k in range(1, 11)]  # campaign_2 before campaign_10
-    assert [c["campaignId"] for c in queries.campaigns(store)] == expected
+    assert [c["campaignId"] for c in serving.campaigns(store)] == expected
     path = tmp_path / "mixed.csv"
     path.write_text(
         "influencerId,campaignId,views,likes,comments,shares\n"
@@ -454,6 +400,6 @@ def test_campaigns_come_in_natural_order(store: Store, tmp_path: Path) -> None:
     )
     engagement.run_etl([path], store=store)
     order = ["beta", "c1a", "c2", "C3", "c10"]
-    assert [c["campaignId"] for c in queries.campaigns(store)] == order
-    found = queries.influencer(store, "a")
+    assert [c["campaignId"] for c in serving.campaigns(store)] == order
+    found = serving.influencer(store, "a")
     assert found is not None and [c["campaignId"] for c in found["campaigns"]] == order

@@ -123,7 +123,7 @@ def test_a_lock_left_behind_does_not_block_forever(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", ["rejects:1", "performers:1", "flip:1"])
+@pytest.mark.parametrize("moment", ["rejects:1", "pages:1", "flip:1"])
 def test_store_stopped_during_a_run(
     tmp_path: Path,
     inputs: dict[str, Path],

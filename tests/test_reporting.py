@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import engagement
+from engagement import serving
 from engagement.report import views as reporting
-from engagement.store import queries
 from engagement.store.connection import Store
 
 from .conftest import CASES
@@ -64,7 +64,7 @@ def test_reject_examples(store: Store, known_run: dict[str, object]) -> None:
 
 
 def test_rates_charts_and_top(store: Store, known_run: dict[str, object]) -> None:
-    rates = queries.rates(store)
+    rates = serving.rates(store)
     assert rates[["campaignId", "influencerId", "rank"]].values.tolist() == [
         ["spring", "alice", 1],
         ["spring", "bob", 2],
@@ -96,7 +96,7 @@ def test_rates_charts_and_top(store: Store, known_run: dict[str, object]) -> Non
 
 def test_the_top_chart_is_a_forest_plot(store: Store, known_run: dict[str, object]) -> None:
     top = reporting.top_table(store, "spring", 3)
-    summary = queries.campaign(store, "spring")
+    summary = serving.campaign(store, "spring")
     assert summary is not None
     chart = reporting.top_chart(top, "spring", summary)
     axes = chart.axes[0]
@@ -136,7 +136,7 @@ def test_the_top_chart_is_a_forest_plot(store: Store, known_run: dict[str, objec
 
 def test_empty_store(store: Store) -> None:
     assert reporting.top_table(store, "spring").empty
-    assert queries.rates(store).empty
+    assert serving.rates(store).empty
     assert reporting.campaigns_to_show(store, []) == []
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import engagement
 from api.main import create_app
-from engagement import schema
+from engagement import schema, serving
 from engagement.cli.app import main
 from engagement.etl.aggregate import Aggregator, partial_sums, summarize_campaigns
 from engagement.etl.validate import RejectRow
@@ -49,14 +49,16 @@ def test_models_hold_the_pair_and_the_sums() -> None:
 
 def test_published_documents(published: tuple[Store, RunReport]) -> None:
     store, report = published
-    performer = store.performers(report.run_id).find_one({}, {"_id": 0})
+    page = store.pages(report.run_id).find_one({"by": "credibleRate"})
     campaign = store.campaigns(report.run_id).find_one({}, {"_id": 0})
-    assert performer is not None and campaign is not None
+    assert page is not None and campaign is not None
+    assert set(page) == {"_id", "campaignId", "by", "page", "total", "performers"}
+    performer = page["performers"][0]
     assert set(performer) == set(schema.PERFORMER_FIELDS)
     assert set(campaign) == set(schema.CAMPAIGN_FIELDS)
-    person = store.influencers(report.run_id).find_one({"_id": performer["influencerId"]})
-    assert person is not None and set(person) == {"_id", "campaigns"}
-    assert all(set(row) == set(schema.PERFORMER_FIELDS) for row in person["campaigns"])
+    bucket = store.influencers(report.run_id).find_one({})
+    assert bucket is not None and set(bucket) == {"_id", "bucket", "part", "parts", "performers"}
+    assert all(set(row) == set(schema.PERFORMER_FIELDS) for row in bucket["performers"])
     reject = store.rejects(report.run_id).find_one({}, {"_id": 0, "sourceIndex": 0})
     assert reject is not None and set(reject) == set(schema.REJECT_FIELDS)
 
@@ -89,12 +91,12 @@ def test_etl_frames_and_rejects() -> None:
 
 def test_query_results(published: tuple[Store, RunReport]) -> None:
     store, report = published
-    page = queries.top_performers(store, "campaign_6", limit=3)
+    page = serving.top_performers(store, "campaign_6", limit=3)
     assert page is not None and tuple(page.items[0]) == schema.PERFORMER_FIELDS
-    assert tuple(queries.campaigns(store)[0]) == schema.CAMPAIGN_FIELDS
-    one = queries.campaign(store, "campaign_6")
+    assert tuple(serving.campaigns(store)[0]) == schema.CAMPAIGN_FIELDS
+    one = serving.campaign(store, "campaign_6")
     assert one is not None and tuple(one) == schema.CAMPAIGN_FIELDS
-    person = queries.influencer(store, page.items[0]["influencerId"])
+    person = serving.influencer(store, page.items[0]["influencerId"])
     assert person is not None and tuple(person) == schema.fields(schema.Influencer)
     assert tuple(person["campaigns"][0]) == schema.PERFORMER_FIELDS
     assert tuple(queries.runs(store)[0]) == schema.RUN_FIELDS

@@ -1,4 +1,4 @@
-"""engagement.serving: what a long-running reader keeps of the published dataset."""
+"""engagement.serving: the one read path, and what a long-running reader keeps."""
 
 from __future__ import annotations
 
@@ -7,33 +7,37 @@ from pathlib import Path
 from typing import Any
 
 import engagement
-from engagement.serving import DatasetCache
-from engagement.store import Store, queries
+from engagement import serving
+from engagement.serving import Reader
+from engagement.store import Store
 
 from .conftest import CASES
 
 
 def test_a_new_dataset_shows_within_the_pointer_time(store: Store, tmp_path: Path) -> None:
     engagement.run_etl([CASES / "part_a.csv"], store=store)
-    with DatasetCache(store, pointer_seconds=0.5) as cache:
-        first = cache.top_performers("spring")
-        assert first is not None and [r["influencerId"] for r in first.items] == ["alice", "bob"]
-        assert cache.peek("spring") == first  # kept: served from memory
+    with Reader(store, pointer_seconds=0.5) as reader:
+        first = reader.top_performers("spring")
+        assert [r["influencerId"] for r in first.value] == ["alice", "bob"]
+        kept = reader.peek_top("spring")  # kept: served from memory
+        assert kept is not None and (kept.body, kept.etag) == (first.body, first.etag)
         changed = tmp_path / "changed.csv"
         changed.write_text(
             "influencerId,campaignId,views,likes,comments,shares\nzoe,spring,10,5,0,0\n"
         )
         newer = engagement.run_etl([changed], store=store)
-        assert cache.top_performers("spring") == first  # the pointer is still fresh
+        assert reader.top_performers("spring").body == first.body  # the pointer is fresh
         time.sleep(0.6)
-        assert cache.peek("spring") is None  # the pointer expired: nothing without I/O
-        fresh = cache.top_performers("spring")
-        assert fresh is not None and [r["influencerId"] for r in fresh.items] == ["zoe"]
+        assert reader.peek_top("spring") is None  # the pointer expired: nothing without I/O
+        fresh = reader.top_performers("spring")
+        assert [r["influencerId"] for r in fresh.value] == ["zoe"]
         assert (fresh.total, fresh.dataset) == (1, newer.run_id)
-        assert cache.top_performers("no such campaign") is None
+        assert fresh.etag != first.etag
+        missing = reader.top_performers("no such campaign")
+        assert (missing.found, missing.body, missing.total) == (False, b"[]", 0)
 
 
-def test_top_ranks_are_read_ahead_and_pages_kept_within_a_budget(
+def test_first_pages_are_read_ahead_and_pages_kept_within_a_budget(
     store: Store, tmp_path: Path
 ) -> None:
     path = tmp_path / "many.csv"
@@ -41,60 +45,67 @@ def test_top_ranks_are_read_ahead_and_pages_kept_within_a_budget(
     lines += ["a,small,10,1,0,0", "b,small,10,2,0,0", "c,small,10,3,0,0"]
     path.write_text("influencerId,campaignId,views,likes,comments,shares\n" + "\n".join(lines))
     report = engagement.run_etl([path], store=store)
-    cache = DatasetCache(store, pointer_seconds=60)
-    cache.pointer()
-    assert cache.peek("big") is None  # nothing in memory yet
-    assert cache.warm(report.run_id) == 200 + 3
-    page: Any = None
+    reader = Reader(store, pointer_seconds=60)
+    dataset = reader.pin()
+    assert dataset is not None and dataset.run_id == report.run_id
+    assert reader.peek_top("big") is None  # nothing in memory yet
+    assert reader.warm(dataset) == 2  # the first page of each campaign
+    answer: Any = None
     for campaign, offset, limit in (
         ("big", 0, 10),
-        ("big", 190, 10),
-        ("big", 100, 100),
+        ("big", 90, 10),
+        ("big", 0, 100),
         ("small", 0, 10),
         ("small", 2, 100),
     ):
-        page = cache.peek(campaign, limit=limit, offset=offset)
-        assert page is not None
-        assert page == queries.top_performers(store, campaign, limit=limit, offset=offset)
-    assert [r["influencerId"] for r in page.items] == ["a"]
-    assert cache.peek("big", offset=195) is None  # past the read-ahead ranks
-    page = cache.top_performers("big", offset=195)
-    assert page is not None and [r["rank"] for r in page.items] == list(range(196, 206))
-    assert page.items[0]["influencerId"] == "inf_054"
-    assert cache.peek("big", offset=195) == page  # kept
+        answer = reader.peek_top(campaign, limit=limit, offset=offset)
+        assert answer is not None
+        assert answer.page() == serving.top_performers(store, campaign, limit=limit, offset=offset)
+    assert [r["influencerId"] for r in answer.value] == ["a"]
+    assert reader.peek_top("big", offset=95) is None  # ranks past the first page
+    page = reader.top_performers("big", offset=195)
+    assert [r["rank"] for r in page.value] == list(range(196, 206))
+    assert page.value[0]["influencerId"] == "inf_054"
+    kept = reader.peek_top("big", offset=195)
+    assert kept is not None and kept.body == page.body  # kept
 
-    small = DatasetCache(store, pointer_seconds=60, max_rows=25)
-    small.pointer()
-    assert small.warm(report.run_id) == 0  # the top ranks do not fit the budget: none kept
-    for offset in (195, 200, 210):  # pages of 10 rows, 25 kept at most: the oldest goes
-        assert small.top_performers("big", offset=offset) is not None
-    assert small.peek("big", offset=195) is None
-    assert small.peek("big", offset=210) is not None
+    probe = Reader(store)
+    probe.top_performers("big")
+    one_page = probe.kept_bytes  # its first page: 100 performers
+    small = Reader(store, pointer_seconds=60, cache_bytes=int(one_page * 1.6))
+    small.pin()
+    # a page each: pages 0 and 1 of 100 performers, page 2 of 50; 1.6 pages fit
+    for offset in (0, 100, 200):
+        assert small.top_performers("big", offset=offset).found
+    assert small.peek_top("big", offset=0) is None  # the oldest went when page 1 came
+    assert small.peek_top("big", offset=100) is not None
+    assert small.peek_top("big", offset=200) is not None
 
     newer = engagement.run_etl([CASES / "part_a.csv"], store=store)
-    cache.pointer(fresh=True)
-    assert cache.peek("big") is None  # the old dataset is not served
-    assert cache.warm(newer.run_id) == 3  # alice and bob in spring, alice in summer
-    spring = cache.peek("spring")
-    assert spring is not None and [r["influencerId"] for r in spring.items] == ["alice", "bob"]
-    assert cache.warm(report.run_id) == 0  # no longer the published dataset
+    latest = reader.pin(fresh=True)
+    assert latest is not None and latest.run_id == newer.run_id
+    assert reader.peek_top("big") is None  # the old dataset is not served
+    assert reader.warm(latest) == 2  # spring and summer
+    spring = reader.peek_top("spring")
+    assert spring is not None and [r["influencerId"] for r in spring.value] == ["alice", "bob"]
+    assert reader.warm(dataset) == 0  # no longer the published dataset
 
 
 def test_the_background_refresh_reads_a_new_dataset_ahead(store: Store) -> None:
     report = engagement.run_etl([CASES / "part_a.csv"], store=store)
-    with DatasetCache(store, pointer_seconds=0.2).start() as cache:
+    with Reader(store, pointer_seconds=0.2).start() as reader:
         deadline = time.monotonic() + 10
-        while cache.peek("spring") is None and time.monotonic() < deadline:
+        while reader.peek_top("spring") is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        page = cache.peek("spring")
+        page = reader.peek_top("spring")
         assert page is not None and page.dataset == report.run_id
 
 
 def test_the_background_refresh_outlives_a_store_outage(own_server: Any, tmp_path: Path) -> None:
     with engagement.connect(own_server.uri, database="outage", timeout=0.5) as store:
         engagement.run_etl([CASES / "part_a.csv"], store=store)
-        with DatasetCache(store, pointer_seconds=0.2).start() as cache:
-            assert _eventually(lambda: cache.peek("spring") is not None)
+        with Reader(store, pointer_seconds=0.2).start() as reader:
+            assert _eventually(lambda: reader.peek_top("spring") is not None)
             own_server.stop()
             time.sleep(1.0)  # the refresh fails a few times meanwhile
             own_server.start()
@@ -105,7 +116,7 @@ def test_the_background_refresh_outlives_a_store_outage(own_server: Any, tmp_pat
             newer = engagement.run_etl([changed], store=store)
 
             def read_ahead() -> bool:
-                page = cache.peek("spring")
+                page = reader.peek_top("spring")
                 return page is not None and page.dataset == newer.run_id
 
             assert _eventually(read_ahead)  # the refresh saw the new dataset and read it ahead

@@ -1,29 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request, Response
 
-from engagement import campaign, campaigns, movers, trend
-from engagement.exports import csv_lines
 from engagement.schema import TREND_POINT_FIELDS
-from engagement.store.queries import benchmarks
 
-from ..caching import (
-    NO_CACHE,
-    NOT_MODIFIED,
-    etag,
-    json_bytes,
-    json_response,
-    matches,
-    not_modified,
-    published,
-    tag_of,
-    wants_csv,
-)
-from ..deps import CacheDep
+from ..caching import NOT_MODIFIED, published
+from ..deps import ReaderDep
 from ..models import Benchmarks, Campaign, Movers, Problem, Trend
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -35,10 +19,9 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
     responses=NOT_MODIFIED,
     summary="Campaigns of the published dataset",
 )
-async def list_campaigns(request: Request, cache: CacheDep) -> Response:
+async def list_campaigns(request: Request, reader: ReaderDep) -> Response:
     """Every campaign with its summary, by campaignId."""
-    found = await published(request, cache, campaigns)
-    return found if isinstance(found, Response) else json_response(b"[]", None)
+    return await published(request, reader, ("campaigns",), reader.campaigns)
 
 
 @router.get(
@@ -47,12 +30,15 @@ async def list_campaigns(request: Request, cache: CacheDep) -> Response:
     responses={404: {"model": Problem, "description": "Unknown campaign"}, **NOT_MODIFIED},
     summary="One campaign's summary",
 )
-async def get_campaign(campaignId: str, request: Request, cache: CacheDep) -> Response:  # noqa: N803
+async def get_campaign(campaignId: str, request: Request, reader: ReaderDep) -> Response:  # noqa: N803
     """Influencer count, totals, campaign engagement rate, median rate and top influencer."""
-    found = await published(request, cache, campaign, campaignId)
-    if not isinstance(found, Response):
-        raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
-    return found
+    return await published(
+        request,
+        reader,
+        ("campaign", campaignId),
+        lambda: reader.campaign(campaignId),
+        f"campaign {campaignId!r} is not in the published dataset",
+    )
 
 
 @router.get(
@@ -68,7 +54,7 @@ async def get_campaign(campaignId: str, request: Request, cache: CacheDep) -> Re
 async def get_movers(
     campaignId: str,  # noqa: N803
     request: Request,
-    cache: CacheDep,
+    reader: ReaderDep,
     since: Annotated[
         str | None,
         Query(description="Run id of a kept dataset [default: the one before the current]"),
@@ -77,17 +63,13 @@ async def get_movers(
     """Each influencer's rank then and now, the change (places climbed; negative: fell) and
     a status (up, down, same, new, gone): the biggest moves first, then the new, the gone
     and the unchanged. Both datasets are kept by the store (``engagement runs`` shows which)."""
-    _, result = await run_in_threadpool(cache.pinned, movers, campaignId, since)
-    if result is None:
-        raise HTTPException(404, f"campaign {campaignId!r} is in neither dataset")
-    tag = tag_of(
-        f"{result['dataset']}.{result['since']}",
-        request.url.path,
-        request.query_params.multi_items(),
+    return await published(
+        request,
+        reader,
+        ("movers", campaignId, since),
+        lambda: reader.movers(campaignId, since),
+        f"campaign {campaignId!r} is in neither dataset",
     )
-    if matches(request, tag):
-        return not_modified(tag)
-    return json_response(json_bytes(result), tag)
 
 
 @router.get(
@@ -103,7 +85,7 @@ async def get_movers(
 async def get_trend(
     campaignId: str,  # noqa: N803
     request: Request,
-    cache: CacheDep,
+    reader: ReaderDep,
     interval: Annotated[
         Literal["day", "week", "month"],
         Query(description="day (UTC), week (ISO, Monday first) or month (calendar)"),
@@ -112,22 +94,19 @@ async def get_trend(
     """The campaign's dated posts summed by period, oldest first, each with the engagement
     rate of its sums; ``undatedPosts`` counts the posts of files without a date column
     (``points`` is empty when none had one). As CSV (the points) with ``Accept: text/csv``."""
-    known = cache.dataset()
-    if known is not None and matches(request, etag(known, request)):
-        return not_modified(etag(known, request))
-    dataset, result = await run_in_threadpool(cache.pinned, trend, campaignId, interval)
-    if result is None:
-        raise HTTPException(404, f"campaign {campaignId!r} is not in the published dataset")
-    tag = etag(dataset, request) if dataset else None
-    if tag is not None and matches(request, tag):
-        return not_modified(tag)
-    if wants_csv(request.headers.get("accept")):
-        return StreamingResponse(
-            csv_lines(result["points"], TREND_POINT_FIELDS),
-            media_type="text/csv; charset=utf-8",
-            headers={**({"ETag": tag} if tag else {}), **NO_CACHE, "Vary": "Accept"},
-        )
-    return json_response(json_bytes(result), tag)
+    return await published(
+        request,
+        reader,
+        ("trend", campaignId, interval),
+        lambda: reader.trend(campaignId, interval),
+        f"campaign {campaignId!r} is not in the published dataset",
+        TREND_POINT_FIELDS,
+        _points,
+    )
+
+
+def _points(trend: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(trend["points"])
 
 
 benchmarks_router = APIRouter(tags=["campaigns"])
@@ -139,10 +118,9 @@ benchmarks_router = APIRouter(tags=["campaigns"])
     responses={404: {"model": Problem, "description": "Nothing published yet"}, **NOT_MODIFIED},
     summary="The whole dataset's benchmarks",
 )
-async def get_benchmarks(request: Request, cache: CacheDep) -> Response:
+async def get_benchmarks(request: Request, reader: ReaderDep) -> Response:
     """The pooled engagement rate over all campaigns and the spread (p25, median, p75,
     p90) of every campaign-influencer pair's rate."""
-    found = await published(request, cache, benchmarks)
-    if not isinstance(found, Response):
-        raise HTTPException(404, "nothing is published yet")
-    return found
+    return await published(
+        request, reader, ("benchmarks",), reader.benchmarks, "nothing is published yet"
+    )

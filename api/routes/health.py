@@ -4,9 +4,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from engagement.errors import StoreError
-from engagement.store.queries import published_run
 
-from ..deps import StoreDep
+from ..deps import ReaderDep
 from ..models import Health
 
 router = APIRouter(tags=["health"])
@@ -18,10 +17,11 @@ router = APIRouter(tags=["health"])
     responses={503: {"model": Health, "description": "The store is unreachable"}},
     summary="Liveness and store reachability",
 )
-def health(store: StoreDep) -> JSONResponse:
+def health(reader: ReaderDep) -> JSONResponse:
     """200 when the API and its store answer; 503 (same shape) when the store does not."""
     try:
-        dataset = published_run(store)
+        found = reader.pin(fresh=True)
+        dataset = found.run_id if found else None
     except StoreError:
         body = Health(status="degraded", store="down", dataset=None)
         return JSONResponse(body.model_dump(), status_code=503)

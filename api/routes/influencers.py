@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
-
-from engagement import influencer
+from fastapi import APIRouter, Request, Response
 
 from ..caching import NOT_MODIFIED, published
-from ..deps import CacheDep
+from ..deps import ReaderDep
 from ..models import Influencer, Problem
 
 router = APIRouter(prefix="/influencers", tags=["influencers"])
@@ -17,9 +15,12 @@ router = APIRouter(prefix="/influencers", tags=["influencers"])
     responses={404: {"model": Problem, "description": "Unknown influencer"}, **NOT_MODIFIED},
     summary="One influencer across campaigns",
 )
-async def get_influencer(influencerId: str, request: Request, cache: CacheDep) -> Response:  # noqa: N803
+async def get_influencer(influencerId: str, request: Request, reader: ReaderDep) -> Response:  # noqa: N803
     """The influencer's rank and metrics in every campaign, and their totals."""
-    found = await published(request, cache, influencer, influencerId)
-    if not isinstance(found, Response):
-        raise HTTPException(404, f"influencer {influencerId!r} is not in the published dataset")
-    return found
+    return await published(
+        request,
+        reader,
+        ("influencer", influencerId),
+        lambda: reader.influencer(influencerId),
+        f"influencer {influencerId!r} is not in the published dataset",
+    )

@@ -24,14 +24,14 @@ from engagement import (
     runs,
 )
 from engagement.exports import csv_lines
+from engagement.paging import MAX_LEDGER_LIMIT, MAX_OFFSET
 from engagement.pipeline import check_inputs, new_run_id
 from engagement.schema import REJECT_FIELDS
-from engagement.serving import DatasetCache
+from engagement.serving import Reader
 from engagement.settings import Settings
-from engagement.store.queries import MAX_OFFSET
 
-from ..caching import wants_csv
-from ..deps import CacheDep, SettingsDep, StoreDep, paging_headers, require_writer
+from ..caching import CSV, paging, wants_csv
+from ..deps import ReaderDep, SettingsDep, StoreDep, require_writer
 from ..models import Problem, Reject, Run
 from ..options import RunOptionsDep
 from ..uploads import UploadFolders, receive, too_large
@@ -59,7 +59,7 @@ UPLOAD_BODY = {
 @router.get("", response_model=list[Run], summary="ETL runs, newest first")
 def list_runs(
     store: StoreDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     """The run ledger: status, counts by reason, sources, timings."""
@@ -94,7 +94,7 @@ def get_rejects(
     response: Response,
     store: StoreDep,
     reason: Annotated[RejectReason | None, Query(description="Only this primary reason")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_LEDGER_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Any:
     """Quarantined records by file and line, with every reason and the raw text (as CSV
@@ -104,13 +104,12 @@ def get_rejects(
     )
     if page is None:
         raise HTTPException(404, f"run {runId!r} does not exist")
+    found = paging(request.url, page.total, limit, offset)
     if wants_csv(request.headers.get("accept")):
-        streamed = StreamingResponse(
-            csv_lines(page.items, REJECT_FIELDS), media_type="text/csv; charset=utf-8"
+        return StreamingResponse(
+            csv_lines(page.items, REJECT_FIELDS), media_type=CSV, headers=found
         )
-        paging_headers(request, streamed, page.total, limit, offset)
-        return streamed
-    paging_headers(request, response, page.total, limit, offset)
+    response.headers.update(found)
     return page.items
 
 
@@ -135,7 +134,7 @@ def get_rejects(
 async def upload(
     request: Request,
     store: StoreDep,
-    cache: CacheDep,
+    reader: ReaderDep,
     settings: SettingsDep,
     options: RunOptionsDep,
 ) -> Response:
@@ -155,7 +154,7 @@ async def upload(
     folder = folders.new()
     try:
         paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
-        run_id = await run_in_threadpool(start_run, store, paths, options, settings, folder, cache)
+        run_id = await run_in_threadpool(start_run, store, paths, options, settings, folder, reader)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -169,11 +168,11 @@ def start_run(
     options: RunOptions,
     settings: Settings,
     folder: Path,
-    cache: DatasetCache,
+    reader: Reader,
 ) -> str:
     """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
     and its ledger entry exists (or raises what stopped it before). ``folder`` goes after.
-    Once the run publishes, this server's ``cache`` follows at once: a client that sees the
+    Once the run publishes, this server's ``reader`` follows at once: a client that sees the
     run succeeded reads its dataset from this server."""
     check_inputs(paths, options)  # a file it cannot load: 422, nothing written
     run_id = new_run_id()
@@ -185,7 +184,7 @@ def start_run(
 
     def published(report: RunReport) -> None:
         with contextlib.suppress(StoreError):  # the pointer is reread within a second anyway
-            cache.pointer(fresh=True)
+            reader.pointer(fresh=True)
 
     def work() -> None:
         try:

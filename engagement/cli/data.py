@@ -7,16 +7,16 @@ import sys
 
 import click
 
-from ..display import read_as, with_interval
+from ..display import ranking_columns, read_as, with_interval
 from ..errors import UsageError
 from ..exports import FORMATS, export
 from ..extras import require
 from ..options import RunOptions
 from ..pipeline import check_inputs, run_etl
 from ..rules import DATE_COLUMN, REASONS
+from ..serving import Reader
 from ..settings import Settings
-from ..store import queries
-from ..store.trends import INTERVALS, trend
+from ..store.trends import INTERVALS
 from .app import (
     cli,
     emit_json,
@@ -105,18 +105,24 @@ def top(
     """Top performers of CAMPAIGN by engagement rate (or credible rate)."""
     order = ORDERS[by]
     with opened(mongodb_uri, database) as store:
-        page = queries.top_performers(store, campaign, limit=limit, offset=offset, by=order)
-        if page is None:
-            if queries.published_run(store) is None:
-                raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
-            raise UsageError(f"campaign {campaign!r} is not in the published dataset")
+        answer = Reader(store).top_performers(campaign, limit=limit, offset=offset, by=order)
+    page = answer.page()
+    if page is None:
+        raise not_there(answer.dataset, campaign)
     if as_json:
         emit_json(page.items)
         return
-    rows, columns = with_interval(page.items, queries.ranking_columns(order))
+    rows, columns = with_interval(page.items, ranking_columns(order))
     order = " by credible rate" if by == "credible" else ""
     click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers{order}")
     click.echo(table(rows, columns))
+
+
+def not_there(dataset: str | None, campaign: str) -> UsageError:
+    """Why a campaign has no answer: nothing is published, or it is not in the dataset."""
+    if dataset is None:
+        return UsageError("nothing is published yet; load data with `engagement etl FILE`")
+    return UsageError(f"campaign {campaign!r} is not in the published dataset")
 
 
 @cli.command("trend")
@@ -135,11 +141,10 @@ def trend_command(
 ) -> None:
     """CAMPAIGN's posts and engagement rate over time, oldest first."""
     with opened(mongodb_uri, database) as store:
-        found = trend(store, campaign, interval)
-        if found is None:
-            if queries.published_run(store) is None:
-                raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
-            raise UsageError(f"campaign {campaign!r} is not in the published dataset")
+        answer = Reader(store).trend(campaign, interval)
+    found = answer.value
+    if found is None:
+        raise not_there(answer.dataset, campaign)
     if as_json:
         emit_json(found)
         return
@@ -159,7 +164,7 @@ def trend_command(
 def campaigns_command(mongodb_uri: str | None, database: str | None, as_json: bool) -> None:
     """Campaigns of the published dataset."""
     with opened(mongodb_uri, database) as store:
-        rows = queries.campaigns(store)
+        rows = Reader(store).campaigns().value
     if as_json:
         emit_json(rows)
     elif not rows:
@@ -188,7 +193,7 @@ def campaigns_command(mongodb_uri: str | None, database: str | None, as_json: bo
 def runs_command(limit: int, mongodb_uri: str | None, database: str | None, as_json: bool) -> None:
     """ETL runs, newest first."""
     with opened(mongodb_uri, database) as store:
-        rows = queries.runs(store, limit=limit)
+        rows = Reader(store).runs(limit=limit)
     if as_json:
         emit_json(rows)
     elif not rows:
@@ -233,7 +238,7 @@ def rejects_command(
 ) -> None:
     """Rejected rows of RUN_ID (the latest run by default), by file and line."""
     with opened(mongodb_uri, database) as store:
-        page = queries.rejects(store, run_id, reason=reason, limit=limit, offset=offset)
+        page = Reader(store).rejects(run_id, reason=reason, limit=limit, offset=offset)
     if page is None:
         raise UsageError(f"no run {run_id!r}" if run_id else "no runs yet")
     if as_json:

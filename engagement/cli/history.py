@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..datasets import gc, rollback
+from ..serving import Reader
 from ..settings import Settings
-from ..store.movers import movers
 from .app import cli, emit_json, json_option, opened, store_options
 from .format import table
 
@@ -58,7 +58,7 @@ def movers_command(
 ) -> None:
     """Who climbed and who fell in CAMPAIGN since an earlier kept dataset."""
     with opened(mongodb_uri, database) as store:
-        found = movers(store, campaign, since)
+        found = Reader(store).movers(campaign, since).value
     if found is None:
         raise click.ClickException(f"campaign {campaign!r} is in neither dataset")
     if as_json:

@@ -19,9 +19,8 @@ from urllib.parse import parse_qs
 import ipywidgets as widgets
 
 from ..errors import StoreError
-from ..serving import DatasetCache
+from ..serving import Reader
 from ..settings import Settings
-from ..store import queries
 from ..store.connection import Store
 from . import request
 from .parts import STYLE, quality_html
@@ -31,20 +30,23 @@ EMPTY_MESSAGE = (
     "<h3>No data published yet</h3><p>Load a CSV export with <code>engagement etl FILE</code> "
     "(or <code>make run</code>), then reload this page.</p>"
 )
+#: Seconds the board reuses the pointer: a new dataset shows in its views within this.
+POINTER_SECONDS = 1.0
 VIEWS = {"campaigns": "All campaigns", "campaign": "Campaign", "influencer": "Influencer"}
 
 
 class Dashboard:
     """The three views, the bar between them, and the data quality of the latest run."""
 
-    def __init__(self, store: Store, summaries: list[dict[str, Any]], query: str = "") -> None:
-        self.store = store
-        self.dataset = queries.published_run(store)  # the dataset shown, to know when it moved
-        self.cache = DatasetCache(store)  # pages of the published dataset, kept once read
+    def __init__(
+        self, reader: Reader, summaries: list[dict[str, Any]], dataset: str, query: str = ""
+    ) -> None:
+        self.reader = reader  # every read of the board, its pages and answers kept once read
+        self.dataset = dataset  # the dataset shown, to know when it moved
         self.summaries = {s["campaignId"]: s for s in summaries}
         self.overview = CampaignsView(summaries, self.open)
-        self.campaign_view = CampaignView(store, self.cache, self.summaries, self.open)
-        self.influencer_view = InfluencerView(store, self.summaries, self.open)
+        self.campaign_view = CampaignView(reader, self.summaries, self.open)
+        self.influencer_view = InfluencerView(reader, self.summaries, self.open)
         self.views = {
             "campaigns": self.overview.widget,
             "campaign": self.campaign_view.widget,
@@ -73,10 +75,11 @@ class Dashboard:
     @classmethod
     def from_store(cls, store: Store, query: str = "") -> Dashboard | Message:
         """The dashboard of the published dataset, or a message when there is none."""
-        summaries = queries.campaigns(store)
-        if not summaries:
+        reader = Reader(store, pointer_seconds=POINTER_SECONDS)
+        answer = reader.campaigns()
+        if not answer.found or answer.dataset is None:
             return Message(EMPTY_MESSAGE)
-        return cls(store, summaries, query)
+        return cls(reader, answer.value, answer.dataset, query)
 
     @classmethod
     def from_environment(cls, query: str | None = None) -> Dashboard | Message:
@@ -95,9 +98,10 @@ class Dashboard:
     def current(self) -> bool:
         """Whether the dataset shown is still the published one."""
         try:
-            return queries.published_run(self.store) == self.dataset
+            found = self.reader.pin(fresh=True)
         except StoreError:
             return False
+        return found is not None and found.run_id == self.dataset
 
     @property
     def view(self) -> str:
@@ -123,13 +127,8 @@ class Dashboard:
         self.body.children = (self.views[view],)
 
     def _show_quality(self) -> None:
-        latest = queries.latest_run_id(self.store)
-        run = queries.run(self.store, latest) if latest else None
-        examples: list[dict[str, Any]] = []
-        if run is not None:
-            page = queries.rejects(self.store, run["runId"], limit=5)
-            examples = page.items if page else []
-        self.quality.value = quality_html(run, examples, queries.published_run(self.store))
+        run, examples = self.reader.quality()
+        self.quality.value = quality_html(run, examples, self.dataset)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

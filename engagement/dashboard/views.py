@@ -16,13 +16,9 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..display import heading
-from ..errors import UsageError
-from ..serving import DatasetCache
-from ..store import queries
-from ..store.connection import Store
-from ..store.movers import movers
-from ..store.trends import INTERVALS, trend
+from ..display import heading, ranking_columns
+from ..serving import Reader
+from ..store.trends import INTERVALS
 from . import charts
 from .figure import figure_widget
 from .parts import change_label, download_html, kpis_html, share_html, table_html
@@ -123,17 +119,10 @@ class CampaignsView:
 class CampaignView:
     """A campaign: KPIs, the ranking in either order a page at a time, its charts."""
 
-    def __init__(
-        self,
-        store: Store,
-        cache: DatasetCache,
-        summaries: dict[str, dict[str, Any]],
-        open_: Open,
-    ) -> None:
-        self.store, self.cache, self.summaries = store, cache, summaries
+    def __init__(self, reader: Reader, summaries: dict[str, dict[str, Any]], open_: Open) -> None:
+        self.reader, self.summaries = reader, summaries
         self.page = 0
         self.refreshes = 0
-        self._changes: dict[tuple[str, str | None], dict[str, str] | None] = {}
         ids = list(summaries)
         self.search = widgets.Text(
             placeholder="search campaigns", description="Search", continuous_update=False
@@ -250,21 +239,23 @@ class CampaignView:
         return max(1, -(-total // int(self.top_n.value)))
 
     def refresh(self) -> None:
-        """Bring every part up to date with the campaign, N, order and page, once."""
+        """Bring every part up to date with the campaign, N, order and page, once (one
+        question to the reader)."""
         if self.picker.value is None:
             return
         campaign, n, by = self.campaign, int(self.top_n.value), self.by
         summary = self.summaries[campaign]
-        found = self.cache.top_performers(campaign, limit=n, offset=self.page * n, by=by)
-        rows = found.items if found else []
-        rates = queries.rates(self.store, [campaign])["engagementRate"].tolist()
-        columns = list(queries.ranking_columns(by))
-        changes = self.changes(campaign, found.dataset if found else None)
+        found = self.reader.campaign_view(
+            campaign, limit=n, offset=self.page * n, by=by, interval=str(self.interval.value)
+        )
+        rows = found.page.items if found.page else []
+        columns = list(ranking_columns(by))
+        changes = changes_of(found.movers)
         if changes is not None:  # an earlier dataset is kept: each row's move since
             columns.insert(2, "change")
             rows = [{**row, "change": changes.get(row["influencerId"], "new")} for row in rows]
         forest = charts.ranking_forest(rows, by, campaign, summary)
-        histogram = charts.rate_histogram(rates, campaign)
+        histogram = charts.rate_histogram(found.rates, campaign)
         with synced(self.kpis, self.table, self.position, self.download, self.share):
             self.kpis.value = kpis_html(summary)
             self.table.value = table_html(rows, columns, "eg-ranking")
@@ -278,8 +269,7 @@ class CampaignView:
             self.next.disabled = self.page >= self._pages() - 1
         self.forest_slot.show(forest)
         self.histogram_slot.show(histogram)
-        self._dataset = found.dataset if found else None
-        self.refresh_trend()
+        self._show_trend(campaign, str(self.interval.value), found.trend)
         self.refreshes += 1
 
     def refresh_trend(self) -> None:
@@ -287,7 +277,9 @@ class CampaignView:
         if self.picker.value is None:
             return
         campaign, interval = self.campaign, str(self.interval.value)
-        found = trend(self.store, campaign, interval, dataset=self._dataset)
+        self._show_trend(campaign, interval, self.reader.trend(campaign, interval).value)
+
+    def _show_trend(self, campaign: str, interval: str, found: dict[str, Any] | None) -> None:
         points = found["points"] if found else []
         if not points:
             self.trend_note.value = (
@@ -305,28 +297,19 @@ class CampaignView:
         self.trend_slot.box.layout.display = ""
         self.trend_slot.show(charts.campaign_trend(points, campaign, interval))
 
-    def changes(self, campaign: str, dataset: str | None) -> dict[str, str] | None:
-        """Influencer -> :func:`change_label` since the dataset published before
-        ``dataset``; ``None`` when no earlier dataset is kept (kept per dataset)."""
-        key = (campaign, dataset)
-        if key not in self._changes:
-            try:
-                found = movers(self.store, campaign, dataset=dataset)
-            except UsageError:  # nothing earlier kept, or it was dropped meanwhile
-                found = None
-            self._changes[key] = (
-                None
-                if found is None
-                else {m["influencerId"]: change_label(m) for m in found["items"] if m["rankNow"]}
-            )
-        return self._changes[key]
+
+def changes_of(movers: dict[str, Any] | None) -> dict[str, str] | None:
+    """Influencer -> :func:`change_label` of each one ranked now (``None``: no movers)."""
+    if movers is None:
+        return None
+    return {m["influencerId"]: change_label(m) for m in movers["items"] if m["rankNow"]}
 
 
 class InfluencerView:
     """An influencer: every campaign they are in, against each campaign's median."""
 
-    def __init__(self, store: Store, summaries: dict[str, dict[str, Any]], open_: Open) -> None:
-        self.store, self.summaries = store, summaries
+    def __init__(self, reader: Reader, summaries: dict[str, dict[str, Any]], open_: Open) -> None:
+        self.reader, self.summaries = reader, summaries
         self.search = widgets.Text(placeholder="an influencer id", description="Influencer")
         self.find = widgets.Button(description="Show", icon="search")
         self.message = widgets.HTML()
@@ -364,7 +347,7 @@ class InfluencerView:
     def show(self, influencer_id: str) -> None:
         influencer_id = influencer_id.strip()
         self.search.value = influencer_id
-        found = queries.influencer(self.store, influencer_id) if influencer_id else None
+        found = self.reader.influencer(influencer_id).value if influencer_id else None
         rows = [
             {
                 **row,

@@ -15,11 +15,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..display import fitted_range, read_as, styled
+from .. import serving
+from ..display import fitted_range, ranking_columns, read_as, styled
 from ..rules import REASONS, natural_key
-from ..store import queries
 from ..store.connection import Store
-from ..store.trends import trend
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -103,7 +102,7 @@ def reject_examples(store: Store, run_id: str, per_reason: int = 3) -> pd.DataFr
     """A few rejected rows of each reason, with their file and line numbers."""
     rows: list[dict[str, Any]] = []
     for reason in REASONS:
-        page = queries.rejects(store, run_id, reason=reason.value, limit=per_reason)
+        page = serving.rejects(store, run_id, reason=reason.value, limit=per_reason)
         if page is not None:
             rows.extend(page.items)
     columns = ["reason", "source", "line", "reasons", "raw"]
@@ -153,7 +152,7 @@ def campaign_boxplot(
 
 def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> list[str]:
     """The campaigns asked for that exist, or the ``default`` largest campaigns."""
-    summaries = queries.campaigns(store)
+    summaries = serving.campaigns(store)
     known = {c["campaignId"] for c in summaries}
     if wanted:
         return [c for c in wanted if c in known]
@@ -166,8 +165,8 @@ def top_table(
 ) -> pd.DataFrame:
     """The campaign's top ``n`` performers in the order ``by``, one row per rank, with the
     credible rate's 90 % interval beside it."""
-    page = queries.top_performers(store, campaign_id, limit=n, by=by)
-    columns = list(queries.ranking_columns(by))
+    page = serving.top_performers(store, campaign_id, limit=n, by=by)
+    columns = list(ranking_columns(by))
     at = columns.index("credibleRate") + 1
     columns[at:at] = ["credibleLow", "credibleHigh"]
     if page is None or not page.items:
@@ -188,7 +187,7 @@ def campaign_benchmarks(store: Store) -> pd.DataFrame:
         "p90EngagementRate",
         "priorStrength",
     ]
-    return pd.DataFrame(queries.campaigns(store), columns=columns).set_index("campaignId")
+    return pd.DataFrame(serving.campaigns(store), columns=columns).set_index("campaignId")
 
 
 def raw_and_credible(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
@@ -287,7 +286,7 @@ def trend_table(store: Store, campaign_id: str, interval: str = "week") -> pd.Da
     """A campaign's dated posts by ``interval`` (day, week, month), oldest first: one row
     per period (its label), with posts, views and the engagement rate of its sums. Empty
     when no post of the campaign had a date."""
-    found = trend(store, campaign_id, interval)
+    found = serving.trend(store, campaign_id, interval)
     columns = ["period", "posts", "views", "engagementRate"]
     points = found["points"] if found else []
     rows = [{**p, "period": p["label"]} for p in points]

@@ -12,11 +12,13 @@ Collections of a database:
 ``state``
     ``{_id: "current"}`` points at the run whose dataset is published; ``{_id: "etl"}`` is
     the publish lock.
-``performers_<runId>`` / ``campaigns_<runId>`` / ``influencers_<runId>`` / ``days_<runId>``
-    one dataset per publishing run: ranked performers, campaign summaries, each
-    influencer's performers under its id (the influencer lookup, without a second index),
-    and each campaign's dated posts by day under its id.
+``pages_<runId>`` / ``campaigns_<runId>`` / ``influencers_<runId>`` / ``days_<runId>``
+    one dataset per publishing run: its rankings as pages of consecutive performers
+    (:mod:`.pages`), campaign summaries, the influencers' performers in buckets
+    (:mod:`.buckets`), and each campaign's dated posts by day under its id.
     Readers follow the ``current`` pointer, so a dataset becomes visible all at once.
+    (Datasets written before pages kept one document per performer in
+    ``performers_<runId>``; those are still read.)
 """
 
 from __future__ import annotations
@@ -45,12 +47,19 @@ Document = dict[str, Any]
 P = ParamSpec("P")
 R = TypeVar("R")
 
+PAGES_PREFIX = "pages_"
 PERFORMERS_PREFIX = "performers_"
 CAMPAIGNS_PREFIX = "campaigns_"
 INFLUENCERS_PREFIX = "influencers_"
 DAYS_PREFIX = "days_"
 REJECTS_PREFIX = "rejects_"
-DATASET_PREFIXES = (PERFORMERS_PREFIX, CAMPAIGNS_PREFIX, INFLUENCERS_PREFIX, DAYS_PREFIX)
+DATASET_PREFIXES = (
+    PAGES_PREFIX,
+    PERFORMERS_PREFIX,
+    CAMPAIGNS_PREFIX,
+    INFLUENCERS_PREFIX,
+    DAYS_PREFIX,
+)
 CURRENT = "current"
 #: The database of the store, unless told otherwise.
 DEFAULT_DATABASE = "engagement"
@@ -112,7 +121,13 @@ class Store:
     def state(self) -> Collection[Document]:
         return self.db["state"]
 
+    def pages(self, run_id: str) -> Collection[Document]:
+        """A dataset's rankings, a page of performers a document (:mod:`.pages`)."""
+        return self.db[PAGES_PREFIX + run_id]
+
     def performers(self, run_id: str) -> Collection[Document]:
+        """A dataset's performers, one document each, as datasets written before pages
+        keep them."""
         return self.db[PERFORMERS_PREFIX + run_id]
 
     def campaigns(self, run_id: str) -> Collection[Document]:
@@ -158,15 +173,6 @@ def rejects_indexes() -> list[IndexModel]:
     reason in file order."""
     order = [("sourceIndex", ASCENDING), ("line", ASCENDING)]
     return [IndexModel(order), IndexModel([("reason", ASCENDING), *order])]
-
-
-def dataset_indexes() -> list[IndexModel]:
-    """Indexes of a ``performers_<runId>`` collection: one, for the top-N range scan
-    (``campaignId, rank``; on a sharded cluster its prefix is the shard key). Influencer
-    lookups read ``influencers_<runId>`` by ``_id``, so no second index is built, and this
-    one is not unique: ranks are one per pair by construction, and a unique index costs a
-    store about twice as much to build and a third more to drop."""
-    return [IndexModel([("campaignId", ASCENDING), ("rank", ASCENDING)])]
 
 
 def translate_errors(func: Callable[P, R]) -> Callable[P, R]:

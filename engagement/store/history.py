@@ -29,7 +29,15 @@ from .connection import CURRENT, Document, Store
 #: How many published datasets the store keeps, the current one included.
 KEEP_DATASETS = 2
 #: What the pointer says of a dataset (the current one, and each kept one).
-DESCRIPTOR = ("runId", "sources", "performers", "campaigns", "benchmarks", "publishedAt")
+DESCRIPTOR = (
+    "runId",
+    "sources",
+    "performers",
+    "campaigns",
+    "benchmarks",
+    "layout",
+    "publishedAt",
+)
 CURRENT_STATE, KEPT, DROPPED = "current", "kept", "dropped"
 log = logging.getLogger("engagement")
 
@@ -55,14 +63,17 @@ def describe(
     performers: int,
     campaigns: int,
     benchmarks: dict[str, Any] | None = None,
+    layout: Document | None = None,
 ) -> Document:
-    """A dataset as the pointer holds it."""
+    """A dataset as the pointer holds it (``layout``: :func:`.layout.layout`; ``None`` for
+    a dataset written one document per performer)."""
     return {
         "runId": run_id,
         "sources": sources,
         "performers": performers,
         "campaigns": campaigns,
         "benchmarks": benchmarks or {},
+        "layout": layout,
         "publishedAt": datetime.now(UTC),
     }
 
@@ -93,7 +104,7 @@ def flip(
     before = [] if current is None else [_descriptor(current), *kept(current)]
     others = [d for d in before if d["runId"] != dataset["runId"]][: keep - 1]
     doc = {
-        **{name: dataset[name] for name in DESCRIPTOR},
+        **{name: dataset.get(name) for name in DESCRIPTOR},
         "kept": others,
         "publishedBy": by,
         "flippedAt": datetime.now(UTC),

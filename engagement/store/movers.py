@@ -6,8 +6,10 @@ from typing import Any
 
 from ..errors import UsageError
 from ..schema import MOVER_FIELDS, Movers
-from .connection import Store, translate_errors
-from .history import dataset_of, kept
+from . import pages
+from .connection import Document, Store, translate_errors
+from .history import kept
+from .layout import Dataset
 from .queries import check_id
 
 #: The order of the statuses in a movers list, after the moves (by their size).
@@ -16,33 +18,33 @@ STATUSES = ("up", "down", "new", "gone", "same")
 
 @translate_errors
 def movers(
-    store: Store, campaign_id: str, since: str | None = None, *, dataset: str | None = None
+    store: Store, dataset: Dataset, since: Dataset, campaign_id: str
 ) -> dict[str, Any] | None:
-    """Each influencer of ``campaign_id`` with its rank in the dataset of run ``since``
-    (by default the one published before the current) and in the current dataset (or
-    ``dataset``): the biggest moves first (ties by the rank now, then the id), then the new,
-    the gone and the unchanged. ``None`` when neither dataset has the campaign or nothing
-    is published.
+    """Each influencer of ``campaign_id`` with its rank in the dataset ``since`` and in
+    ``dataset`` (:func:`compare`); ``None`` when neither dataset has the campaign, or one
+    was dropped under the reader."""
+    then = pages.whole(store, since, campaign_id, "engagementRate")
+    now = pages.whole(store, dataset, campaign_id, "engagementRate")
+    if then is None or now is None:
+        return None
+    return compare(campaign_id, since.run_id, then, dataset.run_id, now)
 
-    Raises :class:`~engagement.errors.DatasetNotKeptError` when ``since`` names a run whose
-    dataset is not kept, and :class:`~engagement.errors.UsageError` when no earlier dataset
-    is kept to compare with."""
-    campaign_id = check_id("campaignId", campaign_id)
-    pointer = store.current()
-    if pointer is None:
+
+def compare(
+    campaign_id: str,
+    since: str,
+    then: list[Document],
+    dataset: str,
+    now: list[Document],
+) -> dict[str, Any] | None:
+    """The moves between a campaign's ranking ``then`` (in the dataset of run ``since``) and
+    ``now`` (in ``dataset``): the biggest moves first (ties by the rank now, then the id),
+    then the new, the gone and the unchanged. ``None`` when both are empty."""
+    before, after = _ranks(then), _ranks(now)
+    if not before and not after:
         return None
-    now_run = dataset or str(pointer["runId"])
-    if since is None:
-        earlier = [d for d in kept(pointer) if d["runId"] != now_run]
-        if not earlier:
-            raise UsageError("no dataset before the current one is kept to compare with")
-        since = str(earlier[0]["runId"])
-    since = check_id("since", since)
-    dataset_of(store, since)  # kept, or a clear error
-    then, now = _ranks(store, since, campaign_id), _ranks(store, now_run, campaign_id)
-    if not then and not now:
-        return None
-    items = [_mover(name, then.get(name), now.get(name)) for name in then.keys() | now.keys()]
+    names = before.keys() | after.keys()
+    items = [_mover(name, before.get(name), after.get(name)) for name in names]
     items.sort(key=_order)
     counts = dict.fromkeys(STATUSES, 0)
     for item in items:
@@ -50,18 +52,27 @@ def movers(
     result = {
         "campaignId": campaign_id,
         "since": since,
-        "dataset": now_run,
+        "dataset": dataset,
         "counts": counts,
         "items": items,
     }
     return Movers.model_validate(result).model_dump()
 
 
-def _ranks(store: Store, run_id: str, campaign_id: str) -> dict[str, tuple[int, float]]:
-    found = store.performers(run_id).find(
-        {"campaignId": campaign_id}, {"_id": 0, "influencerId": 1, "rank": 1, "engagementRate": 1}
-    )
-    return {d["influencerId"]: (int(d["rank"]), float(d["engagementRate"])) for d in found}
+def earlier(pointer: Document, dataset: str, since: str | None) -> str:
+    """The run id of the dataset to compare ``dataset`` with: ``since``, or by default the
+    kept one published before the current. Raises :class:`~engagement.errors.UsageError`
+    when no earlier dataset is kept."""
+    if since is not None:
+        return check_id("since", since)
+    before = [d for d in kept(pointer) if d["runId"] != dataset]
+    if not before:
+        raise UsageError("no dataset before the current one is kept to compare with")
+    return str(before[0]["runId"])
+
+
+def _ranks(rows: list[Document]) -> dict[str, tuple[int, float]]:
+    return {d["influencerId"]: (int(d["rank"]), float(d["engagementRate"])) for d in rows}
 
 
 def _mover(

@@ -9,8 +9,9 @@ from typing import Any
 from ..errors import UsageError
 from ..rules import engagement_rate
 from ..schema import SUMS, Trend
+from . import queries
 from .connection import Store, translate_errors
-from .queries import _summary, check_id
+from .layout import Dataset
 
 #: The periods a trend comes in: a UTC day, an ISO week (Monday first), a calendar month.
 INTERVALS = ("day", "week", "month")
@@ -55,32 +56,34 @@ def bucket(days: Iterable[Mapping[str, Any]], interval: str) -> list[dict[str, A
 
 @translate_errors
 def trend(
-    store: Store, campaign_id: str, interval: str = "day", *, dataset: str | None = None
+    store: Store, dataset: Dataset, campaign_id: str, interval: str = "day"
 ) -> dict[str, Any] | None:
-    """A campaign's dated posts by ``interval`` (day, week or month), oldest first, with
-    its post count and how many of those had no date. ``None`` when the campaign is not in
-    the published dataset (or in ``dataset``, a run id)."""
-    check_interval(interval)
-    campaign_id = check_id("campaignId", campaign_id)
-    if dataset is not None:
-        summary = store.campaign_summary(dataset, campaign_id)
-        if summary is None:
-            return None
-        run_id = dataset
-    else:
-        found = _summary(store, campaign_id)
-        if found is None:
-            return None
-        run_id, summary = found
-    doc = store.days(run_id).find_one({"_id": campaign_id})
-    points = bucket(doc["days"] if doc else [], interval)
+    """A campaign's dated posts by ``interval`` (:func:`series`); ``None`` when the
+    campaign is not in ``dataset``."""
+    summary = queries.summary(store, dataset, campaign_id)
+    if summary is None:
+        return None
+    days = queries.days(store, dataset, campaign_id)
+    return series(campaign_id, interval, dataset.run_id, int(summary["posts"]), days)
+
+
+def series(
+    campaign_id: str,
+    interval: str,
+    dataset: str,
+    posts: int,
+    days: Iterable[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """A campaign's daily sums ``days`` by ``interval`` (day, week or month), oldest
+    first, with its ``posts`` and how many of those had no date."""
+    points = bucket(days, interval)
     dated = sum(point["posts"] for point in points)
     result = {
         "campaignId": campaign_id,
         "interval": interval,
-        "dataset": run_id,
-        "posts": int(summary["posts"]),
-        "undatedPosts": int(summary["posts"]) - dated,
+        "dataset": dataset,
+        "posts": posts,
+        "undatedPosts": posts - dated,
         "points": points,
     }
     return Trend.model_validate(result).model_dump()
