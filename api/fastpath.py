@@ -17,7 +17,7 @@ from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engagement.paging import parse_page
-from engagement.schema import ORDERS
+from engagement.schema import CAMPAIGN_ID, DEFAULT_ORDER, ORDERS
 
 from .caching import NO_CACHE, headers, names, wants_csv
 from .deps import key_accepted
@@ -68,16 +68,16 @@ def _question(text: str) -> tuple[str, str, int, int, str] | None:
     anything else (the route decides)."""
     query = parse_qsl(text, keep_blank_values=True)
     values = dict(query)
-    if len(values) != len(query) or not values.get("campaignId") or values.keys() - _NAMES:
+    if len(values) != len(query) or not values.get(CAMPAIGN_ID) or values.keys() - _NAMES:
         return None
     paging = parse_page(values.get("limit"), values.get("offset"))
-    by = values.get("by", "engagementRate")
+    by = values.get("by", DEFAULT_ORDER)
     if paging is None or by not in ORDERS:
         return None
-    return ("top-performers", values["campaignId"], *paging, by)
+    return ("top-performers", values[CAMPAIGN_ID], *paging, by)
 
 
-_NAMES = {"campaignId", "limit", "offset", "by"}
+_NAMES = {CAMPAIGN_ID, "limit", "offset", "by"}
 
 
 async def _send(send: Send, status: int, found: dict[str, str], body: bytes) -> None:

@@ -12,16 +12,26 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .schema import (
+    CAMPAIGN_ID,
+    CREDIBLE_RANK,
+    CREDIBLE_RATE,
+    DEFAULT_ORDER,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
+    RANK,
+)
+
 if TYPE_CHECKING:
     import pandas as pd
     from pandas.io.formats.style import Styler
 
 #: The columns of a ranking table, in reading order (CLI, report, dashboard).
 RANKING_COLUMNS = (
-    "rank",
-    "influencerId",
-    "engagementRate",
-    "credibleRate",
+    RANK,
+    INFLUENCER_ID,
+    ENGAGEMENT_RATE,
+    CREDIBLE_RATE,
     "percentile",
     "posts",
     "views",
@@ -31,11 +41,11 @@ RANKING_COLUMNS = (
 )
 #: The same in the credible order.
 CREDIBLE_COLUMNS = (
-    "credibleRank",
-    "influencerId",
-    "credibleRate",
-    "engagementRate",
-    "rank",
+    CREDIBLE_RANK,
+    INFLUENCER_ID,
+    CREDIBLE_RATE,
+    ENGAGEMENT_RATE,
+    RANK,
     "posts",
     "views",
     "likes",
@@ -44,20 +54,20 @@ CREDIBLE_COLUMNS = (
 )
 
 
-def ranking_columns(by: str = "engagementRate") -> tuple[str, ...]:
+def ranking_columns(by: str = DEFAULT_ORDER) -> tuple[str, ...]:
     """The columns of a ranking table in the order ``by``."""
-    return CREDIBLE_COLUMNS if by == "credibleRate" else RANKING_COLUMNS
+    return CREDIBLE_COLUMNS if by == CREDIBLE_RATE else RANKING_COLUMNS
 
 
 #: Column headings in words (a column not named here keeps its name).
 HEADINGS = {
-    "rank": "Rank",
+    RANK: "Rank",
     "change": "Change",
-    "credibleRank": "Credible rank",
-    "influencerId": "Influencer",
-    "campaignId": "Campaign",
-    "engagementRate": "Engagement rate",
-    "credibleRate": "Credible rate",
+    CREDIBLE_RANK: "Credible rank",
+    INFLUENCER_ID: "Influencer",
+    CAMPAIGN_ID: "Campaign",
+    ENGAGEMENT_RATE: "Engagement rate",
+    CREDIBLE_RATE: "Credible rate",
     "credibleLow": "90 % low",
     "credibleHigh": "90 % high",
     "credibleInterval": "90 % interval",
@@ -106,8 +116,8 @@ HEADINGS = {
 #: Columns that hold a rate or a share in percent: written "9.99 %".
 PERCENT = frozenset(
     {
-        "engagementRate",
-        "credibleRate",
+        ENGAGEMENT_RATE,
+        CREDIBLE_RATE,
         "credibleLow",
         "credibleHigh",
         "medianEngagementRate",
@@ -182,7 +192,7 @@ def with_interval(
         for r in rows
     ]
     names = list(columns)
-    at = names.index("credibleRate") + 1 if "credibleRate" in names else len(names)
+    at = names.index(CREDIBLE_RATE) + 1 if CREDIBLE_RATE in names else len(names)
     names.insert(at, "credibleInterval")
     return out, names
 

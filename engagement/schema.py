@@ -9,7 +9,7 @@ the REST API's response models are all built from these; a new column starts her
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,8 +21,6 @@ def empty_reasons() -> dict[str, int]:
     return {reason.value: 0 for reason in REASONS}
 
 
-#: A performer's key: one document per (campaign, influencer) of a dataset.
-PAIR: tuple[str, ...] = ("campaignId", "influencerId")
 #: The summed fields of a performer (and of a campaign summary).
 SUMS: tuple[str, ...] = ("posts", *METRIC_COLUMNS)
 
@@ -331,8 +329,27 @@ def fields(model: type[BaseModel]) -> tuple[str, ...]:
 
 
 PERFORMER_FIELDS = fields(Performer)
+#: The field names the code outside this module names, spelled once: a literal elsewhere fails
+#: ``tests/test_field_names.py``. Each is a field of ``Performer`` (a bare ``Final`` keeps the
+#: literal type, so that ``DEFAULT_ORDER`` can default the API's ``Literal`` order):
+#: the campaign (also of ``Campaign``, ``Trend``, ``Movers``)
+CAMPAIGN_ID: Final = "campaignId"
+#: the influencer (also of ``Influencer``, ``Mover``)
+INFLUENCER_ID: Final = "influencerId"
+#: the raw rate (also of ``Campaign``, ``Benchmarks``, ``Influencer``, the series' points)
+ENGAGEMENT_RATE: Final = "engagementRate"
+#: the rate shrunk toward the campaign's pooled rate
+CREDIBLE_RATE: Final = "credibleRate"
+#: the place in the campaign by the raw rate
+RANK: Final = "rank"
+#: the place in the campaign by the credible rate
+CREDIBLE_RANK: Final = "credibleRank"
+#: A performer's key: one document per (campaign, influencer) of a dataset.
+PAIR: tuple[str, ...] = (CAMPAIGN_ID, INFLUENCER_ID)
 #: The orders a campaign's ranking comes in: the field ordered by, and its precomputed rank.
-ORDERS: dict[str, str] = {"engagementRate": "rank", "credibleRate": "credibleRank"}
+ORDERS: dict[str, str] = {ENGAGEMENT_RATE: RANK, CREDIBLE_RATE: CREDIBLE_RANK}
+#: The order a ranking comes in when none is asked for.
+DEFAULT_ORDER: Final = ENGAGEMENT_RATE
 CAMPAIGN_FIELDS = fields(Campaign)
 BENCHMARK_FIELDS = fields(Benchmarks)
 RUN_FIELDS = fields(Run)

@@ -36,7 +36,14 @@ from cachetools import LRUCache
 
 from .errors import StoreError, UsageError
 from .paging import MAX_OFFSET, Page, check_page
-from .schema import PERFORMER_FIELDS
+from .schema import (
+    CAMPAIGN_ID,
+    DEFAULT_ORDER,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
+    PERFORMER_FIELDS,
+    RANK,
+)
 from .store import movers as moves
 from .store import queries, trends
 from .store.connection import Document, Store, translate_errors
@@ -301,7 +308,7 @@ class Reader:
     # --- pages of a ranking ---------------------------------------------------------------
 
     def top_performers(
-        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
+        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = DEFAULT_ORDER
     ) -> Answer:
         """The influencers of a campaign in rank order, a page at a time: by engagement
         rate (descending, the original API's order) or by ``credibleRate``. Not ``found``
@@ -313,7 +320,7 @@ class Reader:
         return _page_answer(dataset, found, question)
 
     def peek_top(
-        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = "engagementRate"
+        self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = DEFAULT_ORDER
     ) -> Answer | None:
         """What :meth:`top_performers` answers, when the pointer and the pages are in memory;
         else ``None``. Never does I/O (an async server calls it on its event loop)."""
@@ -344,14 +351,14 @@ class Reader:
         """Read the first page (in rank order) of up to :data:`WARM_CAMPAIGNS` campaigns of
         ``dataset`` ahead; returns the pages kept (none when it is no longer published)."""
         try:
-            ids = [c["campaignId"] for c in queries.campaigns(self.store, dataset)]
+            ids = [c[CAMPAIGN_ID] for c in queries.campaigns(self.store, dataset)]
             kept = 0
             for start in range(0, min(len(ids), WARM_CAMPAIGNS), WARM_BATCH):
                 current = self._in_memory()
                 if current is not None and current["runId"] != dataset.run_id:
                     return kept  # another dataset is published: leave this one
                 batch = ids[start : start + WARM_BATCH]
-                kept += len(self._pages(dataset, [(c, "engagementRate", 0) for c in batch]))
+                kept += len(self._pages(dataset, [(c, DEFAULT_ORDER, 0) for c in batch]))
         except StoreError as exc:  # requests read the store themselves meanwhile
             log.warning("could not read dataset %s ahead: %s", dataset.run_id, type(exc).__name__)
             return 0
@@ -385,14 +392,14 @@ class Reader:
 
     def campaign(self, campaign_id: str) -> Answer:
         """One campaign's summary."""
-        campaign_id = queries.check_id("campaignId", campaign_id)
+        campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
         return self._answer(
             ("campaign", campaign_id), lambda d: queries.campaign(self.store, d, campaign_id)
         )
 
     def influencer(self, influencer_id: str) -> Answer:
         """An influencer's results in every campaign, and their totals."""
-        influencer_id = queries.check_id("influencerId", influencer_id)
+        influencer_id = queries.check_id(INFLUENCER_ID, influencer_id)
         return self._answer(
             ("influencer", influencer_id),
             lambda d: queries.influencer(self.store, d, influencer_id),
@@ -400,7 +407,7 @@ class Reader:
 
     def trend(self, campaign_id: str, interval: str = "day") -> Answer:
         """A campaign's posts and engagement rate by day, ISO week or month."""
-        campaign_id = queries.check_id("campaignId", campaign_id)
+        campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
         trends.check_interval(interval)
 
         def compute(dataset: Dataset) -> Any:
@@ -417,7 +424,7 @@ class Reader:
         (and kept)."""
         listed = self._get((dataset.run_id, "campaigns"))
         if listed is not None:
-            return next((c for c in listed.value if c["campaignId"] == campaign_id), None)
+            return next((c for c in listed.value if c[CAMPAIGN_ID] == campaign_id), None)
         answer = self.campaign(campaign_id)
         return answer.value if answer.dataset == dataset.run_id else None
 
@@ -426,7 +433,7 @@ class Reader:
         default the one published before the current). Raises
         :class:`~engagement.errors.DatasetNotKeptError` for a ``since`` not kept, and
         :class:`~engagement.errors.UsageError` when no earlier dataset is kept."""
-        campaign_id = queries.check_id("campaignId", campaign_id)
+        campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
         pointer = self.pointer()
         if pointer is None:
             return Answer(b"null", None, found=False)
@@ -462,8 +469,8 @@ class Reader:
         dataset = self.pin()
         if dataset is None:
             raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
-        known = [c["campaignId"] for c in queries.campaigns(self.store, dataset)]
-        wanted = [queries.check_id("campaignId", c) for c in campaign_ids] or known
+        known = [c[CAMPAIGN_ID] for c in queries.campaigns(self.store, dataset)]
+        wanted = [queries.check_id(CAMPAIGN_ID, c) for c in campaign_ids] or known
         missing = sorted(set(wanted) - set(known))
         if missing:
             raise UsageError(f"not in the published dataset: {', '.join(missing)}")
@@ -480,21 +487,21 @@ class Reader:
         """Engagement rates (full precision) of the published dataset's pairs (of
         ``campaign_ids``, or all), for charts: columns ``campaignId, influencerId, rank,
         engagementRate``, by campaign and rank."""
-        columns = ["campaignId", "influencerId", "rank", "engagementRate"]
+        columns = [CAMPAIGN_ID, INFLUENCER_ID, RANK, ENGAGEMENT_RATE]
         dataset = self.pin()
         if dataset is None:
             return pd.DataFrame(columns=columns)
         if campaign_ids is None:
-            campaign_ids = [c["campaignId"] for c in self.campaigns().value or []]
+            campaign_ids = [c[CAMPAIGN_ID] for c in self.campaigns().value or []]
         rows = []
         for campaign_id in campaign_ids:
-            found = self._whole(dataset, queries.check_id("campaignId", campaign_id))
+            found = self._whole(dataset, queries.check_id(CAMPAIGN_ID, campaign_id))
             rows += [{name: row[name] for name in columns} for row in found]
         return pd.DataFrame(rows, columns=columns)
 
     def _whole(self, dataset: Dataset, campaign_id: str) -> list[dict[str, Any]]:
         """Every performer of a campaign in rank order, through the kept pages."""
-        found = self._ranks(dataset, campaign_id, "engagementRate", 0, MAX_OFFSET)
+        found = self._ranks(dataset, campaign_id, ENGAGEMENT_RATE, 0, MAX_OFFSET)
         return [json.loads(row) for row in found[0]] if found else []
 
     def campaign_view(
@@ -503,7 +510,7 @@ class Reader:
         *,
         limit: int = 10,
         offset: int = 0,
-        by: str = "engagementRate",
+        by: str = DEFAULT_ORDER,
         interval: str = "day",
     ) -> CampaignData:
         """Everything the dashboard's campaign view shows, from one dataset."""
@@ -511,7 +518,7 @@ class Reader:
         dataset = self.pin()
         if page.dataset is None or dataset is None or dataset.run_id != page.dataset:
             return CampaignData(page.page(), [], None, None)
-        rates = [row["engagementRate"] for row in self._whole(dataset, campaign_id)]
+        rates = [row[ENGAGEMENT_RATE] for row in self._whole(dataset, campaign_id)]
         try:
             found = self.movers(campaign_id).value
         except UsageError:  # nothing earlier kept, or it was dropped meanwhile
@@ -549,7 +556,7 @@ class Reader:
 
 
 def _top_question(campaign_id: str, limit: int, offset: int, by: str) -> tuple[Any, ...]:
-    campaign_id = queries.check_id("campaignId", campaign_id)
+    campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
     check_page(limit, offset)
     queries.check_order(by)
     return ("top-performers", campaign_id, limit, offset, by)
@@ -579,7 +586,7 @@ def top_performers(
     *,
     limit: int = 10,
     offset: int = 0,
-    by: str = "engagementRate",
+    by: str = DEFAULT_ORDER,
 ) -> Page | None:
     """The influencers of a campaign in rank order, a page at a time: by engagement rate
     (descending, the original API's order) or by ``credibleRate``. ``None`` when the campaign

@@ -134,3 +134,35 @@ def test_only_the_store_speaks_to_mongodb() -> None:
     assert wrong == []
     # and the store does
     assert {"pymongo"} <= imports_anywhere(store / "connection.py")
+
+
+#: What reads published data or the ledger: a front end asks ``engagement.serving``.
+READERS = ("queries", "pages", "buckets", "movers", "layout", "history", "publish")
+
+
+def test_front_ends_read_through_serving() -> None:
+    """The API, the CLI, the dashboard, the report and exports read published data through
+    ``engagement.serving`` only: none imports the store's read modules (at import time or
+    inside a function)."""
+    files = [
+        *(PACKAGE.parent / "api").rglob("*.py"),
+        *(p for front in ("cli", "dashboard", "report") for p in (PACKAGE / front).rglob("*.py")),
+        PACKAGE / "exports.py",
+        *(PACKAGE.parent / "notebooks").glob("*.py"),
+    ]
+    forbidden = {f"engagement.store.{name}" for name in READERS}
+    wrong = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                package = module_name(path).rpartition(".")[0]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + [node.module or ""]) if node.level else node.module
+                names = {f"{target}.{alias.name}" for alias in node.names}
+                if ({target} | names) & forbidden:
+                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+            elif isinstance(node, ast.Import):
+                if {alias.name for alias in node.names} & forbidden:
+                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert len(files) > 20
+    assert wrong == []

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from engagement.paging import MAX_LIMIT, MAX_OFFSET
-from engagement.schema import PERFORMER_FIELDS
+from engagement.schema import CAMPAIGN_ID, DEFAULT_ORDER, PERFORMER_FIELDS
 
 from ..caching import NOT_MODIFIED, published
 from ..deps import ReaderDep
@@ -29,14 +29,14 @@ async def get_top_performers(
     request: Request,
     reader: ReaderDep,
     campaign_id: Annotated[
-        str, Query(alias="campaignId", min_length=1, description="Campaign id, exact")
+        str, Query(alias=CAMPAIGN_ID, min_length=1, description="Campaign id, exact")
     ],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Ranks to skip")] = 0,
     by: Annotated[
         Order,
         Query(description="engagementRate (the original order) or credibleRate"),
-    ] = "engagementRate",
+    ] = DEFAULT_ORDER,
 ) -> Response:
     """Influencers of a campaign by engagement rate, descending (rank order), or by credible
     rate (``by=credibleRate``), a page at a time; rates at full precision. A campaign not in

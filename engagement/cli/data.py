@@ -14,6 +14,7 @@ from ..extras import require
 from ..options import RunOptions
 from ..pipeline import check_inputs, run_etl
 from ..rules import DATE_COLUMN, REASONS
+from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, ENGAGEMENT_RATE
 from ..serving import Reader
 from ..settings import Settings
 from ..store.trends import INTERVALS
@@ -77,7 +78,7 @@ def etl(
         click.echo(format_report(report.to_dict()))
 
 
-ORDERS = {"engagement": "engagementRate", "credible": "credibleRate"}
+ORDERS = {"engagement": ENGAGEMENT_RATE, "credible": CREDIBLE_RATE}
 
 
 @cli.command()
@@ -155,7 +156,7 @@ def trend_command(
     undated = found["undatedPosts"]
     note = f"; {undated:,} posts without a date" if undated else ""
     click.echo(f"{campaign} by {interval}: {len(points)} periods{note}")
-    click.echo(table(points, ["label", "posts", "views", "engagementRate"]))
+    click.echo(table(points, ["label", "posts", "views", ENGAGEMENT_RATE]))
 
 
 @cli.command("campaigns")
@@ -174,11 +175,11 @@ def campaigns_command(mongodb_uri: str | None, database: str | None, as_json: bo
             table(
                 rows,
                 [
-                    "campaignId",
+                    CAMPAIGN_ID,
                     "influencers",
                     "posts",
                     "views",
-                    "engagementRate",
+                    ENGAGEMENT_RATE,
                     "medianEngagementRate",
                     "topInfluencerId",
                 ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..datasets import gc, rollback
+from ..schema import INFLUENCER_ID
 from ..serving import Reader
 from ..settings import Settings
 from .app import cli, emit_json, json_option, opened, store_options
@@ -70,7 +71,7 @@ def movers_command(
     click.echo(
         table(
             rows,
-            ["influencerId", "status", "rankThen", "rankNow", "change", "engagementRateNow"],
+            [INFLUENCER_ID, "status", "rankThen", "rankNow", "change", "engagementRateNow"],
         )
     )
     if len(found["items"]) > limit:

@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
+from .. import serving
 from ..extras import require
 from ..options import RunOptions
 from ..settings import Settings
-from ..store import embedded, queries
+from ..store import embedded
 from ..store.trends import INTERVALS
 from .app import (
     cli,
@@ -86,7 +87,7 @@ def report(
         trend_interval=trend_interval,
     )
     with opened(mongodb_uri, database) as store:
-        run = queries.run(store, files.run_id)
+        run = serving.run(store, files.run_id)
     if as_json:
         emit_json(
             {

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import ipywidgets as widgets
 
 from ..errors import StoreError
+from ..schema import CAMPAIGN_ID
 from ..serving import Reader
 from ..settings import Settings
 from ..store.connection import Store
@@ -43,7 +44,7 @@ class Dashboard:
     ) -> None:
         self.reader = reader  # every read of the board, its pages and answers kept once read
         self.dataset = dataset  # the dataset shown, to know when it moved
-        self.summaries = {s["campaignId"]: s for s in summaries}
+        self.summaries = {s[CAMPAIGN_ID]: s for s in summaries}
         self.overview = CampaignsView(summaries, self.open)
         self.campaign_view = CampaignView(reader, self.summaries, self.open)
         self.influencer_view = InfluencerView(reader, self.summaries, self.open)

@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..display import fitted_range
+from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID, RANK
 
 BLUE = "#3b6ea8"
 ORANGE = "#d9822b"
@@ -51,7 +52,7 @@ def spread_rows(
 
     def order(s: dict[str, Any]) -> tuple[bool, float, str]:
         median = s["medianEngagementRate"]
-        return (math.isnan(median), 0.0 if math.isnan(median) else -median, str(s["campaignId"]))
+        return (math.isnan(median), 0.0 if math.isnan(median) else -median, str(s[CAMPAIGN_ID]))
 
     ordered = sorted(rows, key=order)
     top = shown // 2
@@ -66,14 +67,14 @@ def campaign_spread(summaries: Sequence[dict[str, Any]], shown: int = SPREAD_SHO
     """Each campaign's influencer rates: a bar from p25 to p75, the median and p90 marked
     (past ``shown`` campaigns, those of :func:`spread_rows`); a click on a campaign opens it."""
     summaries, title = spread_rows(summaries, shown)
-    ids = [s["campaignId"] for s in summaries]
+    ids = [s[CAMPAIGN_ID] for s in summaries]
     low = [s["p25EngagementRate"] for s in summaries]
     high = [s["p75EngagementRate"] for s in summaries]
     data = [
         [
-            s["campaignId"],
+            s[CAMPAIGN_ID],
             s["influencers"],
-            s["engagementRate"],
+            s[ENGAGEMENT_RATE],
             s["medianEngagementRate"],
             s["p75EngagementRate"],
             s["p25EngagementRate"],
@@ -143,7 +144,7 @@ def _reference_lines(
     own above the top row; one outside the fitted range is named at the edge it lies
     beyond (the range is not stretched to it)."""
     references = (
-        ("campaign rate", summary.get("engagementRate"), GREY, 0),
+        ("campaign rate", summary.get(ENGAGEMENT_RATE), GREY, 0),
         ("median", summary.get("medianEngagementRate"), "black", -16),
     )
     for name, raw, color, shift in references:
@@ -185,9 +186,9 @@ def ranking_forest(
     and the interval; a click opens the influencer. Rows of a dataset published before
     the intervals existed draw no whisker."""
     ordered = list(reversed(rows))  # a category axis runs upwards: the last is at the top
-    ids = [r["influencerId"] for r in ordered]
-    rates = [_given(r.get("engagementRate")) for r in ordered]
-    credible = [_given(r.get("credibleRate")) for r in ordered]
+    ids = [r[INFLUENCER_ID] for r in ordered]
+    rates = [_given(r.get(ENGAGEMENT_RATE)) for r in ordered]
+    credible = [_given(r.get(CREDIBLE_RATE)) for r in ordered]
     lows = [_given(r.get("credibleLow")) for r in ordered]
     highs = [_given(r.get("credibleHigh")) for r in ordered]
     plus: list[float | None] = []
@@ -210,11 +211,11 @@ def ranking_forest(
     hover: str | list[str] = hovers[0] if len(set(hovers)) == 1 else hovers
     data = [
         [
-            r["influencerId"],
+            r[INFLUENCER_ID],
             r.get("posts"),
             r.get("views"),
-            r.get("engagementRate"),
-            r.get("credibleRate"),
+            r.get(ENGAGEMENT_RATE),
+            r.get(CREDIBLE_RATE),
             r.get("credibleLow"),
             r.get("credibleHigh"),
         ]
@@ -258,7 +259,7 @@ def ranking_forest(
     )
     fitted = fitted_range([*lows, *highs, *rates, *credible])
     _reference_lines(figure, summary, fitted)
-    label = "engagement rate" if by == "engagementRate" else "credible rate"
+    label = "engagement rate" if by == ENGAGEMENT_RATE else "credible rate"
     figure.update_layout(
         **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 40, "b": 80}},
         title=f"{campaign_id}: this page by {label}, with 90 % credible intervals",
@@ -307,8 +308,8 @@ def rate_histogram(rates: Sequence[float], campaign_id: str) -> go.Figure:
 def influencer_campaigns(rows: Sequence[dict[str, Any]]) -> go.Figure:
     """An influencer's rate and credible rate in each campaign, against the campaign's
     median; a click opens the campaign."""
-    ids = [r["campaignId"] for r in rows]
-    data = [[r["campaignId"], r["rank"], r["percentile"], r["medianEngagementRate"]] for r in rows]
+    ids = [r[CAMPAIGN_ID] for r in rows]
+    data = [[r[CAMPAIGN_ID], r[RANK], r["percentile"], r["medianEngagementRate"]] for r in rows]
     hover = (
         "<b>%{customdata[0]}</b><br>%{fullData.name} %{x:.2f} %<br>rank %{customdata[1]:,}"
         "<br>beats %{customdata[2]:.1f} % of the campaign<extra></extra>"
@@ -317,7 +318,7 @@ def influencer_campaigns(rows: Sequence[dict[str, Any]]) -> go.Figure:
         [
             go.Bar(
                 y=ids,
-                x=[r["engagementRate"] for r in rows],
+                x=[r[ENGAGEMENT_RATE] for r in rows],
                 orientation="h",
                 name="engagement rate",
                 marker_color=BLUE,
@@ -326,7 +327,7 @@ def influencer_campaigns(rows: Sequence[dict[str, Any]]) -> go.Figure:
             ),
             go.Bar(
                 y=ids,
-                x=[r["credibleRate"] for r in rows],
+                x=[r[CREDIBLE_RATE] for r in rows],
                 orientation="h",
                 name="credible rate",
                 marker_color=ORANGE,
@@ -359,7 +360,7 @@ def campaign_trend(points: Sequence[dict[str, Any]], campaign_id: str, interval:
     """A campaign's posts (bars, left axis) and engagement rate (line, right axis) by
     period (:func:`engagement.trend` points), oldest first."""
     periods = [p["period"] for p in points]
-    data = [[p["label"], p["posts"], p["views"], p["engagementRate"]] for p in points]
+    data = [[p["label"], p["posts"], p["views"], p[ENGAGEMENT_RATE]] for p in points]
     days = {"day": 1, "week": 7, "month": 28}.get(interval, 1)  # a bar spans its period
     hover = (
         "<b>%{customdata[0]}</b><br>%{customdata[1]:,} posts, %{customdata[2]:,} views"
@@ -380,7 +381,7 @@ def campaign_trend(points: Sequence[dict[str, Any]], campaign_id: str, interval:
             ),
             go.Scatter(
                 x=periods,
-                y=[p["engagementRate"] for p in points],
+                y=[p[ENGAGEMENT_RATE] for p in points],
                 name="engagement rate",
                 mode="lines+markers",
                 line={"color": ORANGE},

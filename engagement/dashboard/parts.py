@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from ..display import styled
+from ..schema import ENGAGEMENT_RATE
 
 STYLE = """<style>
 .eg-kpis {margin: 0.5em 0 1em 0}
@@ -49,7 +50,7 @@ def kpis_html(summary: dict[str, Any]) -> str:
     items = [
         ("influencers", "Influencers", summary["influencers"]),
         ("views", "Total views", summary["views"]),
-        ("rate", "Campaign engagement rate", f"{summary['engagementRate']:.2f} %"),
+        ("rate", "Campaign engagement rate", f"{summary[ENGAGEMENT_RATE]:.2f} %"),
         ("median", "Median influencer rate", f"{summary['medianEngagementRate']:.2f} %"),
         ("p90", "90th percentile rate", f"{summary['p90EngagementRate']:.2f} %"),
     ]

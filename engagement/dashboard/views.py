@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..display import heading, ranking_columns
+from ..schema import CAMPAIGN_ID, CREDIBLE_RANK, CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID, RANK
 from ..serving import Reader
 from ..store.trends import INTERVALS
 from . import charts
@@ -28,15 +29,15 @@ from .table import Column, Table
 Open = Callable[[str, str], None]
 SEARCH_ABOVE = 20  # a search box when there are more campaigns than this
 OVERVIEW_COLUMNS = [
-    "campaignId",
+    CAMPAIGN_ID,
     "influencers",
     "views",
-    "engagementRate",
+    ENGAGEMENT_RATE,
     "medianEngagementRate",
     "p90EngagementRate",
     "topInfluencerId",
 ]
-ORDERS = {"engagement rate": "engagementRate", "credible rate": "credibleRate"}
+ORDERS = {"engagement rate": ENGAGEMENT_RATE, "credible rate": CREDIBLE_RATE}
 
 
 def synced(*parts: widgets.Widget) -> ExitStack:
@@ -89,9 +90,9 @@ class CampaignsView:
         frame = pd.DataFrame(summaries, columns=OVERVIEW_COLUMNS)
         self.table = Table(
             frame,
-            key="campaignId",
+            key=CAMPAIGN_ID,
             columns=[
-                Column(c, heading(c, unit=True), numeric=c not in ("campaignId", "topInfluencerId"))
+                Column(c, heading(c, unit=True), numeric=c not in (CAMPAIGN_ID, "topInfluencerId"))
                 for c in OVERVIEW_COLUMNS
             ],
             on_open=lambda campaign: open_("campaign", campaign),
@@ -253,7 +254,7 @@ class CampaignView:
         changes = changes_of(found.movers)
         if changes is not None:  # an earlier dataset is kept: each row's move since
             columns.insert(2, "change")
-            rows = [{**row, "change": changes.get(row["influencerId"], "new")} for row in rows]
+            rows = [{**row, "change": changes.get(row[INFLUENCER_ID], "new")} for row in rows]
         forest = charts.ranking_forest(rows, by, campaign, summary)
         histogram = charts.rate_histogram(found.rates, campaign)
         with synced(self.kpis, self.table, self.position, self.download, self.share):
@@ -302,7 +303,7 @@ def changes_of(movers: dict[str, Any] | None) -> dict[str, str] | None:
     """Influencer -> :func:`change_label` of each one ranked now (``None``: no movers)."""
     if movers is None:
         return None
-    return {m["influencerId"]: change_label(m) for m in movers["items"] if m["rankNow"]}
+    return {m[INFLUENCER_ID]: change_label(m) for m in movers["items"] if m["rankNow"]}
 
 
 class InfluencerView:
@@ -351,16 +352,16 @@ class InfluencerView:
         rows = [
             {
                 **row,
-                "medianEngagementRate": self.summaries[row["campaignId"]]["medianEngagementRate"],
+                "medianEngagementRate": self.summaries[row[CAMPAIGN_ID]]["medianEngagementRate"],
             }
             for row in (found["campaigns"] if found else [])
         ]
         columns = [
-            "campaignId",
-            "engagementRate",
-            "credibleRate",
-            "rank",
-            "credibleRank",
+            CAMPAIGN_ID,
+            ENGAGEMENT_RATE,
+            CREDIBLE_RATE,
+            RANK,
+            CREDIBLE_RANK,
             "percentile",
             "medianEngagementRate",
             "posts",
@@ -381,7 +382,7 @@ class InfluencerView:
             else:
                 self.message.value = (
                     f"<h3>{influencer_id}</h3><p>{len(rows)} campaign(s), "
-                    f"{found['views']:,} views, {found['engagementRate']:.2f} % overall</p>"
+                    f"{found['views']:,} views, {found[ENGAGEMENT_RATE]:.2f} % overall</p>"
                 )
                 self.table.value = table_html(rows, columns, "eg-influencer-table")
                 self.share.value = share_html(influencer=influencer_id)

@@ -18,7 +18,18 @@ import pyarrow.compute as pc
 
 from ..errors import EngagementError
 from ..rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
-from ..schema import BENCHMARK_FIELDS, CAMPAIGN_DAY_FIELDS, CAMPAIGN_FIELDS, PERFORMER_FIELDS
+from ..schema import (
+    BENCHMARK_FIELDS,
+    CAMPAIGN_DAY_FIELDS,
+    CAMPAIGN_FIELDS,
+    CAMPAIGN_ID,
+    CREDIBLE_RANK,
+    CREDIBLE_RATE,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
+    PERFORMER_FIELDS,
+    RANK,
+)
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
 from .arrays import string_buffers
@@ -29,11 +40,11 @@ SUMS = list(SUM_FIELDS)
 #: A pair's first and last post day (days since 1970-01-01; null: no dated post).
 SPAN = ["firstDay", "lastDay"]
 #: A campaign-day's key.
-CAMPAIGN_DAY = ["campaignId", "day"]
+CAMPAIGN_DAY = [CAMPAIGN_ID, "day"]
 PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
 CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
 #: The campaigns' daily series as one frame: the campaign, then a day's fields.
-CAMPAIGN_DAY_COLUMNS = ["campaignId", *CAMPAIGN_DAY_FIELDS]
+CAMPAIGN_DAY_COLUMNS = [CAMPAIGN_ID, *CAMPAIGN_DAY_FIELDS]
 _INT64_MAX = float(np.iinfo(np.int64).max)
 _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 
@@ -112,7 +123,7 @@ def partition(table: pa.Table, partitions: int = PARTITIONS) -> list[pa.Table]:
     if partitions == 1 or table.num_rows == 0:
         return [table, *(table.slice(0, 0) for _ in range(partitions - 1))]
     key = np.zeros(table.num_rows, dtype=np.int64)
-    for name, weight in (("influencerId", 1), ("campaignId", 7)):
+    for name, weight in ((INFLUENCER_ID, 1), (CAMPAIGN_ID, 7)):
         column = table.column(name).combine_chunks()
         offsets, data = string_buffers(column)
         if data is None:
@@ -224,7 +235,7 @@ class Aggregator:
         if len(days) == 0:
             return
         table = pa.table(
-            [pa.array(days["campaignId"], pa.string()), day_numbers(days["day"])]
+            [pa.array(days[CAMPAIGN_ID], pa.string()), day_numbers(days["day"])]
             + [pa.array(days[c], pa.int64()) for c in SUMS],
             names=[*CAMPAIGN_DAY, *SUMS],
         )
@@ -237,11 +248,11 @@ class Aggregator:
         if table is None:
             return _empty(CAMPAIGN_DAY_COLUMNS)
         table = table.take(
-            pc.sort_indices(table, [("campaignId", "ascending"), ("day", "ascending")])
+            pc.sort_indices(table, [(CAMPAIGN_ID, "ascending"), ("day", "ascending")])
         )
         rate = engagement_rate(*(table.column(c).to_numpy() for c in METRIC_COLUMNS))
         table = table.set_column(1, "day", day_texts(table.column("day")))
-        frame: pd.DataFrame = table.append_column("engagementRate", pa.array(rate)).to_pandas()
+        frame: pd.DataFrame = table.append_column(ENGAGEMENT_RATE, pa.array(rate)).to_pandas()
         return frame[CAMPAIGN_DAY_COLUMNS]
 
     def performers(self) -> pd.DataFrame:
@@ -258,7 +269,7 @@ class Aggregator:
 
 def _fold(parts: list[pa.Table]) -> pa.Table:
     table = pa.concat_tables(parts)
-    return _sum_by_pair(table) if "influencerId" in table.column_names else _sum_by_day(table)
+    return _sum_by_pair(table) if INFLUENCER_ID in table.column_names else _sum_by_day(table)
 
 
 def day_numbers(texts: pd.Series) -> pa.Array:
@@ -283,20 +294,20 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     of the campaign's influencers with a lower engagement rate.
     """
     rate = engagement_rate(*(sums.column(c).to_numpy() for c in METRIC_COLUMNS))
-    table = sums.append_column("engagementRate", pa.array(rate))
-    table = table.take(_order(table, "engagementRate"))
-    starts = _group_starts(table.column("campaignId").combine_chunks())
-    table = table.append_column("rank", pa.array(_positions(starts, table.num_rows)))
+    table = sums.append_column(ENGAGEMENT_RATE, pa.array(rate))
+    table = table.take(_order(table, ENGAGEMENT_RATE))
+    starts = _group_starts(table.column(CAMPAIGN_ID).combine_chunks())
+    table = table.append_column(RANK, pa.array(_positions(starts, table.num_rows)))
     views = table.column("views").to_numpy()
     interactions = _interactions(table)
     credible = credible_rates(starts, views, interactions)
-    table = table.append_column("credibleRate", pa.array(credible.rate))
+    table = table.append_column(CREDIBLE_RATE, pa.array(credible.rate))
     table = table.append_column("credibleLow", pa.array(credible.low))
     table = table.append_column("credibleHigh", pa.array(credible.high))
-    by_credible = _order(table, "credibleRate")
+    by_credible = _order(table, CREDIBLE_RATE)
     credible_rank = np.empty(table.num_rows, dtype=np.int64)
     credible_rank[np.asarray(by_credible)] = _positions(starts, table.num_rows)
-    table = table.append_column("credibleRank", pa.array(credible_rank))
+    table = table.append_column(CREDIBLE_RANK, pa.array(credible_rank))
     table = table.append_column("percentile", pa.array(_percentiles(table, starts)))
     for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
         table = table.append_column(text, day_texts(table.column(name)))
@@ -311,9 +322,9 @@ def _order(table: pa.Table, rate: str) -> pa.Array:
     return pc.sort_indices(
         table,
         sort_keys=[
-            ("campaignId", "ascending"),
+            (CAMPAIGN_ID, "ascending"),
             (rate, "descending"),
-            ("influencerId", "ascending"),
+            (INFLUENCER_ID, "ascending"),
         ],
     )
 
@@ -347,7 +358,7 @@ def _percentiles(table: pa.Table, starts: npt.NDArray[np.int64]) -> npt.NDArray[
     """100 * (the campaign's influencers with a strictly lower rate) / (its influencers),
     for rows sorted by campaign and rate descending."""
     n = table.num_rows
-    rate = table.column("engagementRate").to_numpy()
+    rate = table.column(ENGAGEMENT_RATE).to_numpy()
     sizes = np.diff(np.append(starts, n))
     size = np.repeat(sizes, sizes)
     end = np.repeat(np.append(starts[1:], n), sizes)  # where each row's campaign ends
@@ -367,16 +378,16 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
     the strength of the credible rates' prior."""
     if len(performers) == 0:
         return _empty(CAMPAIGN_COLUMNS)
-    ordered = performers.sort_values(["campaignId", "rank"], kind="stable")
-    grouped = ordered.groupby("campaignId", sort=True)
+    ordered = performers.sort_values([CAMPAIGN_ID, RANK], kind="stable")
+    grouped = ordered.groupby(CAMPAIGN_ID, sort=True)
     out = grouped[SUMS].sum()
     out.insert(0, "influencers", grouped.size())
-    out["engagementRate"] = engagement_rate(*(out[c].to_numpy() for c in METRIC_COLUMNS))
-    rates = grouped["engagementRate"]
+    out[ENGAGEMENT_RATE] = engagement_rate(*(out[c].to_numpy() for c in METRIC_COLUMNS))
+    rates = grouped[ENGAGEMENT_RATE]
     out["medianEngagementRate"] = rates.median()
-    top = ordered[ordered["rank"] == 1].set_index("campaignId")
-    out["topInfluencerId"] = top["influencerId"]
-    out["topEngagementRate"] = top["engagementRate"]
+    top = ordered[ordered[RANK] == 1].set_index(CAMPAIGN_ID)
+    out["topInfluencerId"] = top[INFLUENCER_ID]
+    out["topEngagementRate"] = top[ENGAGEMENT_RATE]
     for q in (25, 75, 90):
         out[f"p{q}EngagementRate"] = rates.quantile(q / 100)
     sizes = out["influencers"].to_numpy()
@@ -395,12 +406,12 @@ def summarize_dataset(performers: pd.DataFrame, campaigns: pd.DataFrame) -> dict
     """The whole dataset's benchmarks: its sums, pooled rate and every pair's rate spread
     (the fields of :class:`engagement.schema.Benchmarks`)."""
     totals = {c: int(performers[c].sum()) if len(performers) else 0 for c in SUMS}
-    rates = performers["engagementRate"].astype("float64")
+    rates = performers[ENGAGEMENT_RATE].astype("float64")
     out: dict[str, Any] = {
         "campaigns": len(campaigns),
         "influencers": len(performers),
         **totals,
-        "engagementRate": engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
+        ENGAGEMENT_RATE: engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
         if totals["views"]
         else 0.0,
     }

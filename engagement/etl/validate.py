@@ -24,6 +24,7 @@ from ..rules import (
     grouped,
     parse_metric,
 )
+from ..schema import CAMPAIGN_ID, INFLUENCER_ID
 from .arrays import string_buffers
 from .dates import parse_dates
 from .encoding import UTF8
@@ -36,7 +37,7 @@ _SIMPLE_DIGITS = 15  # up to 15 plain digits is always a valid, in-range number
 _BIT = {reason: 1 << i for i, reason in enumerate(REASONS)}
 
 ACCEPTED_SCHEMA = pa.schema(
-    [("campaignId", pa.string()), ("influencerId", pa.string())]
+    [(CAMPAIGN_ID, pa.string()), (INFLUENCER_ID, pa.string())]
     + [(name, pa.int64()) for name in METRIC_COLUMNS]
     + [("day", pa.int32())]  # the post's UTC day (days since 1970-01-01); null: no date
 )
@@ -240,7 +241,7 @@ def validate(block: RecordBlock, header: Header) -> Validated:
     mask = pa.array(ok)
     kept = int(ok.sum())
     accepted = pa.table(
-        [ids["campaignId"].filter(mask), ids["influencerId"].filter(mask)]
+        [ids[CAMPAIGN_ID].filter(mask), ids[INFLUENCER_ID].filter(mask)]
         + [pa.array(metrics[name][ok]) for name in METRIC_COLUMNS]
         + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))],
         schema=ACCEPTED_SCHEMA,

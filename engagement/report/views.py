@@ -18,6 +18,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import serving
 from ..display import fitted_range, ranking_columns, read_as, styled
 from ..rules import REASONS, natural_key
+from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, DEFAULT_ORDER, ENGAGEMENT_RATE, INFLUENCER_ID
 from ..store.connection import Store
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def rate_histogram(rates: pd.DataFrame, bins: int = 40) -> Figure:
     """Distribution of engagement rates over all (campaign, influencer) pairs."""
     figure = Figure(figsize=(7, 3.2), layout="constrained")
     axes = figure.subplots()
-    axes.hist(rates["engagementRate"], bins=bins, color=_BLUE)
+    axes.hist(rates[ENGAGEMENT_RATE], bins=bins, color=_BLUE)
     axes.set_xlabel("engagement rate (%)")
     axes.set_ylabel("influencers")
     axes.set_title(f"Engagement rates of {len(rates):,} campaign-influencer pairs")
@@ -132,7 +133,7 @@ def campaign_boxplot(
         list(campaigns)
         if campaigns
         else (
-            rates["campaignId"]
+            rates[CAMPAIGN_ID]
             .value_counts()
             .sort_index()
             .nlargest(most)
@@ -140,7 +141,7 @@ def campaign_boxplot(
             .tolist()
         )
     )
-    data = [rates.loc[rates["campaignId"] == c, "engagementRate"].to_numpy() for c in chosen]
+    data = [rates.loc[rates[CAMPAIGN_ID] == c, ENGAGEMENT_RATE].to_numpy() for c in chosen]
     figure = Figure(figsize=(max(6.0, 0.5 * len(chosen) + 2), 3.6), layout="constrained")
     axes = figure.subplots()
     axes.boxplot(data, tick_labels=chosen, showfliers=False)
@@ -153,21 +154,19 @@ def campaign_boxplot(
 def campaigns_to_show(store: Store, wanted: Sequence[str], default: int = 3) -> list[str]:
     """The campaigns asked for that exist, or the ``default`` largest campaigns."""
     summaries = serving.campaigns(store)
-    known = {c["campaignId"] for c in summaries}
+    known = {c[CAMPAIGN_ID] for c in summaries}
     if wanted:
         return [c for c in wanted if c in known]
-    largest = sorted(summaries, key=lambda c: (-c["influencers"], natural_key(c["campaignId"])))
-    return [c["campaignId"] for c in largest[:default]]
+    largest = sorted(summaries, key=lambda c: (-c["influencers"], natural_key(c[CAMPAIGN_ID])))
+    return [c[CAMPAIGN_ID] for c in largest[:default]]
 
 
-def top_table(
-    store: Store, campaign_id: str, n: int = 10, by: str = "engagementRate"
-) -> pd.DataFrame:
+def top_table(store: Store, campaign_id: str, n: int = 10, by: str = DEFAULT_ORDER) -> pd.DataFrame:
     """The campaign's top ``n`` performers in the order ``by``, one row per rank, with the
     credible rate's 90 % interval beside it."""
     page = serving.top_performers(store, campaign_id, limit=n, by=by)
     columns = list(ranking_columns(by))
-    at = columns.index("credibleRate") + 1
+    at = columns.index(CREDIBLE_RATE) + 1
     columns[at:at] = ["credibleLow", "credibleHigh"]
     if page is None or not page.items:
         return pd.DataFrame(columns=columns).set_index(columns[0])
@@ -178,23 +177,23 @@ def top_table(
 def campaign_benchmarks(store: Store) -> pd.DataFrame:
     """Each campaign's pooled rate and the spread of its influencers' rates."""
     columns = [
-        "campaignId",
+        CAMPAIGN_ID,
         "influencers",
-        "engagementRate",
+        ENGAGEMENT_RATE,
         "p25EngagementRate",
         "medianEngagementRate",
         "p75EngagementRate",
         "p90EngagementRate",
         "priorStrength",
     ]
-    return pd.DataFrame(serving.campaigns(store), columns=columns).set_index("campaignId")
+    return pd.DataFrame(serving.campaigns(store), columns=columns).set_index(CAMPAIGN_ID)
 
 
 def raw_and_credible(store: Store, campaign_id: str, n: int = 10) -> pd.DataFrame:
     """The top ``n`` by engagement rate beside the top ``n`` by credible rate."""
-    raw = top_table(store, campaign_id, n)[["influencerId", "engagementRate", "views"]]
-    credible = top_table(store, campaign_id, n, by="credibleRate")
-    credible = credible[["influencerId", "credibleRate", "views"]]
+    raw = top_table(store, campaign_id, n)[[INFLUENCER_ID, ENGAGEMENT_RATE, "views"]]
+    credible = top_table(store, campaign_id, n, by=CREDIBLE_RATE)
+    credible = credible[[INFLUENCER_ID, CREDIBLE_RATE, "views"]]
     raw.index.name = credible.index.name = "#"
     return pd.concat({"by engagement rate": raw, "by credible rate": credible}, axis=1)
 
@@ -210,7 +209,7 @@ def top_chart(
     table: pd.DataFrame,
     campaign_id: str,
     summary: dict[str, Any] | None = None,
-    by: str = "engagementRate",
+    by: str = DEFAULT_ORDER,
 ) -> Figure:
     """A forest plot of a campaign's top performers (from :func:`top_table`), in the order
     ``by``, rank 1 at the top: each credible rate as a dot with its 90 % interval as
@@ -222,8 +221,8 @@ def top_chart(
     rows = table.reset_index() if table.index.name is not None else table
     rows = rows.iloc[::-1]
     y = list(range(len(rows)))
-    credible = rows["credibleRate"].to_numpy(dtype=float)
-    raw = rows["engagementRate"].to_numpy(dtype=float)
+    credible = rows[CREDIBLE_RATE].to_numpy(dtype=float)
+    raw = rows[ENGAGEMENT_RATE].to_numpy(dtype=float)
     low = rows["credibleLow"].to_numpy(dtype=float)
     high = rows["credibleHigh"].to_numpy(dtype=float)
     whiskers = np.vstack([np.clip(credible - low, 0, None), np.clip(high - credible, 0, None)])
@@ -248,11 +247,11 @@ def top_chart(
         zorder=3,
         label="engagement rate",
     )
-    axes.set_yticks(y, rows["influencerId"].tolist())
+    axes.set_yticks(y, rows[INFLUENCER_ID].tolist())
     left, right = fitted_range([*raw, *credible, *low, *high]) or (0.0, 1.0)
     axes.set_xlim(left, right)
     for key, name, style in (
-        ("engagementRate", "campaign rate", "--"),
+        (ENGAGEMENT_RATE, "campaign rate", "--"),
         ("medianEngagementRate", "median", ":"),
     ):
         value = (summary or {}).get(key)
@@ -274,7 +273,7 @@ def top_chart(
                 fontsize=8,
                 color="#555555",
             )
-    order = "credible rate" if by == "credibleRate" else "engagement rate"
+    order = "credible rate" if by == CREDIBLE_RATE else "engagement rate"
     axes.set_xlabel("rate (%)")
     axes.set_title(f"Top {len(table)} of {campaign_id} by {order}", pad=24)
     axes.grid(axis="x", color="#e3e3e3")
@@ -287,7 +286,7 @@ def trend_table(store: Store, campaign_id: str, interval: str = "week") -> pd.Da
     per period (its label), with posts, views and the engagement rate of its sums. Empty
     when no post of the campaign had a date."""
     found = serving.trend(store, campaign_id, interval)
-    columns = ["period", "posts", "views", "engagementRate"]
+    columns = ["period", "posts", "views", ENGAGEMENT_RATE]
     points = found["points"] if found else []
     rows = [{**p, "period": p["label"]} for p in points]
     return pd.DataFrame(rows, columns=columns).set_index("period")
@@ -303,7 +302,7 @@ def trend_chart(table: pd.DataFrame, campaign_id: str, interval: str = "week") -
     axes.set_ylabel("posts")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     rate = axes.twinx()
-    rate.plot(labels, table["engagementRate"], color=_RED, marker="o", label="engagement rate")
+    rate.plot(labels, table[ENGAGEMENT_RATE], color=_RED, marker="o", label="engagement rate")
     rate.set_ylabel("engagement rate (%)")
     axes.tick_params(axis="x", labelrotation=45 if len(labels) > 8 else 0)
     axes.set_title(f"{campaign_id} by {interval}: posts and engagement rate")

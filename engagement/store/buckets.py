@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pymongo import ASCENDING
 
+from ..schema import CAMPAIGN_ID, INFLUENCER_ID
 from .connection import Document, Store
 from .layout import Dataset
 
@@ -55,11 +56,11 @@ def bucket_documents(
     ``rows_per_part`` performers a document), a batch at a time."""
     if len(frame) == 0:
         return
-    names = frame["influencerId"].to_numpy()
+    names = frame[INFLUENCER_ID].to_numpy()
     codes = {name: bucket_of(name, buckets) for name in pd.unique(names)}
     keyed = frame.assign(_bucket=np.fromiter((codes[n] for n in names), np.int64, len(names)))
     ordered = keyed.sort_values(
-        ["_bucket", "influencerId", "campaignId"], kind="stable", ignore_index=True
+        ["_bucket", INFLUENCER_ID, CAMPAIGN_ID], kind="stable", ignore_index=True
     )
     numbers = ordered.pop("_bucket").to_numpy()
     starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
@@ -105,9 +106,7 @@ def influencer_rows(store: Store, dataset: Dataset, influencer_id: str) -> list[
         docs += sorted(people.find({"_id": {"$in": ids}}), key=lambda d: int(d["part"]))
         if len(docs) != parts:
             return None
-    return [
-        row for doc in docs for row in doc["performers"] if row["influencerId"] == influencer_id
-    ]
+    return [row for doc in docs for row in doc["performers"] if row[INFLUENCER_ID] == influencer_id]
 
 
 def _exists(store: Store, dataset: Dataset) -> bool:
@@ -121,8 +120,8 @@ def _legacy(store: Store, dataset: Dataset, influencer_id: str) -> list[Document
     if doc is None:
         if store.exists(people):
             return []
-        cursor = store.performers(dataset.run_id).find({"influencerId": influencer_id}, {"_id": 0})
-        return list(cursor.sort("campaignId", ASCENDING))
+        cursor = store.performers(dataset.run_id).find({INFLUENCER_ID: influencer_id}, {"_id": 0})
+        return list(cursor.sort(CAMPAIGN_ID, ASCENDING))
     rows = list(doc["campaigns"])
     for part in range(1, int(doc.get("parts", 1))):
         more = people.find_one({"_id": {"influencer": influencer_id, "part": part}})

@@ -40,6 +40,7 @@ from pymongo.errors import (
 )
 
 from ..errors import StoreError, StoreUnavailableError
+from ..schema import CAMPAIGN_ID
 from . import embedded
 
 Document = dict[str, Any]
@@ -151,7 +152,7 @@ class Store:
 
     def campaign_summary(self, run_id: str, campaign_id: str) -> Document | None:
         """A campaign's summary in dataset ``run_id``."""
-        return self.campaigns(run_id).find_one({"campaignId": campaign_id})
+        return self.campaigns(run_id).find_one({CAMPAIGN_ID: campaign_id})
 
     def dataset_collections(self) -> dict[str, list[str]]:
         """Run id -> names of the dataset collections that exist for it."""

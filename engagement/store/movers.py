@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
-from ..schema import MOVER_FIELDS, Movers
+from ..schema import CAMPAIGN_ID, ENGAGEMENT_RATE, INFLUENCER_ID, MOVER_FIELDS, RANK, Movers
 from . import pages
 from .connection import Document, Store, translate_errors
 from .history import kept
@@ -23,8 +23,8 @@ def movers(
     """Each influencer of ``campaign_id`` with its rank in the dataset ``since`` and in
     ``dataset`` (:func:`compare`); ``None`` when neither dataset has the campaign, or one
     was dropped under the reader."""
-    then = pages.whole(store, since, campaign_id, "engagementRate")
-    now = pages.whole(store, dataset, campaign_id, "engagementRate")
+    then = pages.whole(store, since, campaign_id, ENGAGEMENT_RATE)
+    now = pages.whole(store, dataset, campaign_id, ENGAGEMENT_RATE)
     if then is None or now is None:
         return None
     return compare(campaign_id, since.run_id, then, dataset.run_id, now)
@@ -50,7 +50,7 @@ def compare(
     for item in items:
         counts[item["status"]] += 1
     result = {
-        "campaignId": campaign_id,
+        CAMPAIGN_ID: campaign_id,
         "since": since,
         "dataset": dataset,
         "counts": counts,
@@ -72,7 +72,7 @@ def earlier(pointer: Document, dataset: str, since: str | None) -> str:
 
 
 def _ranks(rows: list[Document]) -> dict[str, tuple[int, float]]:
-    return {d["influencerId"]: (int(d["rank"]), float(d["engagementRate"])) for d in rows}
+    return {d[INFLUENCER_ID]: (int(d[RANK]), float(d[ENGAGEMENT_RATE])) for d in rows}
 
 
 def _mover(
@@ -86,7 +86,7 @@ def _mover(
     else:
         status = "up" if change and change > 0 else "down" if change else "same"
     values = {
-        "influencerId": name,
+        INFLUENCER_ID: name,
         "status": status,
         "rankThen": then[0] if then else None,
         "rankNow": now[0] if now else None,
@@ -102,4 +102,4 @@ def _order(item: dict[str, Any]) -> tuple[int, int, int, str]:
     group = 0 if status in ("up", "down") else STATUSES.index(status) - 1
     size = -abs(item["change"] or 0)
     rank = item["rankNow"] if item["rankNow"] is not None else item["rankThen"]
-    return (group, size, rank, item["influencerId"])
+    return (group, size, rank, item[INFLUENCER_ID])

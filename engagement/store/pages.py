@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pymongo import ASCENDING
 
-from ..schema import ORDERS
+from ..schema import CAMPAIGN_ID, DEFAULT_ORDER, ORDERS
 from .connection import Document, Store
 from .layout import Dataset
 
@@ -81,8 +81,8 @@ def page_documents(frame: pd.DataFrame, size: int = PAGE_SIZE) -> Iterator[list[
         return
     columns = list(frame.columns)
     for by, rank in ORDERS.items():
-        ordered = frame.sort_values(["campaignId", rank], kind="stable", ignore_index=True)
-        campaigns = ordered["campaignId"].to_numpy()
+        ordered = frame.sort_values([CAMPAIGN_ID, rank], kind="stable", ignore_index=True)
+        campaigns = ordered[CAMPAIGN_ID].to_numpy()
         pages = (ordered[rank].to_numpy().astype(np.int64) - 1) // size
         starts = np.flatnonzero(
             np.r_[True, (campaigns[1:] != campaigns[:-1]) | (pages[1:] != pages[:-1])]
@@ -102,7 +102,7 @@ def page_documents(frame: pd.DataFrame, size: int = PAGE_SIZE) -> Iterator[list[
                 batch.append(
                     {
                         "_id": page_id(campaign_id, by, number),
-                        "campaignId": campaign_id,
+                        CAMPAIGN_ID: campaign_id,
                         "by": by,
                         "page": number,
                         "total": int(totals[low + start]),
@@ -134,9 +134,9 @@ def read(store: Store, dataset: Dataset, keys: Sequence[PageKey]) -> dict[PageKe
         ids = [page_id(*key) for key in chunk]
         query: Document = {"_id": ids[0] if len(ids) == 1 else {"$in": ids}}
         if store.sharded:  # route to the shards of these campaigns only
-            query["campaignId"] = {"$in": sorted({key[0] for key in chunk})}
+            query[CAMPAIGN_ID] = {"$in": sorted({key[0] for key in chunk})}
         for doc in collection.find(query):
-            key = (doc["campaignId"], doc["by"], int(doc["page"]))
+            key = (doc[CAMPAIGN_ID], doc["by"], int(doc["page"]))
             found[key] = Stored(doc["performers"], int(doc["total"]))
     return found
 
@@ -159,7 +159,7 @@ def whole(store: Store, dataset: Dataset, campaign_id: str, by: str) -> list[Doc
     return rows if len(rows) == first.total else None
 
 
-def scan(store: Store, dataset: Dataset, by: str = "engagementRate") -> Iterator[Document]:
+def scan(store: Store, dataset: Dataset, by: str = DEFAULT_ORDER) -> Iterator[Document]:
     """Every performer of ``dataset`` (campaigns in no given order; within a page, by rank)."""
     if not dataset.paged:
         yield from store.performers(dataset.run_id).find({}, {"_id": 0})
@@ -183,7 +183,7 @@ def _legacy(store: Store, run_id: str, keys: Sequence[PageKey]) -> dict[PageKey,
             continue
         rank = ORDERS[by]
         low, high = number * PAGE_SIZE, (number + 1) * PAGE_SIZE
-        query = {"campaignId": campaign_id, rank: {"$gt": low, "$lte": high}}
+        query = {CAMPAIGN_ID: campaign_id, rank: {"$gt": low, "$lte": high}}
         cursor = store.performers(run_id).find(query, {"_id": 0}).sort(rank, ASCENDING)
         rows = list(cursor)
         if len(rows) == rows_on(number, PAGE_SIZE, total):

@@ -14,7 +14,7 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 
 from .. import faults
-from ..schema import CAMPAIGN_DAY_FIELDS, PAIR, SUMS
+from ..schema import CAMPAIGN_DAY_FIELDS, CAMPAIGN_ID, INFLUENCER_ID, PAIR, SUMS
 from . import pages
 from .buckets import bucket_count, bucket_documents
 from .connection import Document, Store
@@ -32,7 +32,7 @@ def day_documents(days: pd.DataFrame) -> Iterator[list[Document]]:
     (``days``: one row per campaign and day, by campaign and day)."""
     fields = list(CAMPAIGN_DAY_FIELDS)
     batch: list[Document] = []
-    for campaign, rows in days.groupby("campaignId", sort=True):
+    for campaign, rows in days.groupby(CAMPAIGN_ID, sort=True):
         arrays = [rows[c].to_numpy().tolist() for c in fields]
         series = [dict(zip(fields, values, strict=True)) for values in zip(*arrays, strict=True)]
         batch.append({"_id": campaign, "days": series})
@@ -56,10 +56,10 @@ def write_dataset(
     the layout its descriptor records (:func:`.layout.layout`). ``progress`` is told the
     performers of each batch of pages written (each performer is written once an order)."""
     ranked, people = store.pages(run_id), store.influencers(run_id)
-    buckets = bucket_count(int(performers["influencerId"].nunique()) if len(performers) else 0)
+    buckets = bucket_count(int(performers[INFLUENCER_ID].nunique()) if len(performers) else 0)
     if store.sharded:  # spread each dataset over the shards: by campaign, by bucket
         admin, name = store.client.admin, store.db.name
-        admin.command("shardCollection", f"{name}.{ranked.name}", key={"campaignId": 1})
+        admin.command("shardCollection", f"{name}.{ranked.name}", key={CAMPAIGN_ID: 1})
         admin.command("shardCollection", f"{name}.{people.name}", key={"_id": "hashed"})
     for batch in page_documents(performers, PAGE_SIZE):
         ranked.insert_many(batch, ordered=False)
@@ -72,7 +72,7 @@ def write_dataset(
     summaries = store.campaigns(run_id)
     for batch in _records(campaigns):
         summaries.insert_many(batch, ordered=False)
-    summaries.create_indexes([IndexModel([("campaignId", ASCENDING)], unique=True)])
+    summaries.create_indexes([IndexModel([(CAMPAIGN_ID, ASCENDING)], unique=True)])
     faults.point("campaigns")
     if days is not None:
         series = store.days(run_id)
@@ -105,8 +105,8 @@ def dataset_days(store: Store, run_id: str) -> pd.DataFrame:
     """The daily series of a published dataset as one frame: campaignId, then the fields
     of a day (for append mode). Empty for a dataset without dates."""
     rows = [
-        {"campaignId": doc["_id"], **day}
+        {CAMPAIGN_ID: doc["_id"], **day}
         for doc in store.days(run_id).find({})
         for day in doc["days"]
     ]
-    return pd.DataFrame(rows, columns=["campaignId", *CAMPAIGN_DAY_FIELDS])
+    return pd.DataFrame(rows, columns=[CAMPAIGN_ID, *CAMPAIGN_DAY_FIELDS])

@@ -19,6 +19,10 @@ from ..rules import METRIC_COLUMNS, REASONS, engagement_rate, natural_key
 from ..schema import (
     BENCHMARK_FIELDS,
     CAMPAIGN_FIELDS,
+    CAMPAIGN_ID,
+    DEFAULT_ORDER,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
     ORDERS,
     PERFORMER_FIELDS,
     REJECT_FIELDS,
@@ -79,7 +83,7 @@ def published_run(store: Store) -> str | None:
 @translate_errors
 def summary(store: Store, dataset: Dataset, campaign_id: str) -> Document | None:
     """A campaign's summary as stored, or ``None``."""
-    return store.campaign_summary(dataset.run_id, check_id("campaignId", campaign_id))
+    return store.campaign_summary(dataset.run_id, check_id(CAMPAIGN_ID, campaign_id))
 
 
 @translate_errors
@@ -88,7 +92,7 @@ def campaigns(store: Store, dataset: Dataset) -> list[dict[str, Any]]:
     (``campaign_2`` before ``campaign_10``)."""
     found = store.campaigns(dataset.run_id).find({}, {"_id": 0})
     rows = [shape(doc, CAMPAIGN_FIELDS) for doc in found]
-    return sorted(rows, key=lambda row: natural_key(row["campaignId"]))
+    return sorted(rows, key=lambda row: natural_key(row[CAMPAIGN_ID]))
 
 
 @translate_errors
@@ -108,35 +112,35 @@ def read_pages(
 
 @translate_errors
 def ranked(
-    store: Store, dataset: Dataset, campaign_id: str, by: str = "engagementRate"
+    store: Store, dataset: Dataset, campaign_id: str, by: str = DEFAULT_ORDER
 ) -> list[dict[str, Any]] | None:
     """Every performer of a campaign in the order ``by`` (the performer fields): ``[]`` for
     a campaign not in ``dataset``, ``None`` when it was dropped under the reader."""
     check_order(by)
-    rows = pages.whole(store, dataset, check_id("campaignId", campaign_id), by)
+    rows = pages.whole(store, dataset, check_id(CAMPAIGN_ID, campaign_id), by)
     return None if rows is None else [shape(row, PERFORMER_FIELDS) for row in rows]
 
 
 @translate_errors
 def influencer(store: Store, dataset: Dataset, influencer_id: str) -> dict[str, Any] | None:
     """An influencer's results in every campaign and their totals, or ``None``."""
-    influencer_id = check_id("influencerId", influencer_id)
+    influencer_id = check_id(INFLUENCER_ID, influencer_id)
     found = buckets.influencer_rows(store, dataset, influencer_id)
     if not found:
         return None
     rows = sorted(
         (shape(doc, PERFORMER_FIELDS) for doc in found),
-        key=lambda row: natural_key(row["campaignId"]),
+        key=lambda row: natural_key(row[CAMPAIGN_ID]),
     )
     totals = {name: sum(int(row[name]) for row in rows) for name in SUMS}
     rate = engagement_rate(*(totals[c] for c in METRIC_COLUMNS))
-    return {"influencerId": influencer_id, "campaigns": rows, **totals, "engagementRate": rate}
+    return {INFLUENCER_ID: influencer_id, "campaigns": rows, **totals, ENGAGEMENT_RATE: rate}
 
 
 @translate_errors
 def days(store: Store, dataset: Dataset, campaign_id: str) -> list[Document]:
     """A campaign's daily sums (``[]`` without dates)."""
-    doc = store.days(dataset.run_id).find_one({"_id": check_id("campaignId", campaign_id)})
+    doc = store.days(dataset.run_id).find_one({"_id": check_id(CAMPAIGN_ID, campaign_id)})
     return list(doc["days"]) if doc else []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..rules import engagement_rate
-from ..schema import SUMS, Trend
+from ..schema import CAMPAIGN_ID, ENGAGEMENT_RATE, SUMS, Trend
 from . import queries
 from .connection import Store, translate_errors
 from .layout import Dataset
@@ -48,7 +48,7 @@ def bucket(days: Iterable[Mapping[str, Any]], interval: str) -> list[dict[str, A
             point[name] += int(row[name])
     points = [periods[start] for start in sorted(periods)]
     for point in points:
-        point["engagementRate"] = engagement_rate(
+        point[ENGAGEMENT_RATE] = engagement_rate(
             point["views"], point["likes"], point["comments"], point["shares"]
         )
     return points
@@ -79,7 +79,7 @@ def series(
     points = bucket(days, interval)
     dated = sum(point["posts"] for point in points)
     result = {
-        "campaignId": campaign_id,
+        CAMPAIGN_ID: campaign_id,
         "interval": interval,
         "dataset": dataset,
         "posts": posts,
