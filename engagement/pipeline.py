@@ -33,7 +33,7 @@ from .store.connection import Store, connect, translate_errors
 from .store.layout import Dataset
 from .store.lock import PublishLock
 from .store.publish import dataset_days, dataset_frame, write_dataset
-from .store.writer import BackgroundWriter
+from .store.rejects import RejectsWriter
 
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: How often a running run's counts reach its ledger entry.
@@ -315,7 +315,7 @@ def _transform_and_publish(
 
     # rejects are written beside the reading: a store busy dropping an old dataset does
     # not stall it; all are written, in order, before the dataset is
-    writer = BackgroundWriter(store.rejects(report.run_id), after=lambda: faults.point("rejects"))
+    writer = RejectsWriter(store, report.run_id, after=lambda: faults.point("rejects"))
 
     def keep_rejects(index: int, entry: SourceReport, rows: list[Any]) -> None:
         writer.put(
@@ -366,7 +366,7 @@ def _transform_and_publish(
     finally:
         follower.close()  # before the run's last word in the ledger
         with contextlib.suppress(Exception):
-            writer.close()  # stopped before a failed run's rejects are removed
+            writer.abandon()  # stopped before a failed run's rejects are removed
     guard = refusal(
         report.rows_read, report.rejected, report.blank_lines, context.options.max_rejected
     )
@@ -451,4 +451,3 @@ def _publish(
     history.sync_ledger(store, pointer)
     if context.on_publish:
         context.on_publish(report)
-    ledger.index_rejects(store, report.run_id)  # after the flip: readers need no wait for it

@@ -601,8 +601,7 @@ def test_a_view_refresh_reads_through_the_reader_once(
             f"campaigns_{second.run_id}",  # the overview's summaries
             "runs",  # the data quality: the latest run
             "runs",  # its ledger entry
-            "runs",  # it exists: its rejects
-            "rejects",  # (a run without any has no collection of its own)
+            "runs",  # it exists, and rejected nothing: no rejects to read
             f"pages_{second.run_id}",  # s's ranks 1-10 (page 0), its rates too
             f"pages_{first.run_id}",  # the earlier ranking, for the moves
             f"days_{second.run_id}",  # the trend (its posts from the summaries)

@@ -22,7 +22,7 @@ from engagement.errors import (
     StoreUnavailableError,
     UsageError,
 )
-from engagement.store import queries
+from engagement.store import ledger, queries
 from engagement.store.connection import Store
 from engagement.store.lock import PublishLock
 
@@ -113,18 +113,51 @@ def test_sample_file(store: Store) -> None:
     assert [r["engagementRate"] for r in top.items[:3]] == [rate for _, rate in expected[:3]]
 
 
-def test_each_run_keeps_its_rejects_indexed_and_older_stores_are_read(store: Store) -> None:
+def test_each_run_keeps_its_rejects_in_documents_and_older_stores_are_read(
+    store: Store,
+) -> None:
     report = engagement.run_etl([SAMPLE], store=store)
     own = store.rejects(report.run_id)
-    keys = sorted(tuple(k for k, _ in spec["key"]) for spec in own.index_information().values())
-    assert keys == [("_id",), ("reason", "sourceIndex", "line"), ("sourceIndex", "line")]
+    assert set(own.index_information()) == {"_id_"}  # read by _id: no index
+    ids = sorted(map(str, own.distinct("_id")))
+    assert ids == [
+        "0",  # every reject, in file order
+        "counts",
+        "interactions_exceed_views/0",  # each reason's, in file order
+        "invalid_number/0",
+        "missing_value/0",
+        "negative_value/0",
+        "zero_views/0",
+    ]
+    assert own.find_one({"_id": "counts"}, {"_id": 0}) == {
+        "perDocument": 1000,
+        "total": 10,
+        "byReason": {k: v for k, v in report.rejects_by_reason.items() if v},
+    }
     page = queries.rejects(store, report.run_id, reason="invalid_number", limit=2, offset=1)
     assert page is not None and page.total == 4
     assert [r["line"] for r in page.items] == [10005, 10006]
 
+    # a run recorded before rejects came in documents of many: a document each, indexed
+    before = "20260101T000000-0b0b0b"
+    store.runs.insert_one({"_id": before, "status": "succeeded", "mode": "replace", "rejected": 10})
+    rows = [
+        {**row, "runId": before, "sourceIndex": 0}
+        for row in queries.rejects(store, report.run_id, limit=100).items  # type: ignore[union-attr]
+    ]
+    store.rejects(before).insert_many([dict(row) for row in reversed(rows)])
+    ledger.index_rejects(store, before)
+    assert len(store.rejects(before).index_information()) == 3
+    page = queries.rejects(store, before, reason="invalid_number", limit=2, offset=1)
+    assert page is not None and page.total == 4
+    assert [r["line"] for r in page.items] == [10005, 10006]
+    whole, same = queries.rejects(store, before), queries.rejects(store, report.run_id)
+    assert whole is not None and same is not None
+    assert whole.items == [{**row, "runId": before} for row in same.items]
+
     # a store written before kept every run's rejects in one collection, by runId
     old = "20250101T000000-0a0a0a"
-    store.runs.insert_one({"_id": old, "status": "succeeded", "mode": "replace"})
+    store.runs.insert_one({"_id": old, "status": "succeeded", "mode": "replace", "rejected": 3})
     rows = [
         {
             "runId": old,

@@ -9,6 +9,7 @@ from typing import Any
 from ..run_report import RunReport
 from .connection import Store, rejects_indexes
 from .history import kept_runs, sync_ledger
+from .rejects import counts
 
 ABANDONED = "the run stopped before it finished (its process was killed or lost the store)"
 ABANDONED_PUBLISHED = (
@@ -94,18 +95,19 @@ def fail(store: Store, report: RunReport, error: str) -> None:
 
 def refuse(store: Store, report: RunReport, reason: str) -> None:
     """Record a run that read its files but may not publish: ``refused`` with ``reason``.
-    Its rejects stay (indexed) for inspection; it wrote no dataset."""
+    Its rejects stay for inspection; it wrote no dataset."""
     report.status = "refused"
     report.error = reason
     report.finished_at = datetime.now(UTC)
-    index_rejects(store, report.run_id)
     update(store, report)
 
 
 def index_rejects(store: Store, run_id: str) -> None:
-    """Build the indexes of a run's rejects (none to build when it rejected nothing)."""
+    """Build the indexes of the rejects of a run recorded before rejects came in documents
+    of many (a document each); none for one whose rejects are so written, or that rejected
+    nothing."""
     own = store.rejects(run_id)
-    if store.exists(own):
+    if store.exists(own) and counts(store, run_id) is None:
         own.create_indexes(rejects_indexes())
 
 

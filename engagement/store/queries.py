@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING
 
 from ..errors import UsageError
 from ..paging import Page, check_page
@@ -25,11 +25,11 @@ from ..schema import (
     INFLUENCER_ID,
     ORDERS,
     PERFORMER_FIELDS,
-    REJECT_FIELDS,
     SUMS,
     run_json,
 )
 from . import buckets, pages
+from . import rejects as stored_rejects
 from .connection import Document, Store, translate_errors
 from .history import dataset_of
 from .layout import Dataset
@@ -200,24 +200,13 @@ def rejects(
         run_id = latest_run_id(store)
         if run_id is None:
             return None
-    elif store.runs.find_one({"_id": check_id("runId", run_id)}, {"_id": 1}) is None:
+    fields = {"rejected": 1, "rejectsByReason": 1}
+    entry = store.runs.find_one({"_id": check_id("runId", run_id)}, fields)
+    if entry is None:
         return None
-    collection, query = store.rejects_of(run_id)
-    if reason is not None:
-        query["reason"] = reason
-    cursor = (
-        collection.find(query, {"_id": 0})
-        .sort([("sourceIndex", ASCENDING), ("line", ASCENDING)])
-        .skip(offset)
-        .limit(limit)
-    )
-    items = [_reject(doc) for doc in cursor]
-    return Page(items, collection.count_documents(query), limit, offset)
-
-
-def _reject(doc: dict[str, Any]) -> dict[str, Any]:
-    item = {name: doc.get(name) for name in REJECT_FIELDS}
-    if item["rawBytes"] is None:  # stored before raw text was cut: it holds the whole record
-        item["rawBytes"] = len(str(item["raw"]).encode("utf-8"))
-        item["rawTruncated"] = False
-    return item
+    if not entry.get("rejected"):  # nothing to read
+        return Page([], 0, limit, offset)
+    found = stored_rejects.counts(store, run_id)
+    if found is not None:
+        return stored_rejects.read(store, run_id, found, entry, reason, limit, offset)
+    return stored_rejects.read_each(store, run_id, reason, limit, offset)
