@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 
 from engagement import __version__
 from engagement.settings import Settings
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.uploads.sweep()  # what uploads of processes now gone left behind
+        # the published dataset read ahead before the first request (bounded; a store
+        # that does not answer is met by requests), then followed in the background
+        await run_in_threadpool(app.state.stores.reader().prepare)
         yield
         app.state.uploads.close()
         app.state.stores.close()

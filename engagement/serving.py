@@ -54,11 +54,14 @@ from .store.pages import PageKey, numbers, page_size, rows_on
 log = logging.getLogger(__name__)
 
 #: Bytes the reader keeps (pages and answers), by default.
-CACHE_BYTES = 128 << 20
-#: Campaigns whose first page is read ahead when a dataset is published (a page each).
-WARM_CAMPAIGNS = 1_000
+CACHE_BYTES = 256 << 20
+#: Ranks of each campaign read ahead (in the default order) before a dataset is served.
+WARM_RANKS = 200
 #: Pages per read while reading ahead.
 WARM_BATCH = 100
+#: The most seconds a reading ahead takes; and the share of the budget it may fill.
+WARM_SECONDS = 30.0
+WARM_SHARE = 3
 #: What a kept entry costs beyond its bytes (objects, keys, the LRU's own).
 _OVERHEAD = 200
 
@@ -93,6 +96,7 @@ class Answer:
     limit: int = 0
     offset: int = 0
     _value: Any = field(default=_UNSET, repr=False)
+    _tag: str | None = field(default=None, repr=False)
 
     @property
     def value(self) -> Any:
@@ -105,7 +109,11 @@ class Answer:
         """The answer's ETag as JSON (``variant`` "") or as another representation."""
         if self.dataset is None or not self.key:
             return None
-        return etag(self.dataset, self.key[0], self.key[1:], variant)
+        if variant:
+            return etag(self.dataset, self.key[0], self.key[1:], variant)
+        if self._tag is None:
+            self._tag = etag(self.dataset, self.key[0], self.key[1:])
+        return self._tag
 
     @property
     def etag(self) -> str | None:
@@ -119,7 +127,8 @@ class Answer:
 
     @property
     def nbytes(self) -> int:
-        return 3 * len(self.body) + _OVERHEAD
+        decoded = 0 if self._value is _UNSET else 2 * len(self.body)  # its value, as objects
+        return len(self.body) + decoded + _OVERHEAD
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ class Reader:
         )
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._ready: set[str] = set()  # datasets read ahead (or that needed not be)
+        self._coming: str | None = None  # the dataset being read ahead before it is served
 
     def __enter__(self) -> Reader:
         return self
@@ -202,26 +213,68 @@ class Reader:
         return str(current["runId"]) if current else None
 
     def start(self) -> Reader:
-        """Reread the pointer twice per ``pointer_seconds`` in a daemon thread, and read the
-        first page of each newly published dataset's campaigns ahead (in a thread of its
-        own). Failures are left to requests: a pointer not reread expires and they go to
+        """Reread the pointer twice per ``pointer_seconds`` in a daemon thread. A dataset
+        published meanwhile is read ahead (:meth:`warm`, in a thread of its own) while the
+        one in hand is still served, then served: no request meets a cold cache after a
+        publish. Failures are left to requests: a pointer not reread expires and they go to
         the store."""
-        seen: set[str] = set()
 
         def refresh() -> None:
             while not self._stop.wait(self.pointer_seconds / 2):
                 try:
-                    dataset = self.pin(fresh=True)
+                    latest = self._read_pointer()
                 except StoreError:  # requests meet the outage themselves
                     continue
-                if dataset is not None and dataset.run_id not in seen:
-                    seen.add(dataset.run_id)
-                    threading.Thread(
-                        target=self.warm, args=(dataset,), name="engagement-warm", daemon=True
-                    ).start()
+                self._follow(latest)
 
         threading.Thread(target=refresh, name="engagement-pointer", daemon=True).start()
         return self
+
+    @translate_errors
+    def _read_pointer(self) -> Document | None:
+        return self.store.current()
+
+    def _follow(self, latest: Document | None) -> None:
+        """Pin ``latest`` (the pointer as just read); a dataset not read ahead yet is read
+        ahead first, the one in hand pinned meanwhile."""
+        held = self._pointer[1] if self._pointer else None
+        now = time.monotonic()
+        if latest is None or latest["runId"] in self._ready:
+            self._pointer = (now, latest)
+            return
+        run_id = str(latest["runId"])
+        # nothing else to serve (or a request pinned it already): it is served while it is
+        # read ahead; else the one in hand is, until it has been
+        first = held is None or held["runId"] == run_id
+        self._pointer = (now, latest if first else held)
+        if self._coming != run_id:
+            self._coming = run_id
+            threading.Thread(
+                target=self._switch, args=(latest,), name="engagement-warm", daemon=True
+            ).start()
+
+    def _switch(self, latest: Document) -> None:
+        run_id = str(latest["runId"])
+        try:
+            self.warm(Dataset.of(latest))
+        finally:
+            self._ready = {*list(self._ready)[-15:], run_id}
+            if self._coming == run_id:
+                self._coming = None
+                self._pointer = (time.monotonic(), latest)
+
+    def prepare(self) -> int:
+        """Pin the published dataset and read it ahead (:meth:`warm`): what a server does
+        before it answers its first request. Returns the pages read; 0 when the store does
+        not answer (requests meet that themselves)."""
+        try:
+            dataset = self.pin(fresh=True)
+        except StoreError:
+            return 0
+        if dataset is None:
+            return 0
+        self._ready.add(dataset.run_id)
+        return self.warm(dataset)
 
     def _ask(self, compute: Callable[[Dataset], Any]) -> tuple[Dataset | None, Any]:
         """``compute`` on the pinned dataset: (the dataset, its result). An empty result
@@ -317,7 +370,10 @@ class Reader:
         dataset, found = self._ask(
             lambda d: self._ranks(d, campaign_id, by, offset, offset + limit)
         )
-        return _page_answer(dataset, found, question)
+        answer = _page_answer(dataset, found, question)
+        if answer.found and dataset is not None:
+            self._put((dataset.run_id, *question), answer)
+        return answer
 
     def peek_top(
         self, campaign_id: str, *, limit: int = 10, offset: int = 0, by: str = DEFAULT_ORDER
@@ -327,11 +383,17 @@ class Reader:
         current = self._in_memory()
         if current is None:
             return None
+        question = ("top-performers", campaign_id, limit, offset, by)
+        kept: Answer | None = self._get((current["runId"], *question))
+        if kept is not None:
+            return kept
         dataset = Dataset.of(current)
         found = self._ranks(dataset, campaign_id, by, offset, offset + limit, read=False)
         if found is None:
             return None
-        return _page_answer(dataset, found, ("top-performers", campaign_id, limit, offset, by))
+        answer = _page_answer(dataset, found, question)
+        self._put((dataset.run_id, *question), answer)
+        return answer
 
     def tag(self, question: Sequence[Any], variant: str = "") -> str | None:
         """The ETag the answer to ``question`` has, when the pointer is in memory (no I/O):
@@ -348,21 +410,37 @@ class Reader:
         return etag(str(current["runId"]), question[0], question[1:], variant)
 
     def warm(self, dataset: Dataset) -> int:
-        """Read the first page (in rank order) of up to :data:`WARM_CAMPAIGNS` campaigns of
-        ``dataset`` ahead; returns the pages kept (none when it is no longer published)."""
+        r"""Read ranks 1..:data:`WARM_RANKS` of every campaign of ``dataset`` (in the default
+        order) ahead, within :data:`WARM_SECONDS` and a :data:`WARM_SHARE`\ th of the
+        budget; returns the pages kept (none once it is neither served nor coming)."""
+        deadline = time.monotonic() + WARM_SECONDS
+        budget = self._kept.maxsize // WARM_SHARE
         try:
-            ids = [c[CAMPAIGN_ID] for c in queries.campaigns(self.store, dataset)]
-            kept = 0
-            for start in range(0, min(len(ids), WARM_CAMPAIGNS), WARM_BATCH):
-                current = self._in_memory()
-                if current is not None and current["runId"] != dataset.run_id:
-                    return kept  # another dataset is published: leave this one
-                batch = ids[start : start + WARM_BATCH]
-                kept += len(self._pages(dataset, [(c, DEFAULT_ORDER, 0) for c in batch]))
+            summaries = queries.campaigns(self.store, dataset)
+            size = page_size(dataset)
+            keys = [
+                (c[CAMPAIGN_ID], DEFAULT_ORDER, n)
+                for c in summaries
+                for n in numbers(0, min(WARM_RANKS, int(c["influencers"])), size)
+            ]
+            kept = weight = 0
+            for start in range(0, len(keys), WARM_BATCH):
+                if not self._wanted(dataset) or time.monotonic() > deadline or weight > budget:
+                    break
+                found = self._pages(dataset, keys[start : start + WARM_BATCH])
+                kept += len(found)
+                weight += sum(page.nbytes for page in found.values())
         except StoreError as exc:  # requests read the store themselves meanwhile
             log.warning("could not read dataset %s ahead: %s", dataset.run_id, type(exc).__name__)
             return 0
-        return kept
+        return kept if self._wanted(dataset) else 0
+
+    def _wanted(self, dataset: Dataset) -> bool:
+        """Is ``dataset`` the one in hand, or the one coming?"""
+        held = self._pointer[1] if self._pointer else None
+        return dataset.run_id == self._coming or (
+            held is not None and held["runId"] == dataset.run_id
+        )
 
     # --- other answers --------------------------------------------------------------------
 

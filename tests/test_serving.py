@@ -49,12 +49,13 @@ def test_first_pages_are_read_ahead_and_pages_kept_within_a_budget(
     dataset = reader.pin()
     assert dataset is not None and dataset.run_id == report.run_id
     assert reader.peek_top("big") is None  # nothing in memory yet
-    assert reader.warm(dataset) == 2  # the first page of each campaign
+    assert reader.warm(dataset) == 3  # ranks 1..200: two pages of big, one of small
     answer: Any = None
     for campaign, offset, limit in (
         ("big", 0, 10),
-        ("big", 90, 10),
-        ("big", 0, 100),
+        ("big", 95, 10),
+        ("big", 190, 10),
+        ("big", 0, 200),
         ("small", 0, 10),
         ("small", 2, 100),
     ):
@@ -62,12 +63,13 @@ def test_first_pages_are_read_ahead_and_pages_kept_within_a_budget(
         assert answer is not None
         assert answer.page() == serving.top_performers(store, campaign, limit=limit, offset=offset)
     assert [r["influencerId"] for r in answer.value] == ["a"]
-    assert reader.peek_top("big", offset=95) is None  # ranks past the first page
+    assert reader.peek_top("big", offset=195) is None  # ranks past the 200 read ahead
     page = reader.top_performers("big", offset=195)
     assert [r["rank"] for r in page.value] == list(range(196, 206))
     assert page.value[0]["influencerId"] == "inf_054"
     kept = reader.peek_top("big", offset=195)
     assert kept is not None and kept.body == page.body  # kept
+    assert reader.peek_top("big", offset=205) is not None  # its page (ranks 201-250) too
 
     probe = Reader(store)
     probe.top_performers("big")
@@ -129,3 +131,21 @@ def _eventually(condition: Any, seconds: float = 15.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_a_new_dataset_is_read_ahead_before_it_is_served(store: Store, tmp_path: Path) -> None:
+    first = engagement.run_etl([CASES / "part_a.csv"], store=store)
+    with Reader(store, pointer_seconds=0.2) as reader:
+        assert reader.prepare() == 2  # what a server does before its first request
+        assert reader.peek_top("spring") is not None  # in memory from the start
+        reader.start()
+        changed = tmp_path / "changed.csv"
+        changed.write_text(
+            "influencerId,campaignId,views,likes,comments,shares\nzoe,spring,10,5,0,0\n"
+        )
+        newer = engagement.run_etl([changed], store=store)
+        assert reader.top_performers("spring").dataset in (first.run_id, newer.run_id)
+        assert _eventually(lambda: reader.dataset() == newer.run_id)
+        page = reader.peek_top("spring")  # at once from memory: read ahead before the switch
+        assert page is not None and page.dataset == newer.run_id
+        assert [r["influencerId"] for r in page.value] == ["zoe"]
