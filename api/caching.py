@@ -50,7 +50,12 @@ def names(header: str | None, tag: str | None) -> bool:
 
 
 def not_modified(tag: str) -> Response:
-    return Response(status_code=304, headers={"ETag": tag, **NO_CACHE})
+    return Response(status_code=304, headers=unchanged_headers(tag))
+
+
+def unchanged_headers(tag: str) -> dict[str, str]:
+    """The headers of a ``304``."""
+    return {"ETag": tag, **NO_CACHE}
 
 
 def paging(
@@ -85,13 +90,21 @@ def headers(answer: Answer, url: URL, variant: str = "") -> dict[str, str]:
     return found
 
 
+def revalidated(
+    reader: Reader, question: Sequence[Any], if_none_match: str | None, variant: str = ""
+) -> str | None:
+    """The tag to answer ``304`` with, when ``If-None-Match`` names the one the answer to
+    ``question`` has, decided from the pointer in memory (nothing read); else ``None``.
+    The route (:func:`early`) and the fast path both decide here."""
+    tag = reader.tag(question, variant)
+    return tag if names(if_none_match, tag) else None
+
+
 def early(request: Request, reader: Reader, question: Sequence[Any]) -> Response | None:
-    """``304`` when the request names the tag the answer to ``question`` has, decided from
-    the pointer in memory (nothing read); else ``None``."""
-    tag = reader.tag(question, variant(request))
-    if names(request.headers.get("if-none-match"), tag):
-        return not_modified(tag)  # type: ignore[arg-type]
-    return None
+    """``304`` when the request names the tag the answer to ``question`` has (see
+    :func:`revalidated`); else ``None``."""
+    tag = revalidated(reader, question, request.headers.get("if-none-match"), variant(request))
+    return not_modified(tag) if tag else None
 
 
 async def published(

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engagement.paging import parse_page
 from engagement.schema import CAMPAIGN_ID, DEFAULT_ORDER, ORDERS
 
-from .caching import NO_CACHE, headers, names, wants_csv
+from .caching import headers, revalidated, unchanged_headers, wants_csv
 from .deps import key_accepted
 
 PATH = "/top-performers"
@@ -48,11 +48,11 @@ class HotPages:
         question = _question(scope["query_string"].decode("latin-1"))
         if reader is None or question is None:
             return False
-        tag = reader.tag(question)
-        if tag is None:
-            return False
-        if names(found.get(b"if-none-match", b"").decode("latin-1"), tag):
-            await _send(send, 304, {"ETag": tag, **NO_CACHE}, b"")
+        if reader.dataset() is None:
+            return False  # no pointer in memory: the route reads it
+        tag = revalidated(reader, question, found.get(b"if-none-match", b"").decode("latin-1"))
+        if tag is not None:
+            await _send(send, 304, unchanged_headers(tag), b"")
             return True
         _, campaign_id, limit, offset, by = question
         answer = reader.peek_top(campaign_id, limit=limit, offset=offset, by=by)

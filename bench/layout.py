@@ -20,6 +20,7 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 
 from engagement.exports import performer_batches
+from engagement.store import queries
 from engagement.store.buckets import bucket_count, bucket_documents
 from engagement.store.connection import Store, connect, rejects_indexes
 from engagement.store.pages import page_documents, page_id
@@ -143,15 +144,24 @@ def bench_influencers(store: Store, frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def bench_rejects(store: Store, run_id: str) -> dict[str, Any]:
-    """A run's rejects as written (a document each, then two indexes) against documents of
-    1,000 rejects (what bucketing them would cost the server)."""
-    collection, query = store.rejects_of(run_id)
-    rows = list(collection.find(query, {"_id": 0}))
+    """A run's rejects as runs wrote them before (a document each, then two indexes)
+    against documents of 1,000 (every reject, and each reason's), as they are written."""
+    page = queries.rejects(store, run_id, limit=10**9)
+    assert page is not None
+    rows = [{**row, "sourceIndex": 0} for row in page.items]
     chunks = [rows[k : k + 1000] for k in range(0, len(rows), 1000)]
     each = _insert(store, "bench_rejects", (list(map(dict, chunk)) for chunk in chunks))
     each += timed(lambda: store.db["bench_rejects"].create_indexes(rejects_indexes()))
     each += timed(lambda: store.db.drop_collection("bench_rejects"))
+    by_reason: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_reason.setdefault(row["reason"], []).append(row)
     grouped = [[{"_id": k, "rejects": chunk}] for k, chunk in enumerate(chunks)]
+    grouped += [
+        [{"_id": f"{reason}/{k // 1000}", "rejects": mine[k : k + 1000]}]
+        for reason, mine in by_reason.items()
+        for k in range(0, len(mine), 1000)
+    ]
     together = _insert(store, "bench_reject_pages", iter(grouped))
     together += timed(lambda: store.db.drop_collection("bench_reject_pages"))
     return {"rejects": len(rows), "eachSeconds": each, "pagedSeconds": together}
