@@ -187,14 +187,27 @@ class Reader:
     @translate_errors
     def pointer(self, fresh: bool = False) -> Document | None:
         """The pointer to the published dataset: reused while younger than
-        ``pointer_seconds`` unless ``fresh``; ``None`` before the first publish."""
+        ``pointer_seconds`` unless ``fresh``; ``None`` before the first publish. A dataset
+        being read ahead (:meth:`start`) is returned, not pinned: the one in hand stays
+        pinned until it has been read ahead."""
         now = time.monotonic()
         kept = self._pointer
         if not fresh and kept and now - kept[0] < self.pointer_seconds:
             return kept[1]
         current = self.store.current()
-        self._pointer = (now, current)
+        held = kept[1] if kept else None
+        coming = current is not None and current["runId"] == self._coming
+        if not (coming and held is not None and held["runId"] != self._coming):
+            self._pointer = (now, current)
         return current
+
+    def follow_now(self) -> None:
+        """Serve the published dataset from now on, read ahead or not (a publish of the
+        server's own: its client reads it next)."""
+        current = self._read_pointer()
+        if current is not None:
+            self._ready = {*self._ready, str(current["runId"])}
+        self._pointer = (time.monotonic(), current)
 
     def pin(self, fresh: bool = False) -> Dataset | None:
         """The published dataset (``None`` before the first publish)."""

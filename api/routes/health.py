@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from engagement.errors import StoreError
+from engagement.serving import published_run
 
 from ..deps import ReaderDep
 from ..models import Health
@@ -20,8 +21,7 @@ router = APIRouter(tags=["health"])
 def health(reader: ReaderDep) -> JSONResponse:
     """200 when the API and its store answer; 503 (same shape) when the store does not."""
     try:
-        found = reader.pin(fresh=True)
-        dataset = found.run_id if found else None
+        dataset = published_run(reader.store)  # the store's word, as it is now
     except StoreError:
         body = Health(status="degraded", store="down", dataset=None)
         return JSONResponse(body.model_dump(), status_code=503)

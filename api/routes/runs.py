@@ -184,7 +184,7 @@ def start_run(
 
     def published(report: RunReport) -> None:
         with contextlib.suppress(StoreError):  # the pointer is reread within a second anyway
-            reader.pointer(fresh=True)
+            reader.follow_now()
 
     def work() -> None:
         try:
