@@ -58,7 +58,7 @@ CACHE_BYTES = 256 << 20
 #: Ranks of each campaign read ahead (in the default order) before a dataset is served.
 WARM_RANKS = 200
 #: Pages per read while reading ahead.
-WARM_BATCH = 100
+WARM_BATCH = 25
 #: The most seconds a reading ahead takes; and the share of the budget it may fill.
 WARM_SECONDS = 30.0
 WARM_SHARE = 3
@@ -269,7 +269,7 @@ class Reader:
     def _switch(self, latest: Document) -> None:
         run_id = str(latest["runId"])
         try:
-            self.warm(Dataset.of(latest))
+            self.warm(Dataset.of(latest), pace=True)
         finally:
             self._ready = {*list(self._ready)[-15:], run_id}
             if self._coming == run_id:
@@ -422,10 +422,12 @@ class Reader:
             question = (*question[:2], since)
         return etag(str(current["runId"]), question[0], question[1:], variant)
 
-    def warm(self, dataset: Dataset) -> int:
+    def warm(self, dataset: Dataset, pace: bool = False) -> int:
         r"""Read ranks 1..:data:`WARM_RANKS` of every campaign of ``dataset`` (in the default
         order) ahead, within :data:`WARM_SECONDS` and a :data:`WARM_SHARE`\ th of the
-        budget; returns the pages kept (none once it is neither served nor coming)."""
+        budget; returns the pages kept (none once it is neither served nor coming). With
+        ``pace`` it rests as long as it worked after each read, leaving the process (and its
+        GIL) to the requests it serves meanwhile."""
         deadline = time.monotonic() + WARM_SECONDS
         budget = self._kept.maxsize // WARM_SHARE
         try:
@@ -440,9 +442,12 @@ class Reader:
             for start in range(0, len(keys), WARM_BATCH):
                 if not self._wanted(dataset) or time.monotonic() > deadline or weight > budget:
                     break
+                began = time.monotonic()
                 found = self._pages(dataset, keys[start : start + WARM_BATCH])
                 kept += len(found)
                 weight += sum(page.nbytes for page in found.values())
+                if pace:
+                    time.sleep(time.monotonic() - began)
         except StoreError as exc:  # requests read the store themselves meanwhile
             log.warning("could not read dataset %s ahead: %s", dataset.run_id, type(exc).__name__)
             return 0

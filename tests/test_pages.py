@@ -23,7 +23,7 @@ from engagement.store import history, queries
 from engagement.store.buckets import bucket_documents, bucket_of, influencer_rows
 from engagement.store.connection import Store
 from engagement.store.layout import Dataset
-from engagement.store.pages import PAGE_SIZE
+from engagement.store.pages import PAGE_SIZE, page_documents
 
 from .conftest import CASES, MongoServer
 from .helpers import HEADER
@@ -152,12 +152,13 @@ def test_a_page_is_at_most_two_reads_by_id_and_no_index(
     assert [name for name, _ in finds.seen] == [pages, "state"]  # its page 0, the pointer
 
 
-def test_influencer_buckets_hold_every_campaign_in_parts(store: Store) -> None:
+def test_influencer_buckets_say_where_each_performer_is_in_parts(store: Store) -> None:
     frame = pd.DataFrame(
         {
             "campaignId": ["c3", "c1", "c2", "c1", "c4", "c5", "c2"],
             "influencerId": ["x", "x", "x", "y", "x", "x", "z"],
             "rank": [1, 2, 1, 1, 1, 1, 2],
+            "views": [30, 10, 20, 11, 40, 50, 21],
         }
     )
     docs = [doc for batch in bucket_documents(frame, 1, rows_per_part=2) for doc in batch]
@@ -167,22 +168,28 @@ def test_influencer_buckets_hold_every_campaign_in_parts(store: Store) -> None:
         ("0/2", 4, ["x", "y"]),
         ("0/3", 4, ["z"]),
     ]
+    assert docs[0]["performers"][0] == {"influencerId": "x", "campaignId": "c1", "rank": 2}
     assert list(bucket_documents(frame.iloc[0:0], 1)) == []
     dataset = Dataset("buckets_test", page_size=PAGE_SIZE, buckets=1)
     store.influencers(dataset.run_id).insert_many(docs)
+    pages = frame.assign(credibleRank=frame["rank"])
+    for batch in page_documents(pages):
+        store.pages(dataset.run_id).insert_many(batch)
     store.campaigns(dataset.run_id).insert_one({"campaignId": "c1"})
     rows = influencer_rows(store, dataset, "x")
-    assert rows is not None
-    assert [(r["campaignId"], r["rank"]) for r in rows] == [
-        ("c1", 2),
-        ("c2", 1),
-        ("c3", 1),
-        ("c4", 1),
-        ("c5", 1),
+    assert rows is not None  # the performers themselves, from their pages
+    assert [(r["campaignId"], r["rank"], r["views"]) for r in rows] == [
+        ("c1", 2, 10),
+        ("c2", 1, 20),
+        ("c3", 1, 30),
+        ("c4", 1, 40),
+        ("c5", 1, 50),
     ]
     assert influencer_rows(store, dataset, "nobody") == []
-    store.influencers(dataset.run_id).delete_one({"_id": "0/2"})  # dropped under the reader
+    store.pages(dataset.run_id).delete_one({"_id": "engagementRate/0/c4"})  # dropped under it
     assert influencer_rows(store, dataset, "x") is None
+    store.influencers(dataset.run_id).delete_one({"_id": "0/2"})
+    assert influencer_rows(store, dataset, "y") is None
     # the bucket of an id is fixed (crc32 of its UTF-8), whatever the process
     assert [bucket_of(name, 7) for name in ("alice", "bob", "ünïcode", "")] == [5, 2, 5, 0]
 

@@ -1,12 +1,14 @@
-"""Each influencer's performers, in buckets: ``influencers_<runId>`` holds the performers of
-about :data:`INFLUENCERS_PER_BUCKET` influencers a document, so that looking one up reads one
-document by ``_id`` and no secondary index is built.
+"""Where each influencer's performers are, in buckets: ``influencers_<runId>`` holds, for about
+:data:`INFLUENCERS_PER_BUCKET` influencers a document, each of their performers' campaign and
+rank; looking an influencer up reads one bucket by ``_id``, then the ranking pages that hold
+its performers (:mod:`.pages`, by ``_id`` too). No secondary index is built, and no performer
+is written a third time (its two pages hold it).
 
 An influencer's bucket is ``crc32(influencerId as UTF-8) % buckets`` (``buckets`` is in the
 dataset's layout). A bucket document is ``{_id: "<bucket>/<part>", bucket, part, parts,
-performers: [...]}``, its performers ordered by influencer, then campaign; a bucket of more
-than :data:`ROWS_PER_PART` performers (an influencer in very many campaigns) continues in
-parts ``1 .. parts - 1``, each far below a document's 16 MiB.
+performers: [{influencerId, campaignId, rank}, ...]}``, ordered by influencer, then
+campaign; a bucket of more than :data:`ROWS_PER_PART` performers (an influencer in very many
+campaigns) continues in parts ``1 .. parts - 1``, each far below a document's 16 MiB.
 
 A dataset written before buckets keeps one document per influencer (``{_id: influencerId,
 campaigns: [...]}``, more in ``{_id: {influencer, part}}``), and one older still none at all
@@ -22,15 +24,19 @@ import numpy as np
 import pandas as pd
 from pymongo import ASCENDING
 
-from ..schema import CAMPAIGN_ID, INFLUENCER_ID
+from ..schema import CAMPAIGN_ID, DEFAULT_ORDER, INFLUENCER_ID, RANK
+from . import pages
 from .connection import Document, Store
 from .layout import Dataset
 
 #: Influencers a bucket holds, on average. Measured on the embedded server (100,000
-#: influencers): one document per influencer took 4.1 s to insert and 2.4 s to drop.
+#: influencers): a document per influencer took 7.1 s to insert and drop, 1,000 buckets of
+#: their whole performers 1.2 s (``make bench``, row 3b).
 INFLUENCERS_PER_BUCKET = 100
-#: Performers a bucket document holds at most (about 4 MB).
-ROWS_PER_PART = 10_000
+#: Performers a bucket document holds at most (about 7 MB).
+ROWS_PER_PART = 100_000
+#: What a bucket keeps of a performer: where it is.
+WHERE = (INFLUENCER_ID, CAMPAIGN_ID, RANK)
 #: Buckets written at a time.
 BUCKETS_PER_BATCH = 50
 
@@ -52,10 +58,11 @@ def bucket_id(bucket: int, part: int = 0) -> str:
 def bucket_documents(
     frame: pd.DataFrame, buckets: int, rows_per_part: int = ROWS_PER_PART
 ) -> Iterator[list[Document]]:
-    """The performers ``frame`` as bucket documents among ``buckets`` (at most
+    """Where the performers ``frame`` are, as bucket documents among ``buckets`` (at most
     ``rows_per_part`` performers a document), a batch at a time."""
     if len(frame) == 0:
         return
+    frame = frame[list(WHERE)]
     names = frame[INFLUENCER_ID].to_numpy()
     codes = {name: bucket_of(name, buckets) for name in pd.unique(names)}
     keyed = frame.assign(_bucket=np.fromiter((codes[n] for n in names), np.int64, len(names)))
@@ -106,7 +113,27 @@ def influencer_rows(store: Store, dataset: Dataset, influencer_id: str) -> list[
         docs += sorted(people.find({"_id": {"$in": ids}}), key=lambda d: int(d["part"]))
         if len(docs) != parts:
             return None
-    return [row for doc in docs for row in doc["performers"] if row[INFLUENCER_ID] == influencer_id]
+    where = [
+        row for doc in docs for row in doc["performers"] if row[INFLUENCER_ID] == influencer_id
+    ]
+    return _performers(store, dataset, influencer_id, where)
+
+
+def _performers(
+    store: Store, dataset: Dataset, influencer_id: str, where: list[Document]
+) -> list[Document] | None:
+    """The performers at ``where`` (campaign and rank), from their ranking pages."""
+    size = pages.page_size(dataset)
+    keys = [(row[CAMPAIGN_ID], DEFAULT_ORDER, (int(row[RANK]) - 1) // size) for row in where]
+    found = pages.read(store, dataset, keys)
+    rows = []
+    for row, key in zip(where, keys, strict=True):
+        page = found.get(key)
+        at = (int(row[RANK]) - 1) % size
+        if page is None or at >= len(page.rows) or page.rows[at][INFLUENCER_ID] != influencer_id:
+            return None  # the dataset was dropped under the reader
+        rows.append(page.rows[at])
+    return rows
 
 
 def _exists(store: Store, dataset: Dataset) -> bool:

@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 from pymongo import ASCENDING
 
-from ..schema import CAMPAIGN_ID, DEFAULT_ORDER, ORDERS
+from ..schema import (
+    CAMPAIGN_ID,
+    CREDIBLE_RANK,
+    CREDIBLE_RATE,
+    DEFAULT_ORDER,
+    ENGAGEMENT_RATE,
+    ORDERS,
+    RANK,
+)
 from .connection import Document, Store
 from .layout import Dataset
 
@@ -66,50 +74,50 @@ def numbers(start: int, stop: int, size: int) -> range:
     return range(start // size, (stop - 1) // size + 1)
 
 
-def _campaign_sizes(campaigns: np.ndarray) -> np.ndarray:
-    """For each row of rows ordered by campaign, how many rows its campaign has."""
-    starts = np.flatnonzero(np.r_[True, campaigns[1:] != campaigns[:-1]])
-    sizes = np.diff(np.r_[starts, len(campaigns)])
-    return np.repeat(sizes, sizes)
-
-
 def page_documents(frame: pd.DataFrame, size: int = PAGE_SIZE) -> Iterator[list[Document]]:
     """The ranked performers ``frame`` (one row per pair, with ``rank`` and
     ``credibleRank``) as page documents of ``size`` performers in each order, a batch of
-    pages at a time (bounded memory)."""
+    whole campaigns at a time (about :data:`ROWS_PER_BATCH` performers: bounded memory; each
+    performer's document made once, for both its pages)."""
     if len(frame) == 0:
         return
     columns = list(frame.columns)
-    for by, rank in ORDERS.items():
-        ordered = frame.sort_values([CAMPAIGN_ID, rank], kind="stable", ignore_index=True)
-        campaigns = ordered[CAMPAIGN_ID].to_numpy()
-        pages = (ordered[rank].to_numpy().astype(np.int64) - 1) // size
-        starts = np.flatnonzero(
-            np.r_[True, (campaigns[1:] != campaigns[:-1]) | (pages[1:] != pages[:-1])]
-        )
-        ends = np.r_[starts[1:], len(ordered)]
-        totals = _campaign_sizes(campaigns)
-        per_batch = max(1, ROWS_PER_BATCH // size)
-        for first in range(0, len(starts), per_batch):
-            chosen = slice(first, first + per_batch)
-            low, high = int(starts[chosen][0]), int(ends[chosen][-1])
-            part = ordered.iloc[low:high]
-            arrays = [part[c].to_numpy().tolist() for c in columns]
-            rows = [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
-            batch = []
-            for start, end in zip(starts[chosen] - low, ends[chosen] - low, strict=True):
-                campaign_id, number = str(campaigns[low + start]), int(pages[low + start])
-                batch.append(
-                    {
-                        "_id": page_id(campaign_id, by, number),
-                        CAMPAIGN_ID: campaign_id,
-                        "by": by,
-                        "page": number,
-                        "total": int(totals[low + start]),
-                        "performers": rows[start:end],
-                    }
-                )
-            yield batch
+    ordered = frame.sort_values([CAMPAIGN_ID, RANK], kind="stable", ignore_index=True)
+    campaigns = ordered[CAMPAIGN_ID].to_numpy()
+    starts = np.flatnonzero(np.r_[True, campaigns[1:] != campaigns[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    first = 0
+    while first < len(starts):
+        # whole campaigns, about ROWS_PER_BATCH performers (one campaign at least)
+        limit = int(starts[first]) + ROWS_PER_BATCH
+        last = max(first + 1, int(np.searchsorted(ends, limit, side="right")))
+        low, high = int(starts[first]), int(ends[last - 1])
+        part = ordered.iloc[low:high]
+        arrays = [part[c].to_numpy().tolist() for c in columns]
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*arrays, strict=True)]
+        batch: list[Document] = []
+        for start, end in zip(starts[first:last] - low, ends[first:last] - low, strict=True):
+            mine = rows[start:end]  # by rank
+            credible = sorted(mine, key=lambda row: int(row[CREDIBLE_RANK]))
+            for by, ranked in ((ENGAGEMENT_RATE, mine), (CREDIBLE_RATE, credible)):
+                batch += _pages(str(campaigns[low + start]), by, ranked, size)
+        yield batch
+        first = last
+
+
+def _pages(campaign_id: str, by: str, ranked: list[Document], size: int) -> list[Document]:
+    """A campaign's performers in the order ``by`` as its pages."""
+    return [
+        {
+            "_id": page_id(campaign_id, by, number),
+            CAMPAIGN_ID: campaign_id,
+            "by": by,
+            "page": number,
+            "total": len(ranked),
+            "performers": ranked[number * size : (number + 1) * size],
+        }
+        for number in range(-(-len(ranked) // size))
+    ]
 
 
 @dataclass(frozen=True)
