@@ -66,9 +66,12 @@ WARM_SHARE = 3
 _OVERHEAD = 200
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def json_bytes(value: Any) -> bytes:
     """JSON as the API sends it (compact, UTF-8, floats as stored)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return _JSON.encode(value).encode()
 
 
 def etag(dataset: str, question: str, params: Sequence[Any], variant: str = "") -> str:
@@ -171,6 +174,7 @@ class Reader:
         self._stop = threading.Event()
         self._ready: set[str] = set()  # datasets read ahead (or that needed not be)
         self._coming: str | None = None  # the dataset being read ahead before it is served
+        self._asked = 0  # questions asked (a read ahead rests only while it is asked)
 
     def __enter__(self) -> Reader:
         return self
@@ -211,10 +215,12 @@ class Reader:
 
     def pin(self, fresh: bool = False) -> Dataset | None:
         """The published dataset (``None`` before the first publish)."""
+        self._asked += 1
         current = self.pointer(fresh)
         return Dataset.of(current) if current else None
 
     def _in_memory(self) -> Document | None:
+        self._asked += 1
         kept = self._pointer
         if kept and time.monotonic() - kept[0] < self.pointer_seconds:
             return kept[1]
@@ -426,8 +432,8 @@ class Reader:
         r"""Read ranks 1..:data:`WARM_RANKS` of every campaign of ``dataset`` (in the default
         order) ahead, within :data:`WARM_SECONDS` and a :data:`WARM_SHARE`\ th of the
         budget; returns the pages kept (none once it is neither served nor coming). With
-        ``pace`` it rests as long as it worked after each read, leaving the process (and its
-        GIL) to the requests it serves meanwhile."""
+        ``pace`` it rests as long as it worked after each read that requests came during,
+        leaving the process (and its GIL) to them."""
         deadline = time.monotonic() + WARM_SECONDS
         budget = self._kept.maxsize // WARM_SHARE
         try:
@@ -442,11 +448,11 @@ class Reader:
             for start in range(0, len(keys), WARM_BATCH):
                 if not self._wanted(dataset) or time.monotonic() > deadline or weight > budget:
                     break
-                began = time.monotonic()
+                began, asked = time.monotonic(), self._asked
                 found = self._pages(dataset, keys[start : start + WARM_BATCH])
                 kept += len(found)
                 weight += sum(page.nbytes for page in found.values())
-                if pace:
+                if pace and self._asked != asked:
                     time.sleep(time.monotonic() - began)
         except StoreError as exc:  # requests read the store themselves meanwhile
             log.warning("could not read dataset %s ahead: %s", dataset.run_id, type(exc).__name__)

@@ -182,6 +182,21 @@ class ApiServer(ServerProcess):
         super().__init__([engagement_exe(), "serve"], env, "/openapi.json")
 
 
+def served_run(client: httpx.Client) -> str | None:
+    """The run id of the dataset the API serves now (its ETags name it)."""
+    tag = client.get("/campaigns").headers.get("etag", "")
+    return tag.strip('"').split(".")[0] or None
+
+
+def wait_served(client: httpx.Client, run_id: str, seconds: float = 60) -> None:
+    """Wait until the API serves ``run_id``: after a publish it serves the dataset in hand
+    until the new one is read ahead (a second or two)."""
+    deadline = time.monotonic() + seconds
+    while (served := served_run(client)) != run_id:
+        assert time.monotonic() < deadline, f"the API serves {served}, not {run_id}"
+        time.sleep(0.1)
+
+
 class VoilaServer(ServerProcess):
     """``engagement dashboard`` (Voila) on a free port."""
 

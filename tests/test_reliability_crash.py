@@ -23,7 +23,7 @@ from engagement.generate import generate
 from engagement.store import history, queries
 from engagement.store.connection import Store, connect
 
-from .conftest import ApiServer, MongoServer, engagement_exe
+from .conftest import ApiServer, MongoServer, engagement_exe, wait_served
 from .test_pipeline import dataset
 
 #: (fault point, the pass at which to die): 20 moments, in the order a run meets them.
@@ -131,9 +131,10 @@ def test_sigkill_at_twenty_moments(
                 other = "b" if published == "a" else "a"
                 before = dataset(store)
                 assert before == references[published]
-                before_api = api_view(client, store)
                 before_pointer = store.current()
                 assert before_pointer is not None
+                wait_served(client, before_pointer["runId"])  # read ahead, then served
+                before_api = api_view(client, store)
                 old_run = before_pointer["runId"]
 
                 killed = subprocess.run(

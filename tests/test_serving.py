@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import engagement
 from engagement import serving
 from engagement.serving import Reader
@@ -122,6 +124,39 @@ def test_the_background_refresh_outlives_a_store_outage(own_server: Any, tmp_pat
                 return page is not None and page.dataset == newer.run_id
 
             assert _eventually(read_ahead)  # the refresh saw the new dataset and read it ahead
+
+
+def test_a_paced_read_ahead_rests_only_after_reads_that_requests_came_during(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a publish the read ahead leaves the process to the requests it serves: it rests
+    as long as it worked after a read that questions came during, and not otherwise (an idle
+    server serves the new dataset as soon as it has read it)."""
+    engagement.run_etl([CASES / "part_a.csv"], store=store)  # spring and summer
+
+    class Asked(Reader):
+        reads = 0
+
+        def _pages(self, *args: Any, **kwargs: Any) -> Any:
+            self.reads += 1
+            if self.reads == 2:
+                self.campaigns()  # a request, while the second read is made
+            return super()._pages(*args, **kwargs)
+
+    rests: list[float] = []
+    monkeypatch.setattr(serving, "WARM_BATCH", 1)  # a read a page: two reads
+    monkeypatch.setattr(serving.time, "sleep", rests.append)
+    idle = Asked(store)
+    dataset = idle.pin()
+    assert dataset is not None
+    idle.reads = -10  # no request comes
+    assert idle.warm(dataset, pace=True) == 2
+    assert rests == []
+    busy = Asked(store)
+    busy.pin()
+    assert busy.warm(dataset, pace=True) == 2
+    assert busy.reads == 2 and len(rests) == 1 and rests[0] >= 0  # after the second read
+    assert busy.warm(dataset) == 2 and len(rests) == 1  # unpaced (before a first request)
 
 
 def _eventually(condition: Any, seconds: float = 15.0) -> bool:

@@ -30,8 +30,8 @@ from .connection import Document, Store
 from .layout import Dataset
 
 #: Influencers a bucket holds, on average. Measured on the embedded server (100,000
-#: influencers): a document per influencer took 7.1 s to insert and drop, 1,000 buckets of
-#: their whole performers 1.2 s (``make bench``, row 3b).
+#: influencers, ``make bench``, row 3b): a document per influencer (its performers whole)
+#: took 6.9 s to insert and drop, 1,000 buckets of where their performers are 0.4 s.
 INFLUENCERS_PER_BUCKET = 100
 #: Performers a bucket document holds at most (about 7 MB).
 ROWS_PER_PART = 100_000

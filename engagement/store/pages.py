@@ -37,10 +37,10 @@ from .connection import Document, Store
 from .layout import Dataset
 
 #: Performers per page document. Measured on the embedded server with 200,000 performers of
-#: 1,000 campaigns in both orders (README "The store"): 50, 100 and 1,000 a page insert in
-#: the same time (the bytes, not the documents, cost then) and drop in a fifth of a second,
-#: while a page of 100 reads in half the time of one of 200 or more; a top-10 page of the API
-#: reads a tenth of its page.
+#: 1,000 campaigns in both orders (``make bench``, row 3b): pages of 50 to 1,000 insert in
+#: about the same time (the bytes cost, not the documents), pages of 50 take twice as long
+#: to drop as pages of 100, and a page of 100 reads in two thirds of the time of one of 200
+#: or more; a top-10 page of the API reads a tenth of its page.
 PAGE_SIZE = 100
 #: Performers converted to documents at a time while writing (bounded memory).
 ROWS_PER_BATCH = 10_000
