@@ -22,7 +22,7 @@ import engagement
 from engagement.generate import generate
 from engagement.store.connection import connect
 
-from .conftest import ApiServer, MongoServer, engagement_exe
+from .conftest import ApiServer, MongoServer, engagement_exe, wait_served
 
 CLIENTS = 64
 SECONDS = float(os.environ.get("ENGAGEMENT_LOAD_SECONDS", "20"))
@@ -90,8 +90,8 @@ def test_load_while_publishing(
         try:
             client = httpx.Client(base_url=api.url, timeout=10)
             versions = {"a": expected_views(client)}
-            engagement.run_etl([files["b"]], store=store)
-            time.sleep(1.2)  # the API rereads the pointer once a second
+            b = engagement.run_etl([files["b"]], store=store)
+            wait_served(client, b.run_id)  # once it has read it ahead
             versions["b"] = expected_views(client)
             assert all(versions["a"][u] != versions["b"][u] for u in URLS)
 
