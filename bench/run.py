@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 from bench import coldstart, dialects, layout  # noqa: E402
 from bench.readme import put_in_readme  # noqa: E402
 from engagement.generate import generate  # noqa: E402
-from engagement.store import queries  # noqa: E402
+from engagement.store import embedded, queries  # noqa: E402
 from engagement.store.connection import connect  # noqa: E402
-from engagement.store.embedded import HOST, free_port, server_command  # noqa: E402
+from engagement.store.embedded import HOST, free_port  # noqa: E402
 from engagement.store.pages import PAGE_SIZE  # noqa: E402
 
 
@@ -66,25 +66,16 @@ def ensure_file(rows: int, dates: bool = True) -> Path:
     return path
 
 
-class Server:
-    """A SecantusDB server with the embedded store's settings, in a temp dir."""
+class Server(embedded.Server):
+    """The embedded store's server in a temp dir, removed when it stops."""
 
     def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="bench-store-")
-        self.port = free_port()
-        self.uri = f"mongodb://{HOST}:{self.port}/"
-        self.process = subprocess.Popen(
-            server_command(self.port, Path(self.dir)),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        with connect(self.uri, timeout=30):
-            pass
+        super().__init__(Path(tempfile.mkdtemp(prefix="bench-store-")))
+        self.start()
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def stop(self, timeout: float = 60.0) -> None:
+        super().stop(timeout)
+        shutil.rmtree(self.storage, ignore_errors=True)
 
 
 def peak_rss(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:

@@ -5,7 +5,9 @@ A run passes :func:`point` at each moment in :data:`POINTS`. When the environmen
 passes ``<point>``, exactly as ``kill -9`` from outside would, but at a chosen moment;
 ``<point>:<n>:sleep=<seconds>`` stalls there instead (to stop the store under a run), and
 ``<point>:<n>:raise`` raises :class:`FaultInjected` (an error nobody expects).
-Unset, as in every normal run, a point costs one dictionary lookup per block or batch.
+The variable is read once per process, at the first point passed (:func:`plan`); unset, as in
+every normal run, a point then costs one comparison. A spec that names no point or cannot be
+read is refused there, with what was expected.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 VARIABLE = "ENGAGEMENT_FAULT"
 
@@ -47,24 +50,76 @@ class FaultInjected(RuntimeError):
     """Raised at a fault point told to ``raise``: stands for any unexpected error."""
 
 
+@dataclass(frozen=True)
+class Fault:
+    """What ``ENGAGEMENT_FAULT`` asks: at the ``hit``-th pass of ``point``, ``action``
+    ("kill", "raise" or "sleep") for ``seconds`` (a sleep)."""
+
+    point: str
+    hit: int = 1
+    action: str = "kill"
+    seconds: float = 0.0
+
+    @classmethod
+    def parse(cls, spec: str) -> Fault:
+        """``<point>[:<n>[:sleep=<seconds>|:raise]]``; a ValueError names what is wrong."""
+        name, _, rest = spec.partition(":")
+        hit, _, action = rest.partition(":")
+        expected = f"{VARIABLE}={spec!r}: expected <point>:<n>[:sleep=<seconds>|:raise]"
+        if name not in POINTS:
+            raise ValueError(f"{expected}, <point> one of {', '.join(POINTS)}")
+        try:
+            count = int(hit or 1)
+            seconds = float(action.removeprefix("sleep=")) if action.startswith("sleep=") else 0
+        except ValueError:
+            raise ValueError(expected) from None
+        if count < 1 or action not in ("", "raise") and not action.startswith("sleep="):
+            raise ValueError(expected)
+        kind = "sleep" if action.startswith("sleep=") else action or "kill"
+        return cls(name, count, kind, seconds)
+
+
+_plan: Fault | None = None
+_read = False
+
+
+def plan() -> Fault | None:
+    """The fault this process was asked for (``None``: none), read once."""
+    global _plan, _read
+    if not _read:
+        with _lock:
+            if not _read:
+                spec = os.environ.get(VARIABLE)
+                _plan, _read = (Fault.parse(spec) if spec else None), True
+    return _plan
+
+
+def reset() -> None:
+    """Read the variable again at the next point, and count passes from zero (a test that
+    changes it in its own process)."""
+    global _plan, _read
+    with _lock:
+        _plan, _read = None, False
+        _passed.clear()
+
+
 def point(name: str) -> None:
     """Mark that the run reached moment ``name``; dies or stalls there if told to."""
-    spec = os.environ.get(VARIABLE)
-    if not spec:
-        return
-    target, _, rest = spec.partition(":")
-    if target != name:
-        return
-    hit, _, action = rest.partition(":")
+    fault = _plan if _read else plan()
+    if fault is not None and fault.point == name:
+        _act(fault)
+
+
+def _act(fault: Fault) -> None:
     with _lock:
-        _passed[name] += 1
-        passes = _passed[name]
-    if passes != int(hit or 1):
+        _passed[fault.point] += 1
+        passes = _passed[fault.point]
+    if passes != fault.hit:
         return
-    if action.startswith("sleep="):
-        print(f"fault: stalling at {name}:{passes}", file=sys.stderr, flush=True)
-        time.sleep(float(action.removeprefix("sleep=")))
-        return
-    if action == "raise":
-        raise FaultInjected(f"fault injected at {name}:{passes}")
-    os.kill(os.getpid(), signal.SIGKILL)
+    if fault.action == "sleep":
+        print(f"fault: stalling at {fault.point}:{passes}", file=sys.stderr, flush=True)
+        time.sleep(fault.seconds)
+    elif fault.action == "raise":
+        raise FaultInjected(f"fault injected at {fault.point}:{passes}")
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -19,54 +19,20 @@ import pytest
 
 import engagement
 from engagement.store.connection import Store, connect
-from engagement.store.embedded import HOST, free_port, server_command
+from engagement.store.embedded import HOST, Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 SAMPLE = ROOT / "data" / "influencers_data_realistic_malformed.csv"
 
 
-class MongoServer:
-    """A SecantusDB server process on 127.0.0.1 with its data in a temp dir."""
+class MongoServer(Server):
+    """A SecantusDB server process on 127.0.0.1 with its data in a temp dir (and its log
+    beside it); ``start`` again after ``stop`` comes back on the same port."""
 
     def __init__(self, storage: Path) -> None:
-        self.storage = storage
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://{HOST}:{self.port}/"
-
-    def start(self, timeout: float = 60.0) -> None:
-        self.storage.mkdir(parents=True, exist_ok=True)
-        log = open(self.storage.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            server_command(self.port, self.storage),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        import socket
-
-        while True:
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"SecantusDB did not start on port {self.port}") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().__init__(storage)
+        self.log = storage.parent / f"server-{self.port}.log"
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +50,7 @@ def figures() -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
-    server = MongoServer(tmp_path_factory.mktemp("secantus") / "data")
+    server = MongoServer(tmp_path_factory.mktemp("store") / "data")
     server.start()
     yield server
     server.stop()

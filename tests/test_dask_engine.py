@@ -116,6 +116,8 @@ def test_a_dask_worker_that_fails_fails_the_run(
     engagement.run_etl([SAMPLE], store=store)
     before, pointer = dataset(store), store.current()
     monkeypatch.setenv(faults.VARIABLE, "worker:2:raise")  # the local cluster's workers inherit it
+    faults.reset()  # and this process reads it again (then again once the test is over)
+    monkeypatch.setattr(faults, "_read", False)
     generated = next(path for path in inputs if path.name == "generated.csv.gz")
     with pytest.raises(faults.FaultInjected, match="fault injected at worker:2"):
         engagement.run_etl([generated], store=store, engine="dask", workers=2, chunk_size=1000)

@@ -166,3 +166,28 @@ def test_front_ends_read_through_serving() -> None:
                     wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert len(files) > 20
     assert wrong == []
+
+
+def test_one_helper_starts_the_embedded_server() -> None:
+    """``embedded.Server`` is the only code that runs SecantusDB: the tests' fixtures, the
+    bench and ``engagement db start`` (``ensure_running``) all start it through it."""
+    root = PACKAGE.parent
+    starters = []
+    for path in sorted(
+        [*PACKAGE.rglob("*.py"), *(root / "api").rglob("*.py"), *(root / "bench").glob("*.py")]
+        + sorted((root / "tests").rglob("*.py"))
+    ):
+        text = path.read_text()
+        for needle in ("server_command(", '"secantus"', "secantusd"):
+            if needle in text and path.name not in ("test_layers.py",):
+                starters.append((str(path.relative_to(root)), needle))
+    assert starters == [
+        ("engagement/store/embedded.py", "server_command("),
+        ("engagement/store/embedded.py", '"secantus"'),
+    ]
+    from engagement.store import embedded
+
+    from .conftest import MongoServer
+
+    assert issubclass(MongoServer, embedded.Server)
+    assert "class Server(embedded.Server):" in (root / "bench" / "run.py").read_text()

@@ -119,6 +119,72 @@ def server_command(port: int, storage: Path, host: str = HOST) -> list[str]:
     ]
 
 
+class Server:
+    """A SecantusDB process with the embedded store's settings, on 127.0.0.1 and a free port
+    (or ``port``), its data in ``storage``, its output appended to ``log`` (or dropped).
+    The one way the project starts a server: :func:`ensure_running` (``engagement db
+    start``), the tests' fixtures and the bench. ``detached``: in a session of its own, so
+    that it outlives the process that started it."""
+
+    def __init__(
+        self, storage: Path, port: int = 0, log: Path | None = None, detached: bool = False
+    ) -> None:
+        self.storage = Path(storage)
+        self.port = port or free_port()
+        self.log = log
+        self.detached = detached
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def start(self, timeout: float = 60.0) -> Server:
+        """Start it (again, on the same port) and wait until it listens."""
+        self.storage.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") if self.log else open(os.devnull, "wb") as out:
+            self.process = subprocess.Popen(
+                server_command(self.port, self.storage.resolve()),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.detached,
+                close_fds=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not _listening(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = self.log.read_text(errors="replace").strip() if self.log else ""
+                raise StoreUnavailableError(
+                    f"embedded server ({self.log or self.uri})",
+                    "it did not start: " + (" | ".join(tail.splitlines()[-3:]) or "no output"),
+                )
+            time.sleep(0.1)
+        return self
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop it (SIGTERM, then SIGKILL after ``timeout``); its data stays."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 def ensure_running(home: Path, port: int = 0, timeout: float = 60.0) -> ServerInfo:
     """Start the embedded server of ``home`` unless it already runs; return it."""
     info = status(home)
@@ -128,32 +194,11 @@ def ensure_running(home: Path, port: int = 0, timeout: float = 60.0) -> ServerIn
         info = status(home)
         if info:
             return info
-        if port == 0 or _listening(port):
-            port = free_port()
+        if port and _listening(port):
+            port = 0  # taken: a free one
         storage = (home / "data").resolve()
-        storage.mkdir(parents=True, exist_ok=True)
-        log_path = home / "server.log"
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                server_command(port, storage),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        deadline = time.monotonic() + timeout
-        while not _listening(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                if process.poll() is None:
-                    process.kill()
-                tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-                raise StoreUnavailableError(
-                    f"embedded server ({log_path})",
-                    "it did not start: " + (" | ".join(tail) or "no output"),
-                )
-            time.sleep(0.1)
-        info = ServerInfo(process.pid, port, str(storage))
+        server = Server(storage, port, log=home / "server.log", detached=True).start(timeout)
+        info = ServerInfo(server.pid, server.port, str(storage))
         _state_file(home).write_text(json.dumps(info.__dict__))
         return info
 
