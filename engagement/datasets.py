@@ -7,16 +7,13 @@ compare-and-set flip of the pointer as a run's publish (:func:`.store.history.fl
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
-from . import faults
 from .errors import UsageError
-from .pipeline import new_run_id
 from .run_report import RunReport
-from .store import history, ledger
-from .store.connection import Store, connect, translate_errors
-from .store.lock import PublishLock
+from .store import history
+from .store.connection import Store, translate_errors
+from .store.lifecycle import Lifecycle, given_or_configured, new_run_id
 
 __all__ = ["gc", "rollback"]
 
@@ -42,18 +39,14 @@ def rollback(
         A run holds the publish lock (waited for up to ``wait`` seconds).
     """
     history.check_keep(keep)
-    with contextlib.ExitStack() as stack:
-        active = store if store is not None else stack.enter_context(connect())
+    with given_or_configured(store) as active:
         return _rollback(active, run_id, wait, keep)
 
 
 @translate_errors
 def _rollback(store: Store, run_id: str | None, wait: float, keep: int) -> RunReport:
-    store.ensure_indexes()
-    entry = new_run_id()
-    with PublishLock(store, entry, wait=wait):
-        current = store.current()
-        ledger.reconcile(store, current)
+    with Lifecycle(store, new_run_id(), wait=wait, start_point="rollback") as life:
+        current = life.current
         if current is None:
             raise UsageError("nothing is published yet: there is no dataset to roll back")
         if run_id is None:
@@ -67,28 +60,18 @@ def _rollback(store: Store, run_id: str | None, wait: float, keep: int) -> RunRe
         if run_id == current["runId"]:
             raise UsageError(f"the dataset of run {run_id!r} is already the published one")
         dataset = history.dataset_of(store, run_id)
-        started = datetime.now(UTC)
-        report = RunReport(
-            entry,
-            "rollback",
-            started_at=started,
-            rolled_back_to=run_id,
-            by=history.who(),
-            performers=int(dataset.get("performers") or 0),
-            campaigns=int(dataset.get("campaigns") or 0),
+        report = life.begin(
+            RunReport(
+                life.run_id,
+                "rollback",
+                started_at=datetime.now(UTC),
+                rolled_back_to=run_id,
+                by=history.who(),
+                performers=int(dataset.get("performers") or 0),
+                campaigns=int(dataset.get("campaigns") or 0),
+            )
         )
-        ledger.start(store, report)
-        faults.point("rollback")
-        try:
-            pointer = history.flip(store, dataset, current, keep, by=entry)
-            faults.point("published")
-            history.sync_ledger(store, pointer)
-        except BaseException as exc:
-            with contextlib.suppress(Exception):
-                ledger.fail(store, report, str(exc) or type(exc).__name__)
-            raise
-        report.seconds = (datetime.now(UTC) - started).total_seconds()
-        ledger.succeed(store, report)
+        life.publish(dataset, keep)
     return report
 
 
@@ -96,14 +79,11 @@ def gc(*, store: Store | None = None, wait: float = 0.0) -> list[str]:
     """Drop the collections of every dataset the store no longer keeps, and settle runs
     whose process is gone; returns the runs whose collections were dropped. A run does
     this by itself while it reads its files: call it to reclaim space without a run."""
-    with contextlib.ExitStack() as stack:
-        active = store if store is not None else stack.enter_context(connect())
+    with given_or_configured(store) as active:
         return _gc(active, wait)
 
 
 @translate_errors
 def _gc(store: Store, wait: float) -> list[str]:
-    with PublishLock(store, "gc-" + new_run_id(), wait=wait):
-        current = store.current()
-        ledger.reconcile(store, current)
+    with Lifecycle(store, "gc-" + new_run_id(), wait=wait, new=False):
         return history.collect(store)

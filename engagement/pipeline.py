@@ -1,8 +1,11 @@
-"""An ETL run: lock -> ledger -> transform (old datasets dropped beside it) -> publish.
+"""An ETL run: its stages (choose the files, read them, guard, write the dataset) in the
+store's one writer life cycle (:class:`~.store.lifecycle.Lifecycle`: lock, ledger entry,
+reconcile, the flip, the end state), with old datasets dropped beside the reading.
 
 This module only wires the stages together: the ETL (:func:`engagement.etl.transform.
-transform`) reads, validates, aggregates and ranks; the store writes the rejects, the
-dataset and the ledger, and flips the pointer. A run is one :class:`RunContext`.
+transform`) reads, validates, aggregates and ranks; the store writes the rejects and the
+dataset, and the life cycle keeps the ledger and flips the pointer. A run is one
+:class:`RunContext`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import contextlib
 import hashlib
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,9 +31,9 @@ from .rules import refusal
 from .run_report import RunReport, SkippedSource, SourceReport
 from .schema import ORDERS
 from .store import history, ledger
-from .store.connection import Store, connect, translate_errors
+from .store.connection import Document, Store, translate_errors
 from .store.layout import Dataset
-from .store.lock import PublishLock
+from .store.lifecycle import Lifecycle, given_or_configured, new_run_id
 from .store.publish import dataset_days, dataset_frame, write_dataset
 from .store.rejects import RejectsWriter
 
@@ -45,14 +47,8 @@ __all__ = [
     "RunContext",
     "RunOptions",
     "check_inputs",
-    "new_run_id",
     "run_etl",
 ]
-
-
-def new_run_id() -> str:
-    """A run id that sorts by start time: ``YYYYMMDDTHHMMSS-xxxxxx`` (UTC)."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
 def sha256_of(path: str) -> str:
@@ -236,7 +232,7 @@ def run_etl(
         ]
         runner = make_engine(chosen.engine, chosen.scheduler, chosen.workers)
         stack.enter_context(runner)  # a bad scheduler fails here, before any write
-        active = store if store is not None else stack.enter_context(connect())
+        active = stack.enter_context(given_or_configured(store))
         context = RunContext(
             run_id or new_run_id(),
             sources,
@@ -254,67 +250,78 @@ def run_etl(
 
 @translate_errors
 def _run(context: RunContext) -> RunReport:
-    store = context.store
-    store.ensure_indexes()
-    if store.runs.find_one({"_id": context.run_id}, {"_id": 1}) is not None:
-        raise UsageError(f"run {context.run_id!r} already exists")
-    with PublishLock(store, context.run_id, wait=context.wait):
-        faults.point("lock")
-        current = store.current()
-        ledger.reconcile(store, current)
-        report = RunReport(
-            context.run_id,
-            context.mode,
-            started_at=datetime.now(UTC),
-            by=history.who(),
-            options=context.options.to_json(),
+    """The run's stages in its life cycle (:class:`~.store.lifecycle.Lifecycle`): choose the
+    files, read them (rejects written beside), guard, write the dataset, publish."""
+    with Lifecycle(context.store, context.run_id, wait=context.wait) as life:
+        report = life.begin(
+            RunReport(
+                context.run_id,
+                context.mode,
+                started_at=datetime.now(UTC),
+                by=history.who(),
+                options=context.options.to_json(),
+            )
         )
-        started = time.perf_counter()
-        ledger.start(store, report)
-        faults.point("start")
-        # datasets no longer kept are dropped while this run reads: never in front of its flip
-        drop = history.BackgroundDrop(store, {context.run_id}).start()
+        life.drop_unkept()  # beside the reading: never in front of the flip
         if context.on_start:
             context.on_start(report)
-        try:
-            _transform_and_publish(context, report, current)
-        except RunRefusedError as exc:
-            report.seconds = time.perf_counter() - started
-            drop.join()
-            ledger.refuse(store, report, exc.reason)  # its rejects stay, for inspection
-            raise
-        except BaseException as exc:
-            report.seconds = time.perf_counter() - started
-            with contextlib.suppress(Exception):
-                ledger.fail(store, report, _describe(exc))
-            drop.join()
-            raise
-        report.seconds = time.perf_counter() - started
-        drop.join()  # published already; the lock is held until the drop is done
-        ledger.succeed(store, report)  # the last step: a run shown succeeded is wholly done
+        current = life.current
+        taken, report.skipped_sources = _choose_sources(context, current)
+        report.sources = [entry for _, entry in taken]
+        if context.mode == "append" and current is not None and not taken:
+            report.performers = int(current.get("performers", 0))  # nothing new: it stays
+            report.campaigns = int(current.get("campaigns", 0))
+            return report
+        result = _read(context, report, taken, current)
+        report.performers, report.campaigns = len(result.performers), len(result.campaigns)
+        faults.point("aggregate")
+        layout = write_dataset(
+            context.store,
+            report.run_id,
+            result.performers,
+            result.campaigns,
+            _publishing(context, report.performers),
+            result.days,
+        )
+        dataset = history.describe(
+            report.run_id,
+            history.dataset_sources(
+                report.run_id, report.sources, current if context.mode == "append" else None
+            ),
+            report.performers,
+            report.campaigns,
+            result.benchmarks,
+            layout,
+        )
+        life.publish(dataset, context.keep)
+        if context.on_publish:
+            context.on_publish(report)
     return report
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted"
-    return str(exc) or type(exc).__name__
+def _publishing(context: RunContext, performers: int) -> Callable[[int], None]:
+    """The progress of the dataset's write: ``on_docs(n)`` for each batch of performers."""
+    written = 0
+
+    def on_docs(n: int) -> None:
+        nonlocal written
+        written += n
+        context.show("publish", written, performers * len(ORDERS))
+
+    return on_docs
 
 
-def _transform_and_publish(
-    context: RunContext, report: RunReport, current: dict[str, Any] | None
-) -> None:
+def _read(
+    context: RunContext,
+    report: RunReport,
+    taken: list[tuple[CsvSource, SourceReport]],
+    current: Document | None,
+) -> TransformResult:
+    """Transform the files taken (over the published dataset, appending); their rejects are
+    written beside the reading (a store busy dropping an old dataset does not stall it), all
+    of them, in order, before the dataset is; the ledger follows the counts. Raises
+    :class:`RunRefusedError` when the run may not publish."""
     store = context.store
-    taken = _choose_sources(context, report, current)
-    appending = context.mode == "append" and current is not None
-    if appending and not taken:  # nothing new: the published dataset stays
-        assert current is not None
-        report.performers = int(current.get("performers", 0))
-        report.campaigns = int(current.get("campaigns", 0))
-        return
-
-    # rejects are written beside the reading: a store busy dropping an old dataset does
-    # not stall it; all are written, in order, before the dataset is
     writer = RejectsWriter(store, report.run_id, after=lambda: faults.point("rejects"))
 
     def keep_rejects(index: int, entry: SourceReport, rows: list[Any]) -> None:
@@ -340,20 +347,22 @@ def _transform_and_publish(
             noted = time.monotonic()
             follower.note()
 
+    base = None
+    if context.mode == "append" and current is not None:
+        published = current
+
+        def base() -> tuple[Any, Any]:
+            return dataset_frame(store, Dataset.of(published)), dataset_days(
+                store, published["runId"]
+            )
+
     try:
         result = transform(
             [source for source, _ in taken],
             chunk_size=context.options.chunk_size,
             engine=context.engine,
             reports=[entry for _, entry in taken],
-            base=(
-                lambda: (
-                    dataset_frame(store, Dataset.of(current)),
-                    dataset_days(store, current["runId"]),
-                )
-            )
-            if appending and current
-            else None,
+            base=base,
             on_rejects=keep_rejects,
             on_source=source_done,
             progress=reading,
@@ -372,7 +381,7 @@ def _transform_and_publish(
     )
     if guard is not None:
         raise _refused(report, guard)
-    _publish(context, report, result, current, [entry for _, entry in taken])
+    return result
 
 
 def _refused(report: RunReport, why: str) -> RunRefusedError:
@@ -386,20 +395,21 @@ def _refused(report: RunReport, why: str) -> RunRefusedError:
 
 
 def _choose_sources(
-    context: RunContext, report: RunReport, current: dict[str, Any] | None
-) -> list[tuple[CsvSource, SourceReport]]:
-    """The files to read, each with its report entry; the others go to ``skipped_sources``
-    (a file seen earlier in this run, or, appending, one already in the dataset)."""
+    context: RunContext, current: Document | None
+) -> tuple[list[tuple[CsvSource, SourceReport]], list[SkippedSource]]:
+    """The files to read, each with its report entry, and those left out, with why (a file
+    seen earlier in this run, or, appending, one already in the dataset)."""
     published = {s["sha256"] for s in (current or {}).get("sources", [])}
     taken: list[tuple[CsvSource, SourceReport]] = []
+    skipped: list[SkippedSource] = []
     for source in context.sources:
         sha = sha256_of(source.path)
-        if sha in {entry.sha256 for entry in report.sources}:
+        if sha in {entry.sha256 for _, entry in taken}:
             reason = "same content as an earlier file of this run"
-            report.skipped_sources.append(SkippedSource(source.name, sha, reason))
+            skipped.append(SkippedSource(source.name, sha, reason))
         elif context.mode == "append" and sha in published:
             reason = "already in the current dataset"
-            report.skipped_sources.append(SkippedSource(source.name, sha, reason))
+            skipped.append(SkippedSource(source.name, sha, reason))
         else:
             entry = SourceReport(
                 source.name,
@@ -409,45 +419,5 @@ def _choose_sources(
                 encoding=source.encoding,
                 columns=source.read_from,
             )
-            report.sources.append(entry)
             taken.append((source, entry))
-    return taken
-
-
-def _publish(
-    context: RunContext,
-    report: RunReport,
-    result: TransformResult,
-    current: dict[str, Any] | None,
-    entries: list[SourceReport],
-) -> None:
-    store = context.store
-    report.performers = len(result.performers)
-    report.campaigns = len(result.campaigns)
-    faults.point("aggregate")
-    sources = [
-        {"name": e.name, "sha256": e.sha256, "size": e.size, "runId": report.run_id}
-        for e in entries
-    ]
-    if context.mode == "append" and current is not None:
-        sources = list(current.get("sources", [])) + sources
-    written = 0
-
-    def on_docs(n: int) -> None:
-        nonlocal written
-        written += n
-        context.show("publish", written, report.performers * len(ORDERS))
-
-    layout = write_dataset(
-        store, report.run_id, result.performers, result.campaigns, on_docs, result.days
-    )
-    faults.point("flip")
-    dataset = history.describe(
-        report.run_id, sources, report.performers, report.campaigns, result.benchmarks, layout
-    )
-    pointer = history.flip(store, dataset, current, context.keep, by=report.run_id)
-    report.dataset = history.CURRENT_STATE
-    faults.point("published")
-    history.sync_ledger(store, pointer)
-    if context.on_publish:
-        context.on_publish(report)
+    return taken, skipped

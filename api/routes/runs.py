@@ -25,10 +25,11 @@ from engagement import (
 )
 from engagement.exports import csv_lines
 from engagement.paging import MAX_LEDGER_LIMIT, MAX_OFFSET
-from engagement.pipeline import check_inputs, new_run_id
+from engagement.pipeline import check_inputs
 from engagement.schema import REJECT_FIELDS
 from engagement.serving import Reader
 from engagement.settings import Settings
+from engagement.store.lifecycle import new_run_id
 
 from ..caching import CSV, paging, wants_csv
 from ..deps import ReaderDep, SettingsDep, StoreDep, require_writer

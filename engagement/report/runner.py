@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import EngagementError, UsageError
 from ..options import RunOptions, resolve, unknown
-from ..pipeline import new_run_id
+from ..store.lifecycle import new_run_id
 from ..store.trends import check_interval
 
 #: The report notebook of a source checkout (or of the installed project tree).

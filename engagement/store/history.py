@@ -17,6 +17,7 @@ import getpass
 import logging
 import socket
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from .. import faults
 from ..errors import DatasetNotKeptError, StoreError, UsageError
+from ..run_report import SourceReport
 from .connection import CURRENT, Document, Store
 
 #: How many published datasets the store keeps, the current one included.
@@ -76,6 +78,15 @@ def describe(
         "layout": layout,
         "publishedAt": datetime.now(UTC),
     }
+
+
+def dataset_sources(
+    run_id: str, files: Sequence[SourceReport], earlier: Document | None = None
+) -> list[Document]:
+    """The files of a dataset as its descriptor lists them: those of ``earlier`` (the
+    dataset appended to, if any), then the run's own."""
+    own = [{"name": f.name, "sha256": f.sha256, "size": f.size, "runId": run_id} for f in files]
+    return [*(earlier or {}).get("sources", []), *own]
 
 
 def kept(pointer: Document | None) -> list[Document]:
