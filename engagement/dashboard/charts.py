@@ -12,8 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ..display import fitted_range
-from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID, RANK
+from .. import charts
+from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, ENGAGEMENT_RATE, RANK
 
 BLUE = "#3b6ea8"
 ORANGE = "#d9822b"
@@ -129,43 +129,25 @@ def campaign_spread(summaries: Sequence[dict[str, Any]], shown: int = SPREAD_SHO
     return figure
 
 
-def _given(value: Any) -> float | None:
-    """A number a row holds, or None where its dataset lacks the field."""
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _reference_lines(
-    figure: go.Figure, summary: dict[str, Any], fitted: tuple[float, float] | None
-) -> None:
-    """The campaign's rate and its median as dashed lines, each labelled on a line of its
-    own above the top row; one outside the fitted range is named at the edge it lies
-    beyond (the range is not stretched to it)."""
-    references = (
-        ("campaign rate", summary.get(ENGAGEMENT_RATE), GREY, 0),
-        ("median", summary.get("medianEngagementRate"), "black", -16),
-    )
-    for name, raw, color, shift in references:
-        value = _given(raw)
-        if value is None:
-            continue
-        text = f"{name} {value:.2f} %"
-        if fitted is None or fitted[0] <= value <= fitted[1]:
-            middle = (fitted[0] + fitted[1]) / 2 if fitted else value
+def _reference_lines(figure: go.Figure, forest: charts.Forest) -> None:
+    """The forest's references (:class:`engagement.charts.Reference`): dashed lines, each
+    labelled on a line of its own above the top row, or named at the edge they lie beyond."""
+    fitted = forest.fitted
+    for ref in forest.references:
+        color, shift = (GREY, 0) if ref.level == 0 else ("black", -16)
+        if ref.inside:
+            middle = (fitted[0] + fitted[1]) / 2 if fitted else ref.value
             figure.add_vline(
-                x=value,
+                x=ref.value,
                 line={"dash": "dash", "color": color, "width": 1},
-                annotation={"text": text, "yshift": shift, "font": {"color": color}},
-                annotation_position="top right" if value <= middle else "top left",
+                annotation={"text": ref.text, "yshift": shift, "font": {"color": color}},
+                annotation_position="top right" if ref.value <= middle else "top left",
             )
         else:
-            left = value < fitted[0]
             figure.add_annotation(
-                text=f"◀ {text}" if left else f"{text} ▶",
-                x=0 if left else 1,
-                xanchor="left" if left else "right",
+                text=ref.edge_text,
+                x=0 if ref.left else 1,
+                xanchor="left" if ref.left else "right",
                 xref="paper",
                 y=1,
                 yanchor="top",
@@ -179,61 +161,30 @@ def _reference_lines(
 def ranking_forest(
     rows: Sequence[dict[str, Any]], by: str, campaign_id: str, summary: dict[str, Any]
 ) -> go.Figure:
-    """A page of a ranking as a forest plot: a row per influencer in the chosen order
-    (rank 1 at the top), its credible rate a dot with whiskers over the 90 % credible
-    interval and its raw rate a hollow diamond, on an axis fitted to them; the campaign's
-    rate and median as dashed lines. The hover shows influencer, posts, views, both rates
-    and the interval; a click opens the influencer. Rows of a dataset published before
-    the intervals existed draw no whisker."""
-    ordered = list(reversed(rows))  # a category axis runs upwards: the last is at the top
-    ids = [r[INFLUENCER_ID] for r in ordered]
-    rates = [_given(r.get(ENGAGEMENT_RATE)) for r in ordered]
-    credible = [_given(r.get(CREDIBLE_RATE)) for r in ordered]
-    lows = [_given(r.get("credibleLow")) for r in ordered]
-    highs = [_given(r.get("credibleHigh")) for r in ordered]
-    plus: list[float | None] = []
-    minus: list[float | None] = []
-    hovers: list[str] = []
-    base = (
-        "<b>%{customdata[0]}</b><br>posts %{customdata[1]:,}<br>views %{customdata[2]:,}"
-        "<br>rate %{customdata[3]:.2f} %<br>credible rate %{customdata[4]:.2f} %"
-    )
-    interval = "<br>90 % interval: %{customdata[5]:.2f} – %{customdata[6]:.2f} %"
-    for c, lo, hi in zip(credible, lows, highs, strict=True):
-        if c is not None and lo is not None and hi is not None:
-            plus.append(max(0.0, hi - c))
-            minus.append(max(0.0, c - lo))
-            hovers.append(base + interval + "<extra></extra>")
-        else:  # a dataset published before the intervals: no whisker, no interval line
-            plus.append(None)
-            minus.append(None)
-            hovers.append(base + "<extra></extra>")
+    """A page of a ranking as a forest plot (:func:`engagement.charts.forest`): a row per
+    influencer in the chosen order (rank 1 at the top), its credible rate a dot with
+    whiskers over the 90 % credible interval and its raw rate a hollow diamond; the hover
+    shows influencer, posts, views, both rates and the interval; a click opens the
+    influencer."""
+    forest = charts.forest(rows, by, campaign_id, summary)
+    drawn = forest.rows
+    ids = [row.influencer_id for row in drawn]
+    hovers = [row.hover for row in drawn]
     hover: str | list[str] = hovers[0] if len(set(hovers)) == 1 else hovers
-    data = [
-        [
-            r[INFLUENCER_ID],
-            r.get("posts"),
-            r.get("views"),
-            r.get(ENGAGEMENT_RATE),
-            r.get(CREDIBLE_RATE),
-            r.get("credibleLow"),
-            r.get("credibleHigh"),
-        ]
-        for r in ordered
-    ]
+    data = [list(row.custom) for row in drawn]
     figure = go.Figure(
         [
             go.Scatter(
                 y=ids,
-                x=credible,
+                x=[row.credible for row in drawn],
                 mode="markers",
-                name="credible rate, 90 % interval",
+                name=charts.CREDIBLE_NAME,
                 marker={"color": ORANGE, "size": 10},
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": plus,
-                    "arrayminus": minus,
+                    "array": [row.plus for row in drawn],
+                    "arrayminus": [row.minus for row in drawn],
                     "color": ORANGE,
                     "thickness": 1.5,
                     "width": 4,
@@ -243,9 +194,9 @@ def ranking_forest(
             ),
             go.Scatter(
                 y=ids,
-                x=rates,
+                x=[row.rate for row in drawn],
                 mode="markers",
-                name="engagement rate",
+                name=charts.RAW_NAME,
                 marker={
                     "color": BLUE,
                     "symbol": "diamond-open",
@@ -257,16 +208,14 @@ def ranking_forest(
             ),
         ]
     )
-    fitted = fitted_range([*lows, *highs, *rates, *credible])
-    _reference_lines(figure, summary, fitted)
-    label = "engagement rate" if by == ENGAGEMENT_RATE else "credible rate"
+    _reference_lines(figure, forest)
     figure.update_layout(
         **{**_LAYOUT, "margin": {"l": 10, "r": 10, "t": 40, "b": 80}},
-        title=f"{campaign_id}: this page by {label}, with 90 % credible intervals",
+        title=forest.title,
         height=max(280, 24 * (len(rows) + 2) + 120),
         xaxis={
-            "title": "rate (%)",
-            "range": list(fitted) if fitted else None,
+            "title": forest.x_title,
+            "range": list(forest.fitted) if forest.fitted else None,
             "zeroline": False,
             "showgrid": True,
             "gridcolor": "#eceef1",
@@ -287,19 +236,21 @@ def ranking_forest(
 
 
 def rate_histogram(rates: Sequence[float], campaign_id: str) -> go.Figure:
+    """A campaign's influencers' rates (:func:`engagement.charts.rate_histogram`)."""
+    shown = charts.rate_histogram(rates, campaign_id)
     figure = go.Figure(
         go.Histogram(
-            x=list(rates),
-            nbinsx=30,
+            x=list(shown.values),
+            nbinsx=shown.bins,
             marker_color=GREY,
-            hovertemplate="%{x} %<br>%{y} influencers<extra></extra>",
+            hovertemplate=shown.hover,
         )
     )
     figure.update_layout(
         **_LAYOUT,
-        title=f"Engagement rates of {campaign_id}'s {len(rates):,} influencers",
-        xaxis_title="engagement rate (%)",
-        yaxis_title="influencers",
+        title=shown.title,
+        xaxis_title=shown.x_title,
+        yaxis_title=shown.y_title,
         height=300,
     )
     return figure

@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import serving
-from ..display import fitted_range, ranking_columns, read_as, styled
+from .. import charts, serving
+from ..display import ranking_columns, read_as, styled
 from ..rules import REASONS, natural_key
 from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, DEFAULT_ORDER, ENGAGEMENT_RATE, INFLUENCER_ID
 from ..store.connection import Store
@@ -114,14 +114,16 @@ def reject_examples(store: Store, run_id: str, per_reason: int = 3) -> pd.DataFr
     return frame
 
 
-def rate_histogram(rates: pd.DataFrame, bins: int = 40) -> Figure:
-    """Distribution of engagement rates over all (campaign, influencer) pairs."""
+def rate_histogram(rates: pd.DataFrame, bins: int | None = None) -> Figure:
+    """Distribution of engagement rates over all (campaign, influencer) pairs
+    (:func:`engagement.charts.rate_histogram`)."""
+    shown = charts.rate_histogram(rates[ENGAGEMENT_RATE].tolist())
     figure = Figure(figsize=(7, 3.2), layout="constrained")
     axes = figure.subplots()
-    axes.hist(rates[ENGAGEMENT_RATE], bins=bins, color=_BLUE)
-    axes.set_xlabel("engagement rate (%)")
-    axes.set_ylabel("influencers")
-    axes.set_title(f"Engagement rates of {len(rates):,} campaign-influencer pairs")
+    axes.hist(shown.values, bins=bins or shown.bins, color=_BLUE)
+    axes.set_xlabel(shown.x_title)
+    axes.set_ylabel(shown.y_title)
+    axes.set_title(shown.title)
     return figure
 
 
@@ -212,22 +214,25 @@ def top_chart(
     by: str = DEFAULT_ORDER,
 ) -> Figure:
     """A forest plot of a campaign's top performers (from :func:`top_table`), in the order
-    ``by``, rank 1 at the top: each credible rate as a dot with its 90 % interval as
-    whiskers, the raw rate as a hollow diamond, on an axis fitted to the data; the
-    campaign's rate and median (from ``summary``) as reference lines, or named at the edge
-    they lie beyond. Overlapping whiskers: the data do not tell those influencers apart."""
-    figure = Figure(figsize=(7.5, 0.32 * len(table) + 1.6), layout="constrained")
-    axes = figure.subplots()
+    ``by``, rank 1 at the top (:func:`engagement.charts.forest`): each credible rate as a
+    dot with its 90 % interval as whiskers, the raw rate as a hollow diamond, on an axis
+    fitted to the data; the campaign's rate and median (from ``summary``) as reference
+    lines, or named at the edge they lie beyond. Overlapping whiskers: the data do not tell
+    those influencers apart."""
     rows = table.reset_index() if table.index.name is not None else table
-    rows = rows.iloc[::-1]
-    y = list(range(len(rows)))
-    credible = rows[CREDIBLE_RATE].to_numpy(dtype=float)
-    raw = rows[ENGAGEMENT_RATE].to_numpy(dtype=float)
-    low = rows["credibleLow"].to_numpy(dtype=float)
-    high = rows["credibleHigh"].to_numpy(dtype=float)
-    whiskers = np.vstack([np.clip(credible - low, 0, None), np.clip(high - credible, 0, None)])
+    records = [{str(k): v for k, v in row.items()} for row in rows.to_dict("records")]
+    forest = charts.forest(records, by, campaign_id, summary, page=False)
+    drawn = forest.rows
+    figure = Figure(figsize=(7.5, 0.32 * len(drawn) + 1.6), layout="constrained")
+    axes = figure.subplots()
+    y = list(range(len(drawn)))
+
+    def numbers(values: list[float | None]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    whiskers = np.vstack([numbers([r.minus for r in drawn]), numbers([r.plus for r in drawn])])
     axes.errorbar(
-        credible,
+        numbers([r.credible for r in drawn]),
         y,
         xerr=np.nan_to_num(whiskers),
         fmt="o",
@@ -235,47 +240,39 @@ def top_chart(
         ecolor=_BLUE,
         elinewidth=1.5,
         capsize=3,
-        label="credible rate, 90 % interval",
+        label=charts.CREDIBLE_NAME,
     )
     axes.scatter(
-        raw,
+        numbers([r.rate for r in drawn]),
         y,
         marker="D",
         facecolors="none",
         edgecolors=_RED,
         s=28,
         zorder=3,
-        label="engagement rate",
+        label=charts.RAW_NAME,
     )
-    axes.set_yticks(y, rows[INFLUENCER_ID].tolist())
-    left, right = fitted_range([*raw, *credible, *low, *high]) or (0.0, 1.0)
+    axes.set_yticks(y, [r.influencer_id for r in drawn])
+    left, right = forest.fitted or (0.0, 1.0)
     axes.set_xlim(left, right)
-    for key, name, style in (
-        (ENGAGEMENT_RATE, "campaign rate", "--"),
-        ("medianEngagementRate", "median", ":"),
-    ):
-        value = (summary or {}).get(key)
-        if value is None:
-            continue
-        text = f"{name} {value:.2f} %"
-        if left <= value <= right:
-            axes.axvline(value, color="#555555", linestyle=style, linewidth=1, label=text)
+    for ref in forest.references:
+        if ref.inside:
+            style = "--" if ref.level == 0 else ":"
+            axes.axvline(ref.value, color="#555555", linestyle=style, linewidth=1, label=ref.text)
         else:
-            at_left = value < left
             axes.annotate(
-                ("◀ " + text) if at_left else (text + " ▶"),
-                xy=(0.0 if at_left else 1.0, 1.0),
+                ref.edge_text,
+                xy=(0.0 if ref.left else 1.0, 1.0),
                 xycoords="axes fraction",
-                xytext=(2 if at_left else -2, 2 + (10 if name == "median" else 0)),
+                xytext=(2 if ref.left else -2, 2 + 10 * ref.level),
                 textcoords="offset points",
-                ha="left" if at_left else "right",
+                ha="left" if ref.left else "right",
                 va="bottom",
                 fontsize=8,
                 color="#555555",
             )
-    order = "credible rate" if by == CREDIBLE_RATE else "engagement rate"
-    axes.set_xlabel("rate (%)")
-    axes.set_title(f"Top {len(table)} of {campaign_id} by {order}", pad=24)
+    axes.set_xlabel(forest.x_title)
+    axes.set_title(forest.title, pad=24)
     axes.grid(axis="x", color="#e3e3e3")
     figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
