@@ -32,8 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import BIN, DATA, Server, log, machine  # noqa: E402
 from bench.readme import put_in_readme  # noqa: E402
-from bench.run import BIN, DATA, Server, log, machine  # noqa: E402
 from engagement.generate import generate  # noqa: E402
 from engagement.store.embedded import HOST, free_port  # noqa: E402
 
