@@ -43,7 +43,7 @@ dashboard: $(STAMP) ## Serve the Voila dashboard on the configured store
 screenshots: $(STAMP) browser ## Refresh docs/dashboard.png and docs/campaign.png from the browser tests
 	mkdir -p docs
 	ENGAGEMENT_SCREENSHOT=docs/dashboard.png ENGAGEMENT_CAMPAIGN_SCREENSHOT=docs/campaign.png \
-		$(BIN)/pytest -q tests/test_dashboard_browser.py -k "renders_all_campaigns or hover_and_click"
+		$(BIN)/pytest -q tests/e2e/test_dashboard_browser.py -k "renders_all_campaigns or hover_and_click"
 
 browser: ## Install Debian's Chromium for the browser tests, when missing
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \

@@ -22,17 +22,11 @@ from bench.readme import put_in_readme
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "reliability.json"
 TESTS = [
-    "tests/test_reliability_crash.py",
-    "tests/test_crash.py",
-    "tests/test_reliability_faults.py",
-    "tests/test_api_outage.py",
-    "tests/test_reliability_load.py",
-    "tests/test_reliability_fuzz.py",
-    "tests/test_api_fuzz.py",
-    "tests/test_reliability_exposure.py",
-    "tests/test_oversized.py",
-    "tests/test_api_uploads.py",
-    "tests/test_dashboard_server.py",
+    "tests/reliability",
+    "tests/api/test_fuzz.py",
+    "tests/etl/test_oversized.py",
+    "tests/api/test_uploads.py",
+    "tests/dashboard/test_server.py",
 ]
 
 

@@ -9,7 +9,7 @@ from engagement import charts
 from engagement.dashboard import charts as plotly_charts
 from engagement.report import views
 
-from .test_dashboard import forest_rows
+from .dashboard.test_views import forest_rows
 
 
 def test_a_forest_decides_rows_range_references_and_titles() -> None:

@@ -124,7 +124,15 @@ class CampaignView:
         self.reader, self.summaries = reader, summaries
         self.page = 0
         self.refreshes = 0
-        ids = list(summaries)
+        self._dataset: str | None = None
+        self._controls()
+        self._outputs(open_)
+        self._observe()
+        self.widget = self._layout()
+
+    def _controls(self) -> None:
+        """What an analyst sets: the campaign (searched when many), top N, order, page."""
+        ids = list(self.summaries)
         self.search = widgets.Text(
             placeholder="search campaigns", description="Search", continuous_update=False
         )
@@ -138,6 +146,10 @@ class CampaignView:
         self.order = widgets.ToggleButtons(options=list(ORDERS), description="Order by")
         self.previous = widgets.Button(description="Previous", icon="chevron-left")
         self.next = widgets.Button(description="Next", icon="chevron-right")
+        self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
+
+    def _outputs(self, open_: Open) -> None:
+        """What the view shows: KPIs, the page's table and links, its charts."""
         self.position = widgets.HTML()
         self.kpis = widgets.HTML()
         self.table = widgets.HTML()
@@ -145,9 +157,11 @@ class CampaignView:
         self.share = widgets.HTML()
         self.forest_slot = ChartSlot("forest", clicked(open_, "influencer"))
         self.histogram_slot = ChartSlot("histogram", None)
-        self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
         self.trend_note = widgets.HTML()
         self.trend_slot = ChartSlot("trend", None)
+
+    def _observe(self) -> None:
+        """Each control's class (what the browser tests find it by) and its handler."""
         for widget, name in (
             (self.search, "search"),
             (self.picker, "campaign"),
@@ -170,7 +184,9 @@ class CampaignView:
         self.order.observe(self._on_choice, names="value")
         self.previous.on_click(lambda _: self._turn(-1))
         self.next.on_click(lambda _: self._turn(+1))
-        self.widget = widgets.VBox(
+
+    def _layout(self) -> widgets.VBox:
+        box = widgets.VBox(
             [
                 widgets.HBox([self.search, self.picker, self.top_n]),
                 self.order,
@@ -185,9 +201,9 @@ class CampaignView:
                 self.trend_slot.box,
             ]
         )
-        self.widget.layout.width = "100%"
-        self.widget.add_class("eg-campaign-view")
-        self._dataset: str | None = None
+        box.layout.width = "100%"
+        box.add_class("eg-campaign-view")
+        return box
 
     @property
     def campaign(self) -> str:

@@ -1,30 +1,42 @@
-"""SIGKILL at 20 moments of a run: the published dataset never changes until the flip, the
+"""A run killed with SIGKILL: the published dataset never changes until the flip, the
 killed run is never ``succeeded``, and the next run succeeds and cleans up after it (the
 datasets no longer kept included, which a run drops while it reads).
 
-Each trial runs ``engagement etl`` in a subprocess that kills itself with SIGKILL at one
-fault point (``ENGAGEMENT_FAULT``), then reads the store through the library and the API
-(byte for byte), then runs the ETL again, which must succeed.
+One test kills a run from outside while it reads and while it publishes; the other
+runs ``engagement etl`` in a subprocess that kills itself with SIGKILL at each of 20 fault
+points (``ENGAGEMENT_FAULT``), then reads the store through the library and the API (byte
+for byte), then runs the ETL again, which must succeed.
 """
 
 from __future__ import annotations
-
 import os
 import subprocess
 from pathlib import Path
 from typing import Any
-
 import httpx
 import pytest
-
 import engagement
 from engagement import faults, serving
 from engagement.generate import generate
 from engagement.store import history, queries
 from engagement.store.connection import Store, connect
+from ..conftest import ApiServer, MongoServer, engagement_exe, wait_served
+from ..test_pipeline import dataset
+from __future__ import annotations
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+import pytest
+import engagement
+from engagement import serving
+from engagement.generate import generate
+from engagement.store import queries
+from engagement.store.connection import Store
+from ..conftest import CASES, engagement_exe
+from ..test_pipeline import dataset
 
-from .conftest import ApiServer, MongoServer, engagement_exe, wait_served
-from .test_pipeline import dataset
 
 #: (fault point, the pass at which to die): 20 moments, in the order a run meets them.
 MOMENTS = [
@@ -210,3 +222,68 @@ def test_sigkill_at_twenty_moments(
         "moments": [f"{p}:{h}" for p, h in MOMENTS],
         "dataLost": 0,
     }
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("crash") / "big.csv"
+    generate(path, 300_000, campaigns=150, influencers_per_campaign=200, seed=7)
+    return path
+
+
+def _running_run(store: Store) -> dict[str, Any] | None:
+    return store.runs.find_one({"status": "running"})
+
+
+def _reading(store: Store) -> bool:
+    run = _running_run(store)
+    return bool(run) and store.rejects(run["_id"]).count_documents({}) > 0  # type: ignore[index]
+
+
+def _publishing(store: Store) -> bool:
+    run = _running_run(store)
+    if not run:
+        return False
+    return store.pages(run["_id"]).estimated_document_count() > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [_reading, _publishing], ids=["reading", "publishing"])
+def test_sigkill_leaves_the_previous_dataset_intact(
+    store: Store, store_env: dict[str, str], big_file: Path, moment: Any
+) -> None:
+    baseline = engagement.run_etl([CASES / "part_a.csv"], store=store)
+    before = dataset(store)
+    process = subprocess.Popen(
+        [engagement_exe(), "etl", str(big_file), "--chunk-size", "10000", "--no-progress"],
+        env=store_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not moment(store):
+        assert process.poll() is None, "the run ended before the moment to kill it"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    killed = _running_run(store)
+    assert killed is not None and killed["status"] == "running"  # never 'succeeded'
+    # the server may still apply the dead client's last request (an insert that creates its
+    # collection again): let it finish, as it would before any next run in practice
+    counts: list[int] = []
+    while len(counts) < 5 or len(set(counts[-5:])) > 1:
+        counts.append(store.pages(killed["_id"]).estimated_document_count())
+        time.sleep(0.1)
+    assert store.current()["runId"] == baseline.run_id  # type: ignore[index]
+    assert dataset(store) == before
+
+    recovered = engagement.run_etl([CASES / "part_b.csv"], store=store)
+    assert recovered.status == "succeeded"
+    settled = queries.run(store, killed["_id"])
+    assert settled is not None and settled["status"] == "abandoned"
+    assert "killed" in settled["error"]
+    assert store.rejects(killed["_id"]).count_documents({}) == 0
+    assert killed["_id"] not in store.dataset_collections()
+    assert [c["campaignId"] for c in serving.campaigns(store)] == ["spring"]
