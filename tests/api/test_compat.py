@@ -18,7 +18,7 @@ import pytest
 import engagement
 from engagement import serving
 
-from .conftest import CASES, ApiServer, api_env
+from ..conftest import CASES, ApiServer, api_env
 
 
 class OriginalClient:

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from .conftest import ApiServer, api_env
+from ..conftest import ApiServer, api_env
 
 EXAMPLES = 60
 

@@ -10,8 +10,8 @@ import pytest
 
 from engagement import serving
 
-from .conftest import SAMPLE, ApiServer, api_env
-from .helpers import assert_problem
+from ..conftest import SAMPLE, ApiServer, api_env
+from ..helpers import assert_problem
 
 
 def test_top_performers_in_the_seed_shape(api: httpx.Client, loaded: dict[str, Any]) -> None:

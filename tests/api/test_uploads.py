@@ -22,8 +22,8 @@ import engagement
 from engagement.generate import generate
 from engagement.store import queries
 
-from .conftest import CASES, SAMPLE, ApiServer, api_env
-from .helpers import assert_problem
+from ..conftest import CASES, SAMPLE, ApiServer, api_env
+from ..helpers import assert_problem
 
 KEY = "upl0ad-k3y"
 AUTH = {"X-API-Key": KEY}

@@ -13,7 +13,7 @@ from engagement.cli.app import main
 from engagement.schema import PERFORMER_FIELDS
 from engagement.store.embedded import free_port
 
-from .conftest import CASES, SAMPLE, engagement_exe
+from ..conftest import CASES, SAMPLE, engagement_exe
 
 RUN_FIELDS = {
     "runId",

@@ -30,7 +30,7 @@ from engagement.dashboard.server import MAX_PENDING_BYTES, RETRY_SECONDS
 from engagement.dashboard.voila import EXTENSIONS
 from engagement.store.connection import connect
 
-from .conftest import SAMPLE, MongoServer, VoilaServer
+from ..conftest import SAMPLE, MongoServer, VoilaServer
 
 TOKEN = "t0ken-" + uuid.uuid4().hex[:8]
 GRACE = 4
@@ -556,7 +556,7 @@ def test_the_sign_in_in_chromium(served: dict[str, Any]) -> None:
     (its widgets over the websocket), and then the cookie alone."""
     from playwright.sync_api import sync_playwright
 
-    from .conftest import CHROMIUM_FLAGS, chromium_executable
+    from ..conftest import CHROMIUM_FLAGS, chromium_executable
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

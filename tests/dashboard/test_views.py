@@ -22,7 +22,7 @@ from engagement.store import queries
 from engagement.store.connection import Store
 from engagement.store.embedded import free_port
 
-from .conftest import CASES, SAMPLE
+from ..conftest import CASES, SAMPLE
 
 
 def cells(table_html: str) -> list[list[str]]:
@@ -581,7 +581,7 @@ def test_a_view_refresh_reads_through_the_reader_once(
     reads nothing; nothing reads a collection of performers."""
     from pymongo import MongoClient
 
-    from .test_pages import Finds
+    from ..store.test_pages import Finds
 
     then, now = two_exports(tmp_path)
     finds = Finds()

@@ -20,7 +20,7 @@ from engagement.display import cell
 from engagement.store import queries
 from engagement.store.connection import connect
 
-from .conftest import (
+from ..conftest import (
     CASES,
     CHROMIUM_FLAGS,
     SAMPLE,
@@ -29,7 +29,7 @@ from .conftest import (
     VoilaServer,
     chromium_executable,
 )
-from .test_dashboard import COLUMNS, CREDIBLE_COLUMNS, two_exports
+from ..dashboard.test_views import COLUMNS, CREDIBLE_COLUMNS, two_exports
 
 WAIT = 60_000
 

@@ -20,7 +20,7 @@ from pymongo.uri_parser import parse_uri
 from engagement.cli.app import cli
 from engagement.settings import Settings
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
 APP_SERVICES = ("api", "dashboard", "etl")

@@ -19,7 +19,7 @@ from engagement.report.runner import NOTEBOOK, ReportError, execute_report
 from engagement.store import queries
 from engagement.store.connection import Store
 
-from .conftest import CASES, ROOT, SAMPLE, engagement_exe
+from ..conftest import CASES, ROOT, SAMPLE, engagement_exe
 
 
 def outputs(notebook: Any, kind: str) -> list[Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SAMPLE, MongoServer
+from ..conftest import ROOT, SAMPLE, MongoServer
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from engagement.etl.reader import CsvSource
 from engagement.store import queries
 from engagement.store.connection import Store
 
-from .conftest import SAMPLE
-from .test_pipeline import dataset
+from ..conftest import SAMPLE
+from ..test_pipeline import dataset
 
 HEADER = b"influencerId,campaignId,views,likes,comments,shares\n"
 

@@ -19,7 +19,7 @@ from engagement.etl.validate import ACCEPTED_SCHEMA
 from engagement.exports import performer_batches
 from engagement.store import Store
 
-from . import reference
+from .. import reference
 
 HEADER = "influencerId,campaignId,views,likes,comments,shares\n"
 

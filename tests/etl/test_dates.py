@@ -22,10 +22,10 @@ from engagement.etl.dates import parse_dates
 from engagement.rules import RejectReason, day_text, parse_date
 from engagement.store.connection import Store
 
-from . import reference
-from .conftest import ApiServer, MongoServer
-from .helpers import assert_problem, load_all_ways
-from .test_pipeline import dataset
+from .. import reference
+from ..conftest import ApiServer, MongoServer
+from ..helpers import assert_problem, load_all_ways
+from ..test_pipeline import dataset
 
 HEADER = "influencerId,campaignId,views,likes,comments,shares,postedAt\n"
 

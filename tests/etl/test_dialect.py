@@ -33,9 +33,9 @@ from engagement.options import BY_NAME
 from engagement.store import queries
 from engagement.store.connection import Store, connect
 
-from .conftest import ApiServer, MongoServer, api_env, engagement_exe
-from .helpers import csv_text, load, load_all_ways, write
-from .test_pipeline import dataset
+from ..conftest import ApiServer, MongoServer, api_env, engagement_exe
+from ..helpers import csv_text, load, load_all_ways, write
+from ..test_pipeline import dataset
 
 HEADER = ["influencerId", "campaignId", "views", "likes", "comments", "shares"]
 #: Six good rows (one id holding every delimiter and a quote, one a space, one letters

@@ -2,7 +2,7 @@
 line numbers and order), report. A worker that fails fails the run, clearly, and leaves the
 published dataset as it was.
 
-The Dask engine's side of the comparison is in ``test_dask_engine.py``; this module holds
+The Dask engine's side of the comparison is in ``test_engines_dask.py``; this module holds
 the inputs both use and the pandas engine's threads.
 """
 
@@ -28,8 +28,8 @@ from engagement.generate import generate
 from engagement.pipeline import check_inputs
 from engagement.store.connection import Store, connect
 
-from .conftest import CASES, SAMPLE, MongoServer, engagement_exe
-from .test_pipeline import dataset
+from ..conftest import CASES, SAMPLE, MongoServer, engagement_exe
+from ..test_pipeline import dataset
 
 HOSTILE = (
     b"\xef\xbb\xbf campaignId , influencerId ,views,likes,comments,shares,extra\r\n"

@@ -18,9 +18,9 @@ from engagement.errors import UsageError
 from engagement.store.connection import Store
 from engagement.store.embedded import HOST, free_port
 
-from .conftest import SAMPLE, MongoServer
-from .test_engines import compare_runs, inputs
-from .test_pipeline import dataset
+from ..conftest import SAMPLE, MongoServer
+from ..etl.test_engines import compare_runs, inputs
+from ..test_pipeline import dataset
 
 __all__ = ["inputs"]  # the fixture, shared with test_engines.py
 

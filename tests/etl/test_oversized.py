@@ -20,7 +20,7 @@ from engagement.errors import InputError
 from engagement.etl.reader import CsvSource
 from engagement.rules import MAX_RECORD_BYTES, RAW_LIMIT
 
-from .helpers import HEADER, load, load_all_ways, reference, write
+from ..helpers import HEADER, load, load_all_ways, reference, write
 
 MIB = MAX_RECORD_BYTES
 NOTE = HEADER + ",note"
@@ -294,7 +294,7 @@ def test_a_2_gib_line_keeps_memory_at_the_usual_bound(
 ) -> None:
     """Peak RSS (what ``/usr/bin/time -v`` reports, from wait4) of ``engagement etl`` on a
     file with a 2 GiB line stays within 64 MiB of the same command on the sample."""
-    from .conftest import SAMPLE, engagement_exe
+    from ..conftest import SAMPLE, engagement_exe
 
     giant = tmp_path / "giant.csv"
     with giant.open("wb") as out:

@@ -14,7 +14,7 @@ from engagement.etl.parse import Header, parse_block
 from engagement.etl.reader import CsvSource, open_input
 from engagement.etl.validate import validate
 
-from .helpers import (
+from ..helpers import (
     CASES,
     HEADER,
     SAMPLE,

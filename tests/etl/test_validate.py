@@ -15,7 +15,7 @@ from engagement.etl.reader import CsvSource
 from engagement.etl.validate import ACCEPTED_SCHEMA, reasons_of, strip_values, validate
 from engagement.rules import REQUIRED_COLUMNS, RejectReason
 
-from .helpers import (
+from ..helpers import (
     CASES,
     HEADER,
     SAMPLE,

@@ -13,8 +13,8 @@ import engagement
 from api.deps import POINTER_SECONDS
 from engagement.store.connection import connect
 
-from .conftest import CASES, ApiServer, MongoServer
-from .helpers import PROBLEM
+from ..conftest import CASES, ApiServer, MongoServer
+from ..helpers import PROBLEM
 
 
 def test_store_down_gives_503_fast_and_recovers(tmp_path: Path) -> None:

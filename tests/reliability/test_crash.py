@@ -9,34 +9,25 @@ for byte), then runs the ETL again, which must succeed.
 """
 
 from __future__ import annotations
+
 import os
-import subprocess
-from pathlib import Path
-from typing import Any
-import httpx
-import pytest
-import engagement
-from engagement import faults, serving
-from engagement.generate import generate
-from engagement.store import history, queries
-from engagement.store.connection import Store, connect
-from ..conftest import ApiServer, MongoServer, engagement_exe, wait_served
-from ..test_pipeline import dataset
-from __future__ import annotations
 import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
-import pytest
-import engagement
-from engagement import serving
-from engagement.generate import generate
-from engagement.store import queries
-from engagement.store.connection import Store
-from ..conftest import CASES, engagement_exe
-from ..test_pipeline import dataset
 
+import httpx
+import pytest
+
+import engagement
+from engagement import faults, serving
+from engagement.generate import generate
+from engagement.store import history, queries
+from engagement.store.connection import Store, connect
+
+from ..conftest import CASES, ApiServer, MongoServer, engagement_exe, wait_served
+from ..test_pipeline import dataset
 
 #: (fault point, the pass at which to die): 20 moments, in the order a run meets them.
 MOMENTS = [

@@ -17,7 +17,7 @@ import pytest
 
 from engagement.store.embedded import free_port
 
-from .conftest import SAMPLE, ApiServer, MongoServer, VoilaServer, engagement_exe
+from ..conftest import SAMPLE, ApiServer, MongoServer, VoilaServer, engagement_exe
 
 USER = "analyst"
 

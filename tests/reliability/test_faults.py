@@ -20,9 +20,9 @@ from engagement.errors import RunInProgressError
 from engagement.generate import generate
 from engagement.store.connection import connect
 
-from .conftest import ApiServer, MongoServer, engagement_exe
-from .test_pipeline import dataset
-from .test_reliability_crash import api_view, clean_datasets
+from ..conftest import ApiServer, MongoServer, engagement_exe
+from ..test_pipeline import dataset
+from .test_crash import api_view, clean_datasets
 
 
 @pytest.fixture(scope="module")

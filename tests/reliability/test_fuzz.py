@@ -30,8 +30,8 @@ from engagement.etl.transform import BlockResult, reduce_block
 from engagement.etl.validate import validate
 from engagement.rules import ID_COLUMNS, MAX_RECORD_BYTES, METRIC_COLUMNS, REASONS, REQUIRED_COLUMNS
 
-from . import reference as rules
-from .helpers import HEADER, open_source, reference, reference_reasons
+from .. import reference as rules
+from ..helpers import HEADER, open_source, reference, reference_reasons
 
 KNOWN_REASONS = [reason.value for reason in REASONS]
 SETTINGS: dict[str, Any] = {

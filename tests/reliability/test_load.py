@@ -22,7 +22,7 @@ import engagement
 from engagement.generate import generate
 from engagement.store.connection import connect
 
-from .conftest import ApiServer, MongoServer, engagement_exe, wait_served
+from ..conftest import ApiServer, MongoServer, engagement_exe, wait_served
 
 CLIENTS = 64
 SECONDS = float(os.environ.get("ENGAGEMENT_LOAD_SECONDS", "20"))

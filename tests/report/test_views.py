@@ -11,7 +11,7 @@ from engagement import serving
 from engagement.report import views as reporting
 from engagement.store.connection import Store
 
-from .conftest import CASES
+from ..conftest import CASES
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from engagement.store import embedded
 
-from .conftest import CASES, engagement_exe
+from ..conftest import CASES, engagement_exe
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from engagement.errors import DatasetNotKeptError, UsageError
 from engagement.store import queries
 from engagement.store.connection import Store
 
-from .conftest import CASES, ApiServer, MongoServer, engagement_exe
-from .test_pipeline import dataset
+from ..conftest import CASES, ApiServer, MongoServer, engagement_exe
+from ..test_pipeline import dataset
 
 HEADER = "influencerId,campaignId,views,likes,comments,shares\n"
 

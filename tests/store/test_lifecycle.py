@@ -14,7 +14,7 @@ from engagement.store import history
 from engagement.store.connection import Store
 from engagement.store.lifecycle import Lifecycle, given_or_configured, new_run_id
 
-from .conftest import CASES
+from ..conftest import CASES
 
 
 def report(run_id: str) -> RunReport:

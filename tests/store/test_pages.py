@@ -25,8 +25,8 @@ from engagement.store.connection import Store
 from engagement.store.layout import Dataset
 from engagement.store.pages import PAGE_SIZE, page_documents
 
-from .conftest import CASES, MongoServer
-from .helpers import HEADER
+from ..conftest import CASES, MongoServer
+from ..helpers import HEADER
 
 SIZES = {"exact": PAGE_SIZE, "over": PAGE_SIZE + 1, "one": 1, "two_pages": 2 * PAGE_SIZE - 3}
 
@@ -330,7 +330,7 @@ def test_the_readme_aggregation_gives_a_document_per_performer(store: Store) -> 
     import json
     import re
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
     block = readme.split("```javascript")[1].split("```")[0]

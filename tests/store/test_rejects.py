@@ -10,7 +10,7 @@ from engagement.store import queries
 from engagement.store.connection import Store
 from engagement.store.rejects import PER_DOCUMENT
 
-from .helpers import HEADER
+from ..helpers import HEADER
 
 
 def test_pages_of_rejects_across_documents(store: Store, tmp_path: Path) -> None:
