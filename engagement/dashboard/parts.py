@@ -46,13 +46,20 @@ def fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _rate(value: Any) -> str:
+    """A rate as a KPI: ``4.40 %``; "–" where the dataset lacks it (published before it)."""
+    if value is None or value != value:
+        return "–"
+    return f"{value:.2f} %"
+
+
 def kpis_html(summary: dict[str, Any]) -> str:
     items = [
         ("influencers", "Influencers", summary["influencers"]),
         ("views", "Total views", summary["views"]),
-        ("rate", "Campaign engagement rate", f"{summary[ENGAGEMENT_RATE]:.2f} %"),
-        ("median", "Median influencer rate", f"{summary['medianEngagementRate']:.2f} %"),
-        ("p90", "90th percentile rate", f"{summary['p90EngagementRate']:.2f} %"),
+        ("rate", "Campaign engagement rate", _rate(summary[ENGAGEMENT_RATE])),
+        ("median", "Median influencer rate", _rate(summary.get("medianEngagementRate"))),
+        ("p90", "90th percentile rate", _rate(summary.get("p90EngagementRate"))),
     ]
     cells = "".join(
         f'<div class="eg-kpi" data-kpi="{key}"><div class="eg-kpi-label">{label}</div>'

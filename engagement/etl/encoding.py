@@ -21,6 +21,11 @@ BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+#: The marks the byte-order-free codecs read themselves (they refuse a file without one).
+_OWN_MARKS: dict[str, tuple[bytes, ...]] = {
+    "utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+    "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE),
+}
 _UNDECODABLE = "engagement-undecodable"
 _MARK = "\udcff"  # stands for a byte that did not decode; encodes to 0xFF
 _READ = 1 << 20
@@ -68,13 +73,22 @@ def choose(path: str, start: bytes, declared: str | None) -> tuple[str, int]:
             return UTF8, 0
         return found[1], len(found[0])
     encoding = check_encoding(declared)
+    if encoding in _OWN_MARKS:  # the byte order is the mark's to say, and the codec reads it
+        if start.startswith(_OWN_MARKS[encoding]):
+            return encoding, 0
+        if found is None:
+            raise InputError(
+                path,
+                f"is declared {encoding} but does not start with a byte order mark to say "
+                f"its byte order: declare {encoding}-le or {encoding}-be",
+            )
     if found is None:
         return encoding, 0
     bom, says = found
     if encoding == says:
         return encoding, 0 if says == UTF8 else len(bom)
-    if encoding in ("utf-16", "utf-32") or (encoding == "utf-32-le" and says == "utf-16-le"):
-        return encoding, 0  # the codec reads its own mark
+    if encoding == "utf-32-le" and says == "utf-16-le":
+        return encoding, 0  # FF FE 00 00: the codec reads its own mark
     raise InputError(
         path, f"starts with a {says.upper()} byte order mark but is declared {encoding}"
     )

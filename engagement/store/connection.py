@@ -66,7 +66,7 @@ CURRENT = "current"
 DEFAULT_DATABASE = "engagement"
 #: Seconds to wait for the store before giving up.
 DEFAULT_TIMEOUT = 2.0
-_CREDENTIALS = re.compile(r"(mongodb(?:\+srv)?://)[^@/]*@")
+_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^@/]*@")  # any scheme: a typo too
 
 
 def redact(uri: str) -> str:
@@ -233,8 +233,8 @@ def connect(
             tz_aware=True,
             appname="engagement",
         )
-    except PyMongoError as exc:
-        raise StoreError(f"invalid store URI {target}: {exc}") from exc
+    except (PyMongoError, ValueError) as exc:  # pymongo refuses a bad port with ValueError
+        raise StoreError(f"invalid store URI {target}: {redact(str(exc))}") from exc
     store = Store(client, database, target)
     if not check:
         return store
