@@ -165,8 +165,8 @@ def cell(value: Any, column: Any = None) -> str:
     """``value`` as text for a table: ``10,010``, ``9.99 %`` (a rate), ``1,234.50``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if isinstance(value, bool) or (hasattr(value, "dtype") and value.dtype.kind == "b"):
+        return "yes" if value else "no"  # numpy's bool too (a pandas column of them)
     if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
         return f"{int(value):,}"
     if isinstance(value, float) or (hasattr(value, "dtype") and value.dtype.kind == "f"):

@@ -11,7 +11,9 @@ import csv
 import io
 import json
 import os
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, get_args
 
 import pyarrow as pa
@@ -73,14 +75,28 @@ def export(
     campaign_ids: Sequence[str] = (),
     format: str = "csv",
 ) -> int:
-    """Write the published dataset's performers (of ``campaign_ids``, or all) to ``path``;
-    returns the rows written."""
+    """Write the published dataset's performers (of ``campaign_ids``, each once, or all) to
+    ``path``; returns the rows written. The file appears whole or not at all: rows go to a
+    file beside it, renamed to ``path`` once every row is written, so an export that fails
+    (an unknown campaign, nothing published, the store lost) leaves ``path`` as it was."""
     if format not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
-    batches = performer_batches(store, campaign_ids)
+    target = Path(path)
+    # a new name beside it (created as any file is, with the user's umask)
+    part = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.part")
+    try:
+        written = _write(performer_batches(store, list(dict.fromkeys(campaign_ids))), part, format)
+        os.replace(part, target)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _write(batches: Iterator[list[dict[str, Any]]], path: str, format: str) -> int:
     written = 0
     if format == "parquet":
-        with pq.ParquetWriter(os.fspath(path), arrow_schema()) as writer:
+        with pq.ParquetWriter(path, arrow_schema()) as writer:
             for batch in batches:
                 writer.write_table(pa.Table.from_pylist(batch, schema=arrow_schema()))
                 written += len(batch)

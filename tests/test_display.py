@@ -43,6 +43,7 @@ def test_headings_and_cells() -> None:
     assert cell(1234.5) == "1,234.50"  # a float not in a percent column: no %
     assert cell(1234.5, "views") == "1,234.50"
     assert cell(True) == "yes" and cell(False) == "no"  # not 1 and 0
+    assert cell(np.True_) == "yes" and cell(np.False_) == "no"  # a pandas bool column
     assert cell(None) == MISSING == "–"
     assert cell(math.nan, "engagementRate") == "–"
     assert cell(np.float64("nan")) == "–"

@@ -120,3 +120,24 @@ def test_refusals(store: Store, tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         export(store, tmp_path / "out.csv", campaign_ids=["winter", "spring", "autumn"])
     assert str(caught.value) == "not in the published dataset: autumn, winter"
+
+
+def test_a_failed_export_leaves_the_file_as_it_was(store: Store, tmp_path: Path) -> None:
+    """An export appears whole or not at all: a refusal keeps a file already there, and
+    creates none; a repeated campaign is exported once."""
+    kept = tmp_path / "keep.csv"
+    kept.write_text("precious\n")
+    with pytest.raises(UsageError, match="nothing is published yet"):
+        export(store, kept)
+    engagement.run_etl([CASES / "part_a.csv"], store=store)
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match="not in the published dataset: nope"):
+            export(store, kept, campaign_ids=["nope"], format=fmt)
+        assert kept.read_text() == "precious\n"
+    with pytest.raises(UsageError):
+        export(store, tmp_path / "new.csv", campaign_ids=["nope"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]  # nothing left beside
+    assert export(store, kept, campaign_ids=["spring", "spring"]) == 2  # spring once
+    lines = kept.read_text().splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["spring", "alice"], ["spring", "bob"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]

@@ -97,6 +97,17 @@ def test_blank_secrets_are_unset(clean: pytest.MonkeyPatch) -> None:
     assert settings.dashboard_secret() == ""
 
 
+def test_a_blank_database_or_home_is_the_default(clean: pytest.MonkeyPatch) -> None:
+    """``ENGAGEMENT_DB=`` is not a database named "" (pymongo refuses it), nor
+    ``ENGAGEMENT_HOME=`` the current directory for the embedded store's data."""
+    clean.setenv("ENGAGEMENT_DB", "")
+    clean.setenv("ENGAGEMENT_HOME", "  ")
+    settings = Settings()
+    assert (settings.db, settings.home) == ("engagement", Path(".engagement"))
+    clean.setenv("ENGAGEMENT_DB", "mine")
+    assert Settings().db == "mine"
+
+
 def test_bad_values_are_refused_naming_their_variables(clean: pytest.MonkeyPatch) -> None:
     assert problem(clean, CHUNK_SIZE="0") == (
         "invalid setting ENGAGEMENT_CHUNK_SIZE: Input should be greater than 0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..datasets import gc, rollback
+from ..errors import UsageError
 from ..schema import INFLUENCER_ID
 from ..serving import Reader
 from ..settings import Settings
@@ -59,9 +60,12 @@ def movers_command(
 ) -> None:
     """Who climbed and who fell in CAMPAIGN since an earlier kept dataset."""
     with opened(mongodb_uri, database) as store:
-        found = Reader(store).movers(campaign, since).value
+        reader = Reader(store)
+        found = reader.movers(campaign, since).value
+        if found is None and reader.pointer() is None:
+            raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
     if found is None:
-        raise click.ClickException(f"campaign {campaign!r} is in neither dataset")
+        raise UsageError(f"campaign {campaign!r} is in neither dataset")
     if as_json:
         emit_json(found)
         return

@@ -117,6 +117,7 @@ def execute_report(
     source = Path(notebook)
     if not source.is_file():
         raise UsageError(f"report notebook not found: {source}")
+    interval = check_interval(trend_interval)  # every refusal before anything is written
     run_id = new_run_id()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,7 @@ def execute_report(
         "campaigns": list(campaigns),
         "top_n": top_n,
         "run_id": run_id,
-        "trend_interval": check_interval(trend_interval),
+        "trend_interval": interval,
     }
     failure: ReportError | None = None
     try:

@@ -127,11 +127,21 @@ def test_movers(two_runs: tuple[str, str], capsys: pytest.CaptureFixture[str]) -
         "",
         "error: no kept dataset of run 'nope': no such run\n",
     )
+    assert run_cli(capsys, "movers", "nowhere") == (  # the CLI's rule: exit 2, one line
+        2,
+        "",
+        "error: campaign 'nowhere' is in neither dataset\n",
+    )
 
 
 def test_movers_need_an_earlier_dataset(
     store: Store, store_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert run_cli(capsys, "movers", "spring") == (
+        2,
+        "",
+        "error: nothing is published yet; load data with `engagement etl FILE`\n",
+    )
     engagement.run_etl([CASES / "part_a.csv"], store=store)
     assert run_cli(capsys, "movers", "spring") == (
         2,

@@ -65,6 +65,7 @@ def test_refused_before_a_kernel_starts(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         execute_report(["a.csv"], output_dir=out, notebook=NOTEBOOK, trend_interval="year")
     assert str(caught.value) == "interval must be one of day, week, month, not 'year'"
+    assert not out.exists()  # this refusal too: no empty folder left
     assert NOTEBOOK.is_file() and NOTEBOOK.name == "etl.ipynb"
 
 
