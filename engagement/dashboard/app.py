@@ -155,7 +155,8 @@ def visit(board: Dashboard | Message | None = None) -> Dashboard | Message:
 
 def soon(work: Callable[[str], None], argument: str) -> None:
     """``work(argument)`` once the running cell has ended, on the kernel's loop; at once where
-    no loop runs (a script, a test). A failure is written to the server's log."""
+    no loop runs (a script, a test), where a failure is raised; on the loop, a failure is
+    written to the server's log (the page stays on the view it shows)."""
 
     def run() -> None:
         try:
