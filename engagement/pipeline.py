@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -333,6 +333,10 @@ def _read(
         )
 
     follower = ledger.Follower(store, report)  # the counts so far, for readers
+    checksums = [entry.sha256 for _, entry in taken]
+
+    def counted(index: int, counts: SourceReport) -> None:
+        report.sources[index] = replace(counts, sha256=checksums[index])
 
     def source_done(entry: SourceReport) -> None:
         follower.note()
@@ -361,13 +365,17 @@ def _read(
             [source for source, _ in taken],
             chunk_size=context.options.chunk_size,
             engine=context.engine,
-            reports=[entry for _, entry in taken],
             base=base,
             on_rejects=keep_rejects,
+            on_counts=counted,
             on_source=source_done,
             progress=reading,
         )
         writer.close()
+        report.sources = [
+            replace(counts, sha256=sha)
+            for counts, sha in zip(result.sources, checksums, strict=True)
+        ]
     except InputTooLargeError as exc:
         writer.close()  # the rejects found before the bound are kept with the refusal
         bound = f"stopped reading: its files expand past {exc.limit:,} bytes once decompressed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -107,9 +107,9 @@ def transform(
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
     dialect: Dialect = PLAIN,
-    reports: Sequence[SourceReport] | None = None,
     base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
+    on_counts: Callable[[int, SourceReport], None] | None = None,
     on_source: Callable[[SourceReport], None] | None = None,
     progress: Progress | None = None,
 ) -> TransformResult:
@@ -119,10 +119,12 @@ def transform(
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
     A column ``date_column`` is the post date, where a file has it; ``dialect`` declares how
     the files are written (delimiter, encoding, column headers, digit groups, date forms;
-    by default each file's own, found from it). ``reports`` receive each
-    file's counts (new ones by default); ``base`` gives per-pair sums and per campaign-day
-    sums to add before ranking (append mode: the published dataset). ``on_rejects`` gets
-    the rejects of each block, ``on_source`` each file's report once read.
+    by default each file's own, found from it). ``base`` gives per-pair sums and per
+    campaign-day sums to add before ranking (append mode: the published dataset).
+    ``on_rejects`` gets the rejects of each block; ``on_counts`` a copy of a file's counts
+    so far (its index, a :class:`SourceReport`) after each of its blocks, ``on_source`` the
+    copy once the file is read. What each file gave is returned (``sources``), never
+    written into objects of the caller's.
     """
     with ExitStack() as stack:
         sources = [
@@ -133,21 +135,17 @@ def transform(
             )
             for item in inputs
         ]
-        entries = (
-            list(reports)
-            if reports is not None
-            else [
-                SourceReport(
-                    source.name,
-                    source.size,
-                    "",
-                    delimiter=source.header.delimiter,
-                    encoding=source.encoding,
-                    columns=source.read_from,
-                )
-                for source in sources
-            ]
-        )
+        entries = [
+            SourceReport(
+                source.name,
+                source.size,
+                "",
+                delimiter=source.header.delimiter,
+                encoding=source.encoding,
+                columns=source.read_from,
+            )
+            for source in sources
+        ]
         total = sum(source.size for source in sources)
         done = 0
         runner = make_engine(engine, scheduler, workers) if isinstance(engine, str) else engine
@@ -164,11 +162,13 @@ def transform(
                 if result.rejects and on_rejects:
                     on_rejects(index, entry, result.rejects)
                 _count(entry, result)
+                if on_counts:
+                    on_counts(index, _copy(entry))
                 if progress:
                     progress("read", done + source.bytes_read, total)
             done += source.size
             if on_source:
-                on_source(entry)
+                on_source(_copy(entry))
         if base is not None:
             pairs, days = base()
             aggregator.add_sums(pairs)
@@ -177,6 +177,10 @@ def transform(
         campaigns = summarize_campaigns(performers)
         benchmarks = summarize_dataset(performers, campaigns)
         return TransformResult(performers, campaigns, entries, benchmarks, aggregator.days())
+
+
+def _copy(entry: SourceReport) -> SourceReport:
+    return replace(entry, rejects_by_reason=dict(entry.rejects_by_reason))
 
 
 def _count(entry: SourceReport, result: BlockResult) -> None:

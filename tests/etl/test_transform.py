@@ -218,8 +218,7 @@ def test_post_dates_make_the_daily_series(tmp_path: Path) -> None:
     ]
 
 
-def test_given_reports_engine_and_base() -> None:
-    report = SourceReport("part_a.csv", 147, "ab" * 32, rows_read=10, accepted=9, rejected=1)
+def test_an_engine_given_a_base_and_counts_returned_not_written_in() -> None:
     pairs = pd.DataFrame(
         {
             "campaignId": ["spring", "autumn"],
@@ -244,10 +243,20 @@ def test_given_reports_engine_and_base() -> None:
             "shares": [0],
         }
     )
+    seen: list[tuple[int, SourceReport]] = []
     with PandasEngine(1) as engine, CsvSource(CASES / "part_a.csv") as source:
-        result = transform([source], engine=engine, reports=[report], base=lambda: (pairs, days))
-    assert result.sources[0] is report  # the counts go to the report given, added up
-    assert (report.rows_read, report.accepted, report.rejected) == (14, 12, 2)
+        result = transform(
+            [source],
+            engine=engine,
+            base=lambda: (pairs, days),
+            on_counts=lambda index, counts: seen.append((index, counts)),
+        )
+    (report,) = result.sources  # the file's own counts (the base is not a file's)
+    assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
+    assert report.rejects_by_reason["missing_value"] == 1
+    assert [(index, counts.rows_read) for index, counts in seen] == [(0, 4)]  # one block
+    assert seen[0][1] == report and seen[0][1] is not report  # a copy: never shared
+    seen[0][1].rejects_by_reason["missing_value"] = 99
     assert report.rejects_by_reason["missing_value"] == 1
     assert rows(result.performers, [*PAIR_SUMS, "engagementRate", "rank", "firstPostAt"]) == [
         ("autumn", "zoe", 1, 10, 1, 0, 0, 10.0, 1, None),
