@@ -112,15 +112,16 @@ async def published(
     reader: Reader,
     question: Sequence[Any],
     ask: Callable[[], Answer],
-    missing: str | None = None,
+    missing: str | Callable[[], str] | None = None,
     csv_fields: Sequence[str] | None = None,
     csv_rows: Callable[[Any], Iterable[dict[str, Any]]] = lambda value: value or [],
     peek: Callable[[], Answer | None] | None = None,
 ) -> Response:
     """The response to ``question``: ``304`` from memory when the request names its tag,
     else ``peek()`` (from memory, on the event loop) or ``ask()`` in a worker thread (it may
-    read the store); ``404`` with ``missing`` as the detail when it is not found (without
-    ``missing``, the empty answer is sent)."""
+    read the store); ``404`` with ``missing`` as the detail when it is not found (a function:
+    called in a worker thread, it may read the store; without ``missing``, the empty answer
+    is sent)."""
     unchanged = early(request, reader, question)
     if unchanged is not None:
         return unchanged
@@ -128,7 +129,8 @@ async def published(
     if answer is None:
         answer = await run_in_threadpool(ask)
     if missing is not None and not answer.found:
-        raise HTTPException(404, missing)
+        detail = missing if isinstance(missing, str) else await run_in_threadpool(missing)
+        raise HTTPException(404, detail)
     return respond(request, answer, csv_fields, csv_rows)
 
 

@@ -15,7 +15,7 @@ from engagement.settings import Settings
 from . import problems
 from .deps import StoreProvider, require_api_key
 from .fastpath import HotPages
-from .routes import campaigns, health, influencers, performers, runs
+from .routes import campaigns, compare, health, influencers, performers, runs
 from .uploads import UploadFolders
 
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns.router,
         campaigns.benchmarks_router,
         influencers.router,
+        compare.router,
         runs.router,
     ):
         app.include_router(router, dependencies=secured)

@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field
 from engagement.schema import (
     Benchmarks,
     Campaign,
+    Comparison,
+    Contender,
     Influencer,
     Mover,
     Movers,
@@ -22,6 +24,8 @@ from engagement.schema import (
 __all__ = [
     "Benchmarks",
     "Campaign",
+    "Comparison",
+    "Contender",
     "Health",
     "Influencer",
     "Mover",

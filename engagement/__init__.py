@@ -28,6 +28,7 @@ from .run_report import RunReport, SourceReport
 from .serving import (
     campaign,
     campaigns,
+    compare,
     influencer,
     movers,
     rejects,
@@ -60,6 +61,7 @@ __all__ = [
     "UsageError",
     "campaign",
     "campaigns",
+    "compare",
     "connect",
     "gc",
     "influencer",

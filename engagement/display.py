@@ -85,6 +85,8 @@ HEADINGS = {
     "likes": "Likes",
     "comments": "Comments",
     "shares": "Shares",
+    "interactions": "Interactions",
+    "probability": "Probability",
     "firstPostAt": "First post",
     "lastPostAt": "Last post",
     "label": "Period",

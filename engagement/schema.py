@@ -217,6 +217,61 @@ class Movers(BaseModel):
     items: list[Mover]
 
 
+class Contender(BaseModel):
+    """One side of a head to head: an influencer's counts and rates in the campaign."""
+
+    influencerId: str
+    posts: int
+    views: int
+    interactions: int = Field(description="likes + comments + shares")
+    engagementRate: float
+    credibleRate: float | None
+    credibleLow: float | None
+    credibleHigh: float | None
+
+
+class Comparison(BaseModel):
+    """The probability that A's true engagement rate beats B's (or the campaign's pooled
+    rate, when ``b`` is null), under the credible rate's beta posteriors (served, not
+    stored)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "campaignId": "campaign_6",
+                    "a": {
+                        "influencerId": "influencer_7902",
+                        "posts": 1,
+                        "views": 18775,
+                        "interactions": 1862,
+                        "engagementRate": 9.917,
+                        "credibleRate": 9.83,
+                        "credibleLow": 9.47,
+                        "credibleHigh": 10.2,
+                    },
+                    "b": None,
+                    "campaignRate": 5.22,
+                    "priorStrength": 56.8,
+                    "probability": 1.0,
+                    "sentence": "influencer_7902 beats campaign_6's pooled rate (5.22 %) "
+                    "with probability 1.00",
+                }
+            ]
+        }
+    }
+
+    campaignId: str
+    a: Contender
+    b: Contender | None = Field(description="null: A against the campaign's pooled rate")
+    campaignRate: float = Field(description="The campaign's pooled rate (%): the prior's mean")
+    priorStrength: float | None = Field(
+        description="The prior's weight in views (0: no prior; null: every pair pooled)"
+    )
+    probability: float = Field(description="P(A's true rate > B's), 0 to 1")
+    sentence: str = Field(description='"A beats B with probability p", p to two decimals')
+
+
 class Source(BaseModel):
     """What one input file contributed to a run."""
 
@@ -357,6 +412,8 @@ MOVER_FIELDS = fields(Mover)
 CAMPAIGN_DAY_FIELDS = fields(CampaignDay)
 TREND_POINT_FIELDS = fields(TrendPoint)
 REJECT_FIELDS = fields(Reject)
+CONTENDER_FIELDS = fields(Contender)
+COMPARISON_FIELDS = fields(Comparison)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 from cachetools import LRUCache
 
+from . import compare as head_to_head
 from .errors import StoreError, UsageError
 from .paging import MAX_OFFSET, Page, check_page
 from .schema import (
@@ -530,6 +531,45 @@ class Reader:
         answer = self.campaign(campaign_id)
         return answer.value if answer.dataset == dataset.run_id else None
 
+    def compare(self, campaign_id: str, a: str, b: str | None = None) -> Answer:
+        """The head to head of influencers ``a`` and ``b`` of a campaign (``b`` None: ``a``
+        against the campaign's pooled rate), :func:`engagement.compare.compare`. Not
+        ``found`` when the campaign or either influencer is not in it (:meth:`missing`
+        says which)."""
+        campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
+        a = queries.check_id(INFLUENCER_ID, a)
+        b = None if b is None else queries.check_id(INFLUENCER_ID, b)
+
+        def compute(dataset: Dataset) -> Any:
+            summary = self._summary(dataset, campaign_id)
+            rows = [self._row(dataset, campaign_id, who) for who in (a, b) if who is not None]
+            if summary is None or any(row is None for row in rows):
+                return None
+            return head_to_head.compare(summary, *rows)
+
+        return self._answer(("compare", campaign_id, a, b), compute)
+
+    def _row(self, dataset: Dataset, campaign_id: str, influencer_id: str) -> Any:
+        """An influencer's performer row in a campaign, or ``None``."""
+        found = self.influencer(influencer_id)
+        if not found.found or found.dataset != dataset.run_id:
+            return None
+        rows = found.value["campaigns"]
+        return next((row for row in rows if row[CAMPAIGN_ID] == campaign_id), None)
+
+    def missing(self, campaign_id: str, *influencer_ids: str | None) -> str:
+        """Why a question about these is not answered: the campaign, or the first influencer
+        not in it."""
+        if not self.campaign(campaign_id).found:
+            return f"campaign {campaign_id!r} is not in the published dataset"
+        dataset = self.pin()
+        for influencer_id in influencer_ids:
+            if influencer_id is not None and (
+                dataset is None or self._row(dataset, campaign_id, influencer_id) is None
+            ):
+                return f"influencer {influencer_id!r} is not in campaign {campaign_id!r}"
+        return f"campaign {campaign_id!r} has no answer"
+
     def movers(self, campaign_id: str, since: str | None = None) -> Answer:
         """Who climbed and who fell in a campaign since the kept dataset ``since`` (by
         default the one published before the current). Raises
@@ -729,6 +769,14 @@ def movers(store: Store, campaign_id: str, since: str | None = None) -> dict[str
     dataset is not kept, and :class:`~engagement.errors.UsageError` when no earlier dataset
     is kept to compare with."""
     return _once(store).movers(campaign_id, since).value  # type: ignore[no-any-return]
+
+
+def compare(store: Store, campaign_id: str, a: str, b: str | None = None) -> dict[str, Any] | None:
+    """The probability that influencer ``a``'s true engagement rate in a campaign beats
+    ``b``'s (``b`` None: the campaign's pooled rate), under the credible rate's beta
+    posteriors, with both sides and the sentence saying so; ``None`` when the campaign or
+    either influencer is not in the published dataset."""
+    return _once(store).compare(campaign_id, a, b).value  # type: ignore[no-any-return]
 
 
 def benchmarks(store: Store) -> dict[str, Any] | None:

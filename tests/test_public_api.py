@@ -33,6 +33,7 @@ def test_public_api() -> None:
         "UsageError",
         "campaign",
         "campaigns",
+        "compare",
         "connect",
         "gc",
         "influencer",

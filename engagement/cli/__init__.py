@@ -1,10 +1,10 @@
 """The ``engagement`` command line (a front end: click).
 
-``app`` holds the group, the shared options and ``main`` (errors to one line); ``data``,
-``history`` and ``servers`` add the commands.
+``app`` holds the group, the shared options and ``main`` (errors to one line);
+``compare``, ``data``, ``history`` and ``servers`` add the commands.
 """
 
-from . import data, history, servers  # noqa: F401 - they add their commands to the group
+from . import compare, data, history, servers  # noqa: F401 - they add their commands
 from .app import cli, main
 
 __all__ = ["cli", "main"]
