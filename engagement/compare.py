@@ -155,3 +155,30 @@ def compare(
             "sentence": f"{a[INFLUENCER_ID]} beats {other} with probability {probability:.2f}",
         }
     ).model_dump()
+
+
+def posterior_of(summary: dict[str, Any], row: dict[str, Any]) -> Posterior:
+    """A performer row's posterior under its campaign's prior (``summary``)."""
+    interactions = int(row["likes"]) + int(row["comments"]) + int(row["shares"])
+    mu = float(summary[ENGAGEMENT_RATE]) / 100.0
+    return Posterior.of(int(row["views"]), interactions, mu, summary.get("priorStrength"))
+
+
+def ladder(summary: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each of ``rows`` (a ranking's first, in its order) but the last against the one
+    ranked next: its id, the next one's, the probability that it truly beats it and the
+    sentence."""
+    posteriors = [posterior_of(summary, row) for row in rows]
+    steps = []
+    for i in range(len(rows) - 1):
+        probability = p_beats(posteriors[i], posteriors[i + 1])
+        first, second = rows[i][INFLUENCER_ID], rows[i + 1][INFLUENCER_ID]
+        steps.append(
+            {
+                INFLUENCER_ID: first,
+                "next": second,
+                "probability": probability,
+                "sentence": f"{first} beats {second} with probability {probability:.2f}",
+            }
+        )
+    return steps

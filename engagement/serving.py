@@ -42,6 +42,7 @@ from .schema import (
     DEFAULT_ORDER,
     ENGAGEMENT_RATE,
     INFLUENCER_ID,
+    ORDERS,
     PERFORMER_FIELDS,
     RANK,
 )
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 CACHE_BYTES = 256 << 20
 #: Ranks of each campaign read ahead (in the default order) before a dataset is served.
 WARM_RANKS = 200
+#: The ranks the campaign view weighs each against the next.
+LADDER = 10
 #: Pages per read while reading ahead.
 WARM_BATCH = 25
 #: The most seconds a reading ahead takes; and the share of the budget it may fill.
@@ -151,12 +154,14 @@ class Kept:
 class CampaignData:
     """What the dashboard's campaign view shows: a page of its ranking, every performer's
     rate (the histogram), each one's move since the previous kept dataset (``None`` when
-    none is kept) and the trend."""
+    none is kept), the trend, and the first :data:`LADDER` of the ranking each against the
+    next (:func:`engagement.compare.ladder`)."""
 
     page: Page | None
     rates: list[float]
     movers: dict[str, Any] | None
     trend: dict[str, Any] | None
+    ladder: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Reader:
@@ -660,12 +665,19 @@ class Reader:
         dataset = self.pin()
         if page.dataset is None or dataset is None or dataset.run_id != page.dataset:
             return CampaignData(page.page(), [], None, None)
-        rates = [row[ENGAGEMENT_RATE] for row in self._whole(dataset, campaign_id)]
+        whole = self._whole(dataset, campaign_id)
+        rates = [row[ENGAGEMENT_RATE] for row in whole]
         try:
             found = self.movers(campaign_id).value
         except UsageError:  # nothing earlier kept, or it was dropped meanwhile
             found = None
-        return CampaignData(page.page(), rates, found, self.trend(campaign_id, interval).value)
+        summary = self._summary(dataset, campaign_id)
+        rank = ORDERS[by]  # a dataset published before a rank lacks it: last
+        top = sorted(whole, key=lambda row: (row.get(rank) is None, row.get(rank) or 0))
+        top = top[: LADDER + 1]
+        ladder = head_to_head.ladder(summary, top) if summary else []
+        trend = self.trend(campaign_id, interval).value
+        return CampaignData(page.page(), rates, found, trend, ladder)
 
     # --- the ledger (not published data: read each time) ---------------------------------
 

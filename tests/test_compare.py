@@ -124,3 +124,23 @@ def test_a_comparison_says_who_beats_whom() -> None:
         "probability",
         "sentence",
     ]
+
+
+def test_a_ladder_weighs_each_against_the_next() -> None:
+    from engagement.compare import ladder, posterior_of
+
+    summary = {"campaignId": "c", "engagementRate": 5.0, "priorStrength": 0.0}
+    rows = [
+        {"influencerId": "a", "views": 100, "likes": 9, "comments": 0, "shares": 0},
+        {"influencerId": "b", "views": 1000, "likes": 60, "comments": 10, "shares": 10},
+        {"influencerId": "c", "views": 10, "likes": 0, "comments": 0, "shares": 0},
+    ]
+    steps = ladder(summary, rows)
+    # no prior: a is Beta(9, 91), b Beta(80, 920); c has no interactions: a point at 0
+    assert posterior_of(summary, rows[2]).point == 0.0
+    first = closed_form(9, 91, 80, 920)
+    assert [(s["influencerId"], s["next"]) for s in steps] == [("a", "b"), ("b", "c")]
+    assert steps[0]["probability"] == pytest.approx(first, abs=1e-9)
+    assert steps[1]["probability"] == 1.0  # any rate above 0 beats the point at 0
+    assert steps[0]["sentence"] == f"a beats b with probability {first:.2f}"
+    assert ladder(summary, rows[:1]) == [] and ladder(summary, []) == []

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from ..display import styled
-from ..schema import ENGAGEMENT_RATE
+from ..schema import ENGAGEMENT_RATE, INFLUENCER_ID
 
 STYLE = """<style>
 .eg-kpis {margin: 0.5em 0 1em 0}
@@ -151,4 +151,28 @@ def share_html(**query: str) -> str:
     return (
         f'<span class="eg-share">Link to this view: <a href="{html.escape(target)}" '
         f'target="_top">{html.escape(target)}</a></span>'
+    )
+
+
+#: What B can be besides an influencer of the page: the campaign's pooled rate.
+POOLED = "the campaign's pooled rate"
+
+
+def verdict_html(found: dict[str, Any]) -> str:
+    """A head to head (:func:`engagement.compare.compare`) as its sentence."""
+    return f'<p class="eg-verdict-text">{html.escape(found["sentence"])}</p>'
+
+
+def ladder_html(steps: list[dict[str, Any]], order: str) -> str:
+    """The ranking's first, each against the next (:func:`engagement.compare.ladder`)."""
+    if not steps:
+        return ""
+    items = "".join(
+        f'<li data-influencer="{html.escape(step[INFLUENCER_ID])}">'
+        f"{html.escape(step['sentence'])}</li>"
+        for step in steps
+    )
+    return (
+        f"<p>The top {len(steps) + 1} by {html.escape(order)}, each against the next: "
+        f'how sure is each place?</p><ol class="eg-ladder-list">{items}</ol>'
     )

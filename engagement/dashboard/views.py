@@ -16,13 +16,24 @@ import ipywidgets as widgets
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..charts import order_name
+from ..compare import compare
 from ..display import heading, ranking_columns
 from ..schema import CAMPAIGN_ID, CREDIBLE_RANK, CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID, RANK
 from ..serving import Reader
 from ..store.trends import INTERVALS
 from . import charts
 from .figure import figure_widget
-from .parts import change_label, download_html, kpis_html, share_html, table_html
+from .parts import (
+    POOLED,
+    change_label,
+    download_html,
+    kpis_html,
+    ladder_html,
+    share_html,
+    table_html,
+    verdict_html,
+)
 from .table import Column, Table
 
 #: open(view, key): show the campaign or influencer view of ``key``.
@@ -125,6 +136,8 @@ class CampaignView:
         self.page = 0
         self.refreshes = 0
         self._dataset: str | None = None
+        self._rows: dict[str, dict[str, Any]] = {}  # the page's, by influencer
+        self._offering = False
         self._controls()
         self._outputs(open_)
         self._observe()
@@ -147,6 +160,8 @@ class CampaignView:
         self.previous = widgets.Button(description="Previous", icon="chevron-left")
         self.next = widgets.Button(description="Next", icon="chevron-right")
         self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
+        self.compare_a = widgets.Dropdown(options=[], description="Does")
+        self.compare_b = widgets.Dropdown(options=[], description="beat")
 
     def _outputs(self, open_: Open) -> None:
         """What the view shows: KPIs, the page's table and links, its charts."""
@@ -159,6 +174,8 @@ class CampaignView:
         self.histogram_slot = ChartSlot("histogram", None)
         self.trend_note = widgets.HTML()
         self.trend_slot = ChartSlot("trend", None)
+        self.verdict = widgets.HTML()
+        self.ladder = widgets.HTML()
 
     def _observe(self) -> None:
         """Each control's class (what the browser tests find it by) and its handler."""
@@ -175,6 +192,10 @@ class CampaignView:
             (self.download, "download"),
             (self.interval, "interval"),
             (self.trend_note, "trend-note"),
+            (self.compare_a, "compare-a"),
+            (self.compare_b, "compare-b"),
+            (self.verdict, "verdict"),
+            (self.ladder, "ladder"),
         ):
             widget.add_class(f"eg-{name}")
         self.search.observe(self._on_search, names="value")
@@ -182,6 +203,8 @@ class CampaignView:
         self.picker.observe(self._on_choice, names="value")
         self.top_n.observe(self._on_choice, names="value")
         self.order.observe(self._on_choice, names="value")
+        self.compare_a.observe(lambda _: self._compare(), names="value")
+        self.compare_b.observe(lambda _: self._compare(), names="value")
         self.previous.on_click(lambda _: self._turn(-1))
         self.next.on_click(lambda _: self._turn(+1))
 
@@ -194,6 +217,9 @@ class CampaignView:
                 widgets.HBox([self.previous, self.position, self.next]),
                 self.table,
                 widgets.HBox([self.download, self.share]),
+                widgets.HBox([self.compare_a, self.compare_b]),
+                self.verdict,
+                self.ladder,
                 self.forest_slot.box,
                 self.histogram_slot.box,
                 self.interval,
@@ -284,10 +310,42 @@ class CampaignView:
             self.share.value = share_html(campaign=campaign)
             self.previous.disabled = self.page == 0
             self.next.disabled = self.page >= self._pages() - 1
+        self._rows = {row[INFLUENCER_ID]: row for row in rows}
+        self._offer(list(self._rows))
+        self.ladder.value = ladder_html(found.ladder, order_name(by))
         self.forest_slot.show(forest)
         self.histogram_slot.show(histogram)
         self._show_trend(campaign, str(self.interval.value), found.trend)
         self.refreshes += 1
+
+    def _offer(self, ids: list[str]) -> None:
+        """The page's influencers to pick two of (B also the campaign's pooled rate); the
+        first two picked, unless the ones picked are still on the page."""
+        a, b = self.compare_a.value, self.compare_b.value
+        self._offering = True  # one sentence at the end, not one per change
+        try:
+            self.compare_a.options = ids
+            self.compare_b.options = [*ids, POOLED]
+            self.compare_a.value = a if a in ids else (ids[0] if ids else None)
+            second = ids[1] if len(ids) > 1 else POOLED
+            self.compare_b.value = b if b in ids or b == POOLED else second
+        finally:
+            self._offering = False
+        self._compare()
+
+    def _compare(self) -> None:
+        """The sentence of the two picked (:func:`engagement.compare.compare`, from the
+        page's rows: nothing is read)."""
+        if self._offering:
+            return
+        a, b = self.compare_a.value, self.compare_b.value
+        if a not in self._rows or (b != POOLED and b not in self._rows):
+            self.verdict.value = ""
+            return
+        found = compare(
+            self.summaries[self.campaign], self._rows[a], None if b == POOLED else self._rows[b]
+        )
+        self.verdict.value = verdict_html(found)
 
     def refresh_trend(self) -> None:
         """The campaign's posts and rate by the chosen interval, or why there are none."""

@@ -181,3 +181,32 @@ def test_the_download_link_at_full_precision_and_the_share_link() -> None:
     both = share_html(campaign="s", influencer="i")
     assert 'href="?campaign=s&amp;influencer=i"' in both
     assert 'href="?"' in share_html()  # no view named: the page itself
+
+
+def test_a_verdict_and_a_ladder() -> None:
+    from engagement.dashboard.parts import ladder_html, verdict_html
+
+    found = {"sentence": "a<b beats c with probability 0.56"}
+    assert (
+        verdict_html(found) == '<p class="eg-verdict-text">a&lt;b beats c with probability 0.56</p>'
+    )
+    steps = [
+        {
+            "influencerId": "a",
+            "next": "b",
+            "probability": 0.4,
+            "sentence": "a beats b with probability 0.40",
+        },
+        {
+            "influencerId": "b&",
+            "next": "c",
+            "probability": 1.0,
+            "sentence": "b& beats c with probability 1.00",
+        },
+    ]
+    assert ladder_html(steps, "credible rate") == (
+        "<p>The top 3 by credible rate, each against the next: how sure is each place?</p>"
+        '<ol class="eg-ladder-list"><li data-influencer="a">a beats b with probability 0.40</li>'
+        '<li data-influencer="b&amp;">b&amp; beats c with probability 1.00</li></ol>'
+    )
+    assert ladder_html([], "engagement rate") == ""

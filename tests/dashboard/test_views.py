@@ -615,3 +615,51 @@ def test_a_view_refresh_reads_through_the_reader_once(
         assert not any(name.startswith("performers_") for name, _ in finds.seen)
     finally:
         client.close()
+
+
+def test_the_campaign_view_compares_two_picked_and_weighs_its_top_ten(
+    board: Dashboard, store: Store
+) -> None:
+    from engagement.compare import Posterior, p_beats
+    from engagement.dashboard.parts import POOLED
+
+    board.open("campaign", "campaign_6")
+    view = board.campaign_view
+    top = serving.top_performers(store, "campaign_6", limit=11)
+    assert top is not None
+    ids = [row["influencerId"] for row in top.items]
+    # the two picked by default: the page's first two; then any two of the page
+    assert (view.compare_a.value, view.compare_b.value) == (ids[0], ids[1])
+    assert list(view.compare_a.options) == ids[:10]
+    assert list(view.compare_b.options) == [*ids[:10], POOLED]
+    view.compare_a.value, view.compare_b.value = "influencer_7902", "influencer_5273"
+    sentence = "influencer_7902 beats influencer_5273 with probability 0.56"
+    assert view.verdict.value == f'<p class="eg-verdict-text">{sentence}</p>'
+    found = serving.compare(store, "campaign_6", "influencer_7902", "influencer_5273")
+    assert found is not None and found["sentence"] == sentence
+    view.compare_b.value = POOLED
+    assert "beats campaign_6&#x27;s pooled rate (5.24 %) with probability 1.00" in (
+        view.verdict.value
+    )
+    # the top ten in the chosen order, each against the next
+    summary = serving.campaign(store, "campaign_6")
+    assert summary is not None
+    mu, strength = summary["engagementRate"] / 100, summary["priorStrength"]
+
+    def posterior(row: dict[str, Any]) -> Posterior:
+        return Posterior.of(
+            row["views"], row["likes"] + row["comments"] + row["shares"], mu, strength
+        )
+
+    items = re.findall(r'<li data-influencer="([^"]+)">([^<]+)</li>', view.ladder.value)
+    assert [who for who, _ in items] == ids[:10]
+    for (who, text), row, after in zip(items, top.items, top.items[1:], strict=False):
+        p = p_beats(posterior(row), posterior(after))
+        assert text == f"{who} beats {after['influencerId']} with probability {p:.2f}"
+    assert "The top 11 by engagement rate, each against the next" in view.ladder.value
+    view.order.value = "credible rate"  # the ladder follows the order; the picks stay if shown
+    credible = serving.top_performers(store, "campaign_6", limit=11, by="credibleRate")
+    assert credible is not None
+    shown = re.findall(r'<li data-influencer="([^"]+)">', view.ladder.value)
+    assert shown == [row["influencerId"] for row in credible.items[:10]]
+    assert "by credible rate" in view.ladder.value

@@ -434,3 +434,26 @@ def test_the_campaigns_table_pages_and_searches(browser: Browser, wide: dict[str
         assert page.locator(".eg-campaign select").input_value() == wanted
     finally:
         page.close()
+
+
+def test_pick_two_rows_and_read_who_beats_whom(browser: Browser, site: dict[str, Any]) -> None:
+    page = open_page(
+        browser, site["voila"] + "?campaign=campaign_6", ".eg-campaign-view .eg-ranking tbody tr"
+    )
+    try:
+        page.locator(".eg-compare-a select").select_option(label="influencer_7902")
+        page.locator(".eg-compare-b select").select_option(label="influencer_5273")
+        verdict = page.locator(".eg-verdict .eg-verdict-text")
+        expected = "influencer_7902 beats influencer_5273 with probability 0.56"
+        page.wait_for_function(
+            "(text) => document.querySelector('.eg-verdict .eg-verdict-text')"
+            "?.textContent === text",
+            arg=expected,
+            timeout=WAIT,
+        )
+        assert verdict.inner_text() == expected
+        ladder = page.locator(".eg-ladder li").all_inner_texts()
+        assert len(ladder) == 10
+        assert ladder[0].startswith("influencer_5273 beats influencer_7902 with probability 0.4")
+    finally:
+        page.close()
