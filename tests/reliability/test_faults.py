@@ -122,6 +122,10 @@ def test_a_lock_left_behind_does_not_block_forever(
         assert store.state.find_one({"_id": "etl"}) is None
 
 
+#: Seconds a run stalls at its fault point while the test stops the server under it.
+STALL = 6
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["rejects:1", "pages:1", "flip:1"])
 def test_store_stopped_during_a_run(
@@ -143,7 +147,8 @@ def test_store_stopped_during_a_run(
         with connect(mongo.uri, database="outage") as store:
             before = api_view(client, store)
 
-        process = start_etl(inputs["b"], {**env, faults.VARIABLE: f"{moment}:sleep=3"})
+        # long enough for the server to be stopped under it on a loaded machine
+        process = start_etl(inputs["b"], {**env, faults.VARIABLE: f"{moment}:sleep={STALL}"})
         assert process.stderr is not None
         line = process.stderr.readline()
         assert line.startswith(f"fault: stalling at {moment}"), line
@@ -158,7 +163,7 @@ def test_store_stopped_during_a_run(
         assert code == 3, err
         assert err.startswith(f"error: store unreachable at {mongo.uri.rstrip('/')}"), err
         assert err.count("\n") == 1  # one line, no traceback
-        assert time.monotonic() - stopped < 3 + 15  # the stall, then a few seconds
+        assert time.monotonic() - stopped < STALL + 15  # the stall, then a few seconds
 
         mongo.start()
         deadline = time.monotonic() + 30
