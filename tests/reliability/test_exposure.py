@@ -191,3 +191,5 @@ def test_servers_listen_on_loopback_by_default(tmp_path: Path) -> None:
     finally:
         other.terminate()
         other.wait(timeout=20)
+        cli(env, "db", "stop")  # the API started the embedded server again: nothing left
+    assert cli(env, "db", "status").stdout == "embedded store not running\n"
