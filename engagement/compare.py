@@ -132,17 +132,17 @@ def compare(
     rate and prior strength), or of ``first`` against the campaign's pooled rate: both
     sides, the probability that the first beats the other, and the sentence saying so."""
     pooled = float(summary[ENGAGEMENT_RATE])  # the campaign's sums' rate: the prior's mean
-    mu, strength = pooled / 100.0, summary.get("priorStrength")
+    strength = summary.get("priorStrength")
     a = contender(first)
-    posterior = Posterior.of(a["views"], a["interactions"], mu, strength)
+    posterior = posterior_of(summary, first)
     campaign_id = summary[CAMPAIGN_ID]
     if second is None:
         b = None
-        probability = p_above(posterior, mu)
+        probability = p_above(posterior, pooled / 100.0)
         other = f"{campaign_id}'s pooled rate ({pooled:.2f} %)"
     else:
         b = contender(second)
-        probability = p_beats(posterior, Posterior.of(b["views"], b["interactions"], mu, strength))
+        probability = p_beats(posterior, posterior_of(summary, second))
         other = str(b[INFLUENCER_ID])
     return Comparison.model_validate(
         {

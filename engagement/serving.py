@@ -563,8 +563,10 @@ class Reader:
         return next((row for row in rows if row[CAMPAIGN_ID] == campaign_id), None)
 
     def missing(self, campaign_id: str, *influencer_ids: str | None) -> str:
-        """Why a question about these is not answered: the campaign, or the first influencer
-        not in it."""
+        """Why a question about these is not answered: nothing published, the campaign, or
+        the first influencer not in it."""
+        if self.pointer() is None:
+            return "nothing is published yet; load data with `engagement etl FILE`"
         if not self.campaign(campaign_id).found:
             return f"campaign {campaign_id!r} is not in the published dataset"
         dataset = self.pin()

@@ -31,8 +31,6 @@ def compare_command(
         reader = Reader(store)
         found = reader.compare(campaign, a, b).value
         if found is None:
-            if reader.pointer() is None:
-                raise UsageError("nothing is published yet; load data with `engagement etl FILE`")
             raise UsageError(reader.missing(campaign, a, b))
     if as_json:
         emit_json(found)
