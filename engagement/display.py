@@ -14,9 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from .schema import (
     CAMPAIGN_ID,
+    COST,
+    CPE,
+    CPE_RANK,
     CREDIBLE_RANK,
     CREDIBLE_RATE,
     DEFAULT_ORDER,
+    EMV,
+    EMV_RANK,
     ENGAGEMENT_RATE,
     INFLUENCER_ID,
     RANK,
@@ -54,9 +59,42 @@ CREDIBLE_COLUMNS = (
 )
 
 
+#: The same by cost per engagement (the currency beside the costs).
+CPE_COLUMNS = (
+    CPE_RANK,
+    INFLUENCER_ID,
+    CPE,
+    "currency",
+    COST,
+    "cpm",
+    "costPerPost",
+    ENGAGEMENT_RATE,
+    RANK,
+    "posts",
+    "views",
+)
+#: The same by earned media value.
+EMV_COLUMNS = (
+    EMV_RANK,
+    INFLUENCER_ID,
+    EMV,
+    "currency",
+    COST,
+    "roi",
+    ENGAGEMENT_RATE,
+    RANK,
+    "posts",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+)
+_BY_ORDER = {CREDIBLE_RATE: CREDIBLE_COLUMNS, CPE: CPE_COLUMNS, EMV: EMV_COLUMNS}
+
+
 def ranking_columns(by: str = DEFAULT_ORDER) -> tuple[str, ...]:
     """The columns of a ranking table in the order ``by``."""
-    return CREDIBLE_COLUMNS if by == CREDIBLE_RATE else RANKING_COLUMNS
+    return _BY_ORDER.get(by, RANKING_COLUMNS)
 
 
 #: Column headings in words (a column not named here keeps its name).
@@ -78,6 +116,15 @@ HEADINGS = {
     "p90EngagementRate": "90th percentile",
     "topEngagementRate": "Top rate",
     "priorStrength": "Prior strength (views)",
+    COST: "Cost",
+    "currency": "Currency",
+    "cpm": "Cost per 1,000 views",
+    CPE: "Cost per engagement",
+    "costPerPost": "Cost per post",
+    EMV: "Earned media value",
+    "roi": "ROI",
+    CPE_RANK: "CPE rank",
+    EMV_RANK: "EMV rank",
     "influencers": "Influencers",
     "topInfluencerId": "Top influencer",
     "posts": "Posts",

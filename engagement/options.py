@@ -24,7 +24,14 @@ from .errors import UsageError
 from .etl.dialect import Dialect, check_columns, check_date_column
 from .etl.engines import ENGINES
 from .etl.reader import CHUNK_SIZE
-from .rules import DATE_COLUMN, MAX_RECORD_BYTES, MAX_REJECTED
+from .rules import (
+    CURRENCY,
+    DATE_COLUMN,
+    DEFAULT_CURRENCY,
+    MAX_RECORD_BYTES,
+    MAX_REJECTED,
+    price_list,
+)
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -292,11 +299,46 @@ class RunOptions:
         ),
     )
 
+    currency: str = option(
+        DEFAULT_CURRENCY,
+        Option(
+            "currency",
+            str,
+            "The currency of the costs and of the price list (three letters: EUR); one per "
+            "dataset.",
+            metavar="CODE",
+            setting="currency",
+        ),
+    )
+    prices: tuple[str, ...] = option(
+        (),
+        Option(
+            "prices",
+            str,
+            "Earned media value's price of one view, like, comment or share: likes=0.25 "
+            "(repeatable; the others keep the default list's).",
+            unset="the default list (views 0.008, likes, comments and shares 0.25)",
+            metavar="METRIC=PRICE",
+            each="price",
+            setting="prices",
+        ),
+    )
+
     def __post_init__(self) -> None:
         if isinstance(self.columns, Mapping):  # {"influencerId": "Creator"}
             object.__setattr__(self, "columns", tuple(f"{k}={v}" for k, v in self.columns.items()))
+        if isinstance(self.prices, Mapping):  # {"likes": 0.3}
+            object.__setattr__(self, "prices", tuple(f"{k}={v}" for k, v in self.prices.items()))
         for declared in OPTIONS:
             object.__setattr__(self, declared.name, declared.check(getattr(self, declared.name)))
+        currency = self.currency.strip().upper()
+        if not CURRENCY.fullmatch(currency):
+            raise UsageError(f"currency must be three letters (EUR, USD), not {self.currency!r}")
+        object.__setattr__(self, "currency", currency)
+        try:
+            price_list(self.prices)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         check_date_column(self.date_column)
         mapped = check_columns(self.columns)
         object.__setattr__(self, "columns", tuple(f"{k}={v}" for k, v in mapped.items()))
@@ -318,6 +360,12 @@ class RunOptions:
         return Dialect(
             self.delimiter, self.encoding, self.column_map, self.thousands, self.date_formats
         )
+
+    @property
+    def price_list(self) -> dict[str, float]:
+        """The earned media value's price of each metric: the default list, with the
+        ``prices`` given over it."""
+        return price_list(self.prices)
 
     @functools.cached_property
     def column_map(self) -> dict[str, str]:
@@ -379,6 +427,43 @@ def unknown(values: Mapping[str, Any], where: str = "") -> None:
         raise UsageError(
             f"{where}unknown option(s) {', '.join(wrong)}; the options are {', '.join(NAMES)}"
         )
+
+
+def read_prices(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """A price list file: a CSV ``metric,price`` with that header (a metric of views, likes,
+    comments, shares), as ``metric=price`` items; :class:`UsageError` saying what is wrong."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"prices {name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise UsageError(f"prices {name}: larger than {MAX_PROFILE_BYTES:,} bytes")
+    try:
+        lines = [line.strip() for line in data.decode("utf-8-sig").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise UsageError(f"prices {name}: not UTF-8 text") from None
+    if not lines or [c.strip().casefold() for c in lines[0].split(",")] != ["metric", "price"]:
+        raise UsageError(f"prices {name}: a CSV whose header is metric,price")
+    items = tuple("=".join(c.strip() for c in line.split(",", 1)) for line in lines[1:])
+    try:
+        price_list(items)
+    except ValueError as exc:
+        raise UsageError(f"prices {name}: {exc}") from None
+    return items
+
+
+def merge_prices(under: tuple[str, ...], over: tuple[str, ...]) -> tuple[str, ...]:
+    """The prices of ``under`` (a file's) with those of ``over`` (flags) in their place."""
+    said = {key for key, _ in (_priced(item) for item in over)}
+    return tuple(item for item in under if _priced(item)[0] not in said) + over
+
+
+def _priced(item: str) -> tuple[str, str]:
+    name, _, amount = item.partition("=")
+    metric = name.strip().casefold()
+    return metric.removesuffix("s"), amount
 
 
 def read_profile(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -23,13 +23,14 @@ from typing import Any
 from . import faults
 from .errors import InputError, InputTooLargeError, RunRefusedError, UsageError
 from .etl.budget import InputBudget
+from .etl.costs import COST_UNITS, CostsFile, read_costs
 from .etl.engines import Engine, make_engine
 from .etl.reader import CsvSource
 from .etl.transform import Progress, TransformResult, transform
 from .options import MODES, RunOptions
-from .rules import refusal
+from .rules import COST_SCALE, refusal
 from .run_report import RunReport, SkippedSource, SourceReport
-from .schema import ORDERS
+from .schema import COST, ORDERS, PAIR
 from .store import history, ledger
 from .store.connection import Document, Store, translate_errors
 from .store.layout import Dataset
@@ -38,6 +39,8 @@ from .store.publish import dataset_days, dataset_frame, write_dataset
 from .store.rejects import RejectsWriter
 
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: A run's report names at most this many of a costs file's unmatched pairs.
+UNMATCHED_SHOWN = 100
 #: How often a running run's counts reach its ledger entry.
 LEDGER_SECONDS = 1.0
 
@@ -113,6 +116,7 @@ class RunContext:
     on_start: Callable[[RunReport], None] | None = None
     keep: int = history.KEEP_DATASETS
     on_publish: Callable[[RunReport], None] | None = None
+    costs: CostsFile | None = None
 
     @property
     def mode(self) -> str:
@@ -135,6 +139,7 @@ def run_etl(
     keep: int = history.KEEP_DATASETS,
     on_publish: Callable[[RunReport], None] | None = None,
     max_input_bytes: int | None = None,
+    costs: str | os.PathLike[str] | None = None,
     **changes: Any,
 ) -> RunReport:
     """Load CSV exports into the store and publish the ranked dataset.
@@ -196,6 +201,11 @@ def run_etl(
     max_input_bytes
         The most the files may hold together once decompressed; reading past it ends the
         run ``refused`` (the bound of uploads). ``None``: no bound.
+    costs
+        A costs file, ``campaignId,influencerId,cost`` (a pair may have several rows: they
+        are summed), read as the options read the exports; its costs are added to the pairs'
+        (those of a ``cost`` column included), its rejects kept with the run's, and its
+        pairs that name no loaded pair reported in the run's ``costs``.
 
     Raises
     ------
@@ -217,6 +227,7 @@ def run_etl(
     if max_input_bytes is not None and max_input_bytes < 1:
         raise UsageError(f"max_input_bytes must be at least 1, not {max_input_bytes}")
     budget = InputBudget(max_input_bytes)
+    costs_file = None if costs is None else read_costs(costs, chosen.dialect)
     with contextlib.ExitStack() as stack:
         sources = [
             stack.enter_context(
@@ -244,6 +255,7 @@ def run_etl(
             on_start,
             keep,
             on_publish,
+            costs_file,
         )
         return _run(context)
 
@@ -266,6 +278,7 @@ def _run(context: RunContext) -> RunReport:
         if context.on_start:
             context.on_start(report)
         current = life.current
+        _check_currency(context, current)
         taken, report.skipped_sources = _choose_sources(context, current)
         report.sources = [entry for _, entry in taken]
         if context.mode == "append" and current is not None and not taken:
@@ -292,11 +305,43 @@ def _run(context: RunContext) -> RunReport:
             report.campaigns,
             result.benchmarks,
             layout,
+            context.options.currency,
         )
         life.publish(dataset, context.keep)
         if context.on_publish:
             context.on_publish(report)
     return report
+
+
+def _check_currency(context: RunContext, current: Document | None) -> None:
+    """An append keeps the dataset's one currency: another is a usage error."""
+    if context.mode != "append" or current is None:
+        return
+    theirs = current.get("currency")
+    if theirs is not None and theirs != context.options.currency:
+        raise UsageError(
+            f"the current dataset's costs are in {theirs}: append in {theirs} "
+            f"(--currency {theirs}), or replace it"
+        )
+
+
+def _costs_report(costs: CostsFile, unmatched: Any) -> dict[str, Any]:
+    """What the costs file gave (:class:`~engagement.schema.CostsSource`)."""
+    pairs = [] if unmatched is None else unmatched.slice(0, UNMATCHED_SHOWN).to_pylist()
+    return {
+        "name": costs.name,
+        "size": costs.size,
+        "sha256": costs.sha256,
+        "rowsRead": costs.rows,
+        "accepted": costs.accepted,
+        "rejected": costs.rejected,
+        "rejectsByReason": dict(costs.rejects_by_reason),
+        "pairs": costs.table.num_rows,
+        "unmatched": 0 if unmatched is None else unmatched.num_rows,
+        "unmatchedPairs": [
+            {**{k: row[k] for k in PAIR}, COST: row[COST_UNITS] / COST_SCALE} for row in pairs
+        ],
+    }
 
 
 def _publishing(context: RunContext, performers: int) -> Callable[[int], None]:
@@ -360,6 +405,7 @@ def _read(
                 store, published["runId"]
             )
 
+    costs = context.costs
     try:
         result = transform(
             [source for source, _ in taken],
@@ -370,7 +416,18 @@ def _read(
             on_counts=counted,
             on_source=source_done,
             progress=reading,
+            prices=context.options.price_list,
+            currency=context.options.currency,
+            costs=None if costs is None else costs.table,
         )
+        if costs is not None:
+            report.costs = _costs_report(costs, result.unmatched_costs)
+            rows = [
+                {"runId": report.run_id, "source": costs.name, "sourceIndex": len(taken), **row}
+                for row in costs.rejects
+            ]
+            for start in range(0, len(rows), 10_000):
+                writer.put(rows[start : start + 10_000])
         writer.close()
         report.sources = [
             replace(counts, sha256=sha)

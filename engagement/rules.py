@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,6 +17,12 @@ METRIC_COLUMNS: tuple[str, ...] = ("views", "likes", "comments", "shares")
 REQUIRED_COLUMNS: tuple[str, ...] = ID_COLUMNS + METRIC_COLUMNS
 #: The optional column of the post's date (``--date-column`` names another).
 DATE_COLUMN = "postedAt"
+#: The optional column of the post's cost (in the dataset's one currency).
+COST_COLUMN = "cost"
+#: Costs are kept as whole units of 1/10,000 of the currency: sums are exact in any order.
+COST_SCALE = 10_000
+#: A cost (in currency units) may not exceed this: 10^11, 10^15 units of 1/10,000.
+MAX_COST = 10**11
 
 #: A metric's absolute value may not exceed this.
 MAX_ABS_VALUE = 10**15
@@ -74,6 +81,7 @@ class RejectReason(StrEnum):
     MISSING_VALUE = "missing_value"
     INVALID_ID = "invalid_id"
     INVALID_NUMBER = "invalid_number"
+    INVALID_COST = "invalid_cost"
     INVALID_DATE = "invalid_date"
     OUT_OF_RANGE = "out_of_range"
     NEGATIVE_VALUE = "negative_value"
@@ -113,6 +121,47 @@ def parse_metric(text: str, thousands: str | None = None) -> int | RejectReason:
     if value > MAX_ABS_VALUE:
         return RejectReason.OUT_OF_RANGE
     return -value if match.group(1) == "-" else value
+
+
+#: A cost: digits with an optional decimal part (the decimal sign is ``.``, or ``,`` when the
+#: thousands sign is ``.``); a leading ``-`` makes it negative (and invalid).
+COST_LITERAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+
+
+def parse_cost(text: str, thousands: str | None = None) -> int | RejectReason:
+    """Parse one cost by the rules, the plain-Python way: whole units of 1/10,000 of the
+    currency (:data:`COST_SCALE`), rounded half to even past the fourth decimal, or the reason
+    it is not acceptable: ``missing_value`` when empty, ``invalid_cost`` for no number or a
+    negative one, ``out_of_range`` above :data:`MAX_COST`. With ``thousands``, the integer
+    part's digits may be grouped by threes with that sign (``1,250.50``); when that sign is
+    ``.``, the decimal sign is ``,`` (``1.250,50``)."""
+    stripped = text.strip()
+    if not stripped:
+        return RejectReason.MISSING_VALUE
+    decimal = "," if thousands == "." else "."
+    whole, sep, fraction = stripped.partition(decimal)
+    if thousands is not None and re.fullmatch(grouped(thousands), whole.lstrip("+-") or "x"):
+        whole = whole.replace(thousands, "")
+    literal = whole + ("." + fraction if sep else "")
+    match = COST_LITERAL.fullmatch(literal)
+    if match is None or not (match.group(2) or match.group(3)):
+        return RejectReason.INVALID_COST
+    sign, digits, decimals = match.group(1), match.group(2) or "0", match.group(3) or ""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_COST)):
+        return RejectReason.OUT_OF_RANGE
+    units = int(digits) * COST_SCALE
+    kept, rest = decimals[:4].ljust(4, "0"), decimals[4:].rstrip("0")
+    units += int(kept)
+    if rest:  # round half to even on the digits past the fourth
+        half = "5" + "0" * (len(rest) - 1)
+        if rest > half or (rest == half and units % 2):
+            units += 1
+    if sign == "-" and units:
+        return RejectReason.INVALID_COST
+    if units > MAX_COST * COST_SCALE:
+        return RejectReason.OUT_OF_RANGE
+    return units
 
 
 #: A post date: ``YYYY-MM-DD``, or a date-time ``YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`` with
@@ -228,6 +277,74 @@ def engagement_rate(
         return float(likes + comments + shares) / float(views) * 100.0
     interactions = np.asarray(np.add(np.add(likes, comments), shares)).astype(np.float64)
     return interactions / np.asarray(views).astype(np.float64) * 100.0
+
+
+#: The currency of a dataset's costs and earned media value when none is declared.
+DEFAULT_CURRENCY = "USD"
+#: The price of one view, like, comment and share in earned media value: a convention (public
+#: Instagram benchmarks: about 8 per 1,000 views and 0.25 per engagement, in US dollars), to
+#: replace with one's own list (``--prices``).
+DEFAULT_PRICES: dict[str, float] = {"views": 0.008, "likes": 0.25, "comments": 0.25, "shares": 0.25}
+
+
+#: A currency: three capital letters, as ISO 4217 writes them (EUR, USD, JPY).
+CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def price_list(items: Sequence[str]) -> dict[str, float]:
+    """The price list ``items`` (``likes=0.25``, each a metric, singular or plural, and a
+    price of at least 0) make of :data:`DEFAULT_PRICES`; ValueError saying what is wrong."""
+    prices = dict(DEFAULT_PRICES)
+    said: set[str] = set()
+    for item in items:
+        name, equals, amount = item.partition("=")
+        metric = name.strip().casefold()
+        metric = metric if metric in prices else metric + "s"
+        if not equals or metric not in prices:
+            raise ValueError(
+                f"a price is METRIC=PRICE, METRIC one of views, likes, comments, shares: {item!r}"
+            )
+        if metric in said:
+            raise ValueError(f"{metric} is priced twice")
+        try:
+            value = float(amount.strip())
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"the price of {metric} must be a number of at least 0: {item!r}")
+        prices[metric] = value
+        said.add(metric)
+    return prices
+
+
+def earned_value(
+    prices: dict[str, float],
+    views: npt.ArrayLike,
+    likes: npt.ArrayLike,
+    comments: npt.ArrayLike,
+    shares: npt.ArrayLike,
+) -> npt.NDArray[np.float64]:
+    """Earned media value: each count at its price, summed (views first, as written)."""
+    counts = (views, likes, comments, shares)
+    total = np.zeros(np.shape(views), dtype=np.float64)
+    for name, count in zip(METRIC_COLUMNS, counts, strict=True):
+        total = total + np.asarray(count, dtype=np.float64) * prices[name]
+    return total
+
+
+def cost_rates(
+    cost: npt.NDArray[np.float64],
+    posts: npt.ArrayLike,
+    views: npt.ArrayLike,
+    interactions: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``(cpm, cpe, cost per post)``: cost per 1,000 views, per interaction and per post
+    (infinite or NaN where the count is 0: the caller makes those null)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_mille = cost / np.asarray(views, dtype=np.float64) * 1000.0
+        per_engagement = cost / np.asarray(interactions, dtype=np.float64)
+        per_post = cost / np.asarray(posts, dtype=np.float64)
+    return per_mille, per_engagement, per_post
 
 
 def clip_raw(data: bytes) -> bytes:

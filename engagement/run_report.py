@@ -65,6 +65,7 @@ class RunReport:
     rolled_back_to: str | None = None
     by: str | None = None
     options: dict[str, Any] | None = None
+    costs: dict[str, Any] | None = None  # the costs file read (schema.CostsSource)
 
     @property
     def rows_read(self) -> int:

@@ -25,6 +25,17 @@ def empty_reasons() -> dict[str, int]:
 SUMS: tuple[str, ...] = ("posts", *METRIC_COLUMNS)
 
 
+class Flag(BaseModel):
+    """A rule a pair's engagement tripped, with the numbers that tripped it (computed at
+    publish time against its own campaign: never a score)."""
+
+    rule: str = Field(description="rate_outlier, mix_outlier, spike or near_total")
+    reason: str = Field(description="The rule and the values that tripped it, as a sentence")
+    values: dict[str, float | int | str] = Field(
+        description="The numbers the rule compared, by name (the threshold among them)"
+    )
+
+
 class Performer(BaseModel):
     """An influencer's result in a campaign (a document of a published dataset)."""
 
@@ -78,6 +89,37 @@ class Performer(BaseModel):
     )
     lastPostAt: str | None = Field(
         default=None, description="UTC day (YYYY-MM-DD) of its last dated post; null: none"
+    )
+    cost: float | None = Field(
+        default=None,
+        description="What the pair cost, in currency: its posts' costs and its costs-file rows "
+        "summed; null: none given",
+    )
+    currency: str | None = Field(
+        default=None, description="The dataset's one currency (of cost, cpm, cpe, costPerPost, emv)"
+    )
+    cpm: float | None = Field(default=None, description="Cost per 1,000 views; null: no cost")
+    cpe: float | None = Field(
+        default=None,
+        description="Cost per engagement: cost / (likes + comments + shares); null: no cost, "
+        "or no interaction",
+    )
+    costPerPost: float | None = Field(default=None, description="cost / posts; null: no cost")
+    emv: float | None = Field(
+        default=None,
+        description="Earned media value: views, likes, comments and shares at the run's price "
+        "list, summed",
+    )
+    roi: float | None = Field(
+        default=None, description="(emv - cost) / cost; null: no cost, or a cost of 0"
+    )
+    cpeRank: int | None = Field(
+        default=None,
+        ge=1,
+        description="1 = lowest cost per engagement; pairs without one last; ties by influencerId",
+    )
+    emvRank: int | None = Field(
+        default=None, ge=1, description="1 = highest earned media value; ties by influencerId"
     )
 
 
@@ -161,6 +203,33 @@ class Campaign(BaseModel):
     priorStrength: float | None = Field(
         description="Views the credible rates' prior weighs as: 0 below 3 influencers (the "
         "raw rate stands), null when the rates spread no wider than chance (all pooled)"
+    )
+    cost: float | None = Field(
+        default=None,
+        description="The costs of its influencers, summed; null: none given",
+    )
+    currency: str | None = Field(
+        default=None, description="The dataset's one currency (of cost, cpm, cpe, costPerPost, emv)"
+    )
+    cpm: float | None = Field(
+        default=None,
+        description="Cost per 1,000 views of the influencers with a cost; null: no cost",
+    )
+    cpe: float | None = Field(
+        default=None,
+        description="Cost per interaction of the influencers with a cost; null: no cost, or "
+        "no interaction",
+    )
+    costPerPost: float | None = Field(
+        default=None, description="cost / posts of the influencers with a cost; null: no cost"
+    )
+    emv: float | None = Field(
+        default=None,
+        description="Earned media value of all its influencers",
+    )
+    roi: float | None = Field(
+        default=None,
+        description="(emv - cost) / cost over the influencers with a cost; null: no cost, or 0",
     )
 
 
@@ -300,6 +369,26 @@ class Source(BaseModel):
     )
 
 
+class CostsSource(BaseModel):
+    """The costs file a run read: its rows count apart from the posts'."""
+
+    name: str
+    size: int = Field(description="Bytes of the file (compressed, for gzip)")
+    sha256: str
+    rowsRead: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    rejectsByReason: dict[str, int] = Field(default_factory=lambda: empty_reasons())
+    pairs: int = Field(default=0, description="Pairs its accepted rows cost (summed per pair)")
+    unmatched: int = Field(
+        default=0, description="Of those, the pairs no post of the dataset names: not applied"
+    )
+    unmatchedPairs: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The first 100 of them: campaignId, influencerId and cost",
+    )
+
+
 class SkippedSource(BaseModel):
     """An input file left out of a run, and why."""
 
@@ -345,6 +434,9 @@ class Run(BaseModel):
         default=None,
         description="The run's options by their query names (chunkSize, maxRejected, ...), "
         "as POST /runs takes them; null for a rollback",
+    )
+    costs: CostsSource | None = Field(
+        default=None, description="The costs file it read (rejects by line, pairs unmatched)"
     )
 
 
@@ -399,10 +491,25 @@ CREDIBLE_RATE: Final = "credibleRate"
 RANK: Final = "rank"
 #: the place in the campaign by the credible rate
 CREDIBLE_RANK: Final = "credibleRank"
+#: cost per engagement (also of ``Campaign``)
+CPE: Final = "cpe"
+#: the place in the campaign by cost per engagement, lowest first
+CPE_RANK: Final = "cpeRank"
+#: earned media value (also of ``Campaign``)
+EMV: Final = "emv"
+#: the place in the campaign by earned media value
+EMV_RANK: Final = "emvRank"
+#: what a pair cost (also of ``Campaign``)
+COST: Final = "cost"
 #: A performer's key: one document per (campaign, influencer) of a dataset.
 PAIR: tuple[str, ...] = (CAMPAIGN_ID, INFLUENCER_ID)
 #: The orders a campaign's ranking comes in: the field ordered by, and its precomputed rank.
-ORDERS: dict[str, str] = {ENGAGEMENT_RATE: RANK, CREDIBLE_RATE: CREDIBLE_RANK}
+ORDERS: dict[str, str] = {
+    ENGAGEMENT_RATE: RANK,
+    CREDIBLE_RATE: CREDIBLE_RANK,
+    CPE: CPE_RANK,
+    EMV: EMV_RANK,
+}
 #: The order a ranking comes in when none is asked for.
 DEFAULT_ORDER: Final = ENGAGEMENT_RATE
 CAMPAIGN_FIELDS = fields(Campaign)

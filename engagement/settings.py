@@ -7,12 +7,13 @@ at the edge. Each default is the library's own constant (one owner, one name, on
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .etl.reader import CHUNK_SIZE
-from .rules import MAX_RECORD_BYTES, MAX_REJECTED
+from .rules import DEFAULT_CURRENCY, MAX_RECORD_BYTES, MAX_REJECTED
 from .store import embedded
 from .store.connection import DEFAULT_DATABASE, DEFAULT_TIMEOUT, Store, connect
 from .store.history import KEEP_DATASETS
@@ -62,6 +63,15 @@ class Settings(BaseSettings):
         description="A run publishes only when it rejected at most this share of its rows "
         "(and accepted at least one); 1 turns the share check off.",
     )
+    currency: str = Field(
+        default=DEFAULT_CURRENCY,
+        description="The currency of a run's costs and price list, when it names none.",
+    )
+    prices: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Earned media value's prices over the default list, comma-separated: "
+        "likes=0.3,comments=0.5.",
+    )
     api_key: SecretStr | None = Field(
         default=None, description="When set, the API requires this value in X-API-Key."
     )
@@ -104,6 +114,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
 
     @field_validator("db", "home", mode="before")
     @classmethod

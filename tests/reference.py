@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 csv.field_size_limit(2**31 - 1)
@@ -27,6 +28,7 @@ REASONS = (
     "missing_value",
     "invalid_id",
     "invalid_number",
+    "invalid_cost",
     "invalid_date",
     "out_of_range",
     "negative_value",
@@ -39,6 +41,9 @@ MAX_ID_CHARS = 256
 MAX_ABS = 10**15
 LITERAL = re.compile(r"([+-]?)([0-9]+)(\.0*)?")
 DATE_COLUMN = "postedAt"
+COST_COLUMN = "cost"
+COST_SCALE = 10_000
+MAX_COST = 10**11
 DATE = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?",
     re.ASCII,
@@ -87,6 +92,23 @@ def metric(text: str) -> int | str:
     return -number if match.group(1) == "-" else number
 
 
+def cost(text: str) -> int | str:
+    """A cost in whole 1/10,000 units (half to even past them), or the reason it is not one;
+    read with Decimal, not as the product reads it."""
+    value = text.strip()
+    if not value:
+        return "missing_value"
+    if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", value, re.ASCII):
+        return "invalid_cost"
+    amount = Decimal(value)
+    units = int((amount * COST_SCALE).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if units < 0:
+        return "invalid_cost"
+    if units > MAX_COST * COST_SCALE:
+        return "out_of_range"
+    return units
+
+
 def bad_id(value: str) -> bool:
     return len(value) > MAX_ID_CHARS or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
 
@@ -97,9 +119,10 @@ def reasons(
     width: int,
     undecodable: bool,
     dated: int | None = None,
+    costed: int | None = None,
 ) -> list[str]:
-    """Every reason that applies to a record of ``fields``, in priority order (``dated``:
-    the position of the date column, if the file has one)."""
+    """Every reason that applies to a record of ``fields``, in priority order (``dated``,
+    ``costed``: the position of the date column, of the cost column, if the file has one)."""
     found: set[str] = {"undecodable"} if undecodable else set()
     if len(fields) != width:
         found.add("wrong_field_count")
@@ -121,6 +144,10 @@ def reasons(
             day = post_day(fields[dated])
             if isinstance(day, str):
                 found.add(day)
+        if costed is not None:
+            units = cost(fields[costed])
+            if isinstance(units, str):
+                found.add(units)
         if any(v < 0 for v in values.values()):
             found.add("negative_value")
         if values.get("views") == 0:
@@ -266,8 +293,8 @@ DELIMITERS = (",", ";", "\t", "|")
 def _usable(head: Item) -> bool:
     """Whether a header record names each required column once and the date at most once."""
     keys = [folded(name.strip()) for name in head.fields]
-    return all(keys.count(folded(col)) == 1 for col in REQUIRED) and (
-        keys.count(folded(DATE_COLUMN)) <= 1
+    return all(keys.count(folded(col)) == 1 for col in REQUIRED) and all(
+        keys.count(folded(col)) <= 1 for col in (DATE_COLUMN, COST_COLUMN)
     )
 
 
@@ -306,6 +333,7 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES, delimiter: str | None =
     keys = [folded(name) for name in names]
     positions = {col: keys.index(folded(col)) for col in REQUIRED}
     dated = keys.index(folded(DATE_COLUMN)) if folded(DATE_COLUMN) in keys else None
+    costed = keys.index(folded(COST_COLUMN)) if folded(COST_COLUMN) in keys else None
     out = Outcome(names, head.line, blank_lines=leading, leading_blank_lines=leading)
     for item in stream:
         if item.blank:
@@ -316,13 +344,14 @@ def load(data: bytes, max_bytes: int = MAX_RECORD_BYTES, delimiter: str | None =
             row["rawTruncated"] = len(shown) < len(item.raw)
             out.rejects.append(row)
         else:
-            codes = reasons(item.fields, positions, len(names), item.undecodable, dated)
+            codes = reasons(item.fields, positions, len(names), item.undecodable, dated, costed)
             if codes:
                 out.rejects.append(reject(item.line, codes, item.raw, item.text))
             else:
                 row: dict[str, Any] = {c: item.fields[positions[c]].strip() for c in IDS}
                 row.update({c: metric(item.fields[positions[c]]) for c in METRICS})
                 row["day"] = None if dated is None else post_day(item.fields[dated])
+                row["costUnits"] = None if costed is None else cost(item.fields[costed])
                 out.accepted.append(row)
     return out
 

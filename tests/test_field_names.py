@@ -151,6 +151,8 @@ def test_the_pair_and_the_orders_use_the_constants() -> None:
     assert schema.ORDERS == {
         schema.ENGAGEMENT_RATE: schema.RANK,
         schema.CREDIBLE_RATE: schema.CREDIBLE_RANK,
+        schema.CPE: schema.CPE_RANK,
+        schema.EMV: schema.EMV_RANK,
     }
     assert schema.DEFAULT_ORDER == schema.ENGAGEMENT_RATE
     assert next(iter(schema.ORDERS)) == schema.DEFAULT_ORDER

@@ -34,6 +34,7 @@ def test_reason_codes_and_priority_order() -> None:
         "missing_value",
         "invalid_id",
         "invalid_number",
+        "invalid_cost",
         "invalid_date",
         "out_of_range",
         "negative_value",

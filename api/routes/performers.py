@@ -13,7 +13,7 @@ from ..models import Performer
 
 router = APIRouter(tags=["performers"])
 
-Order = Literal["engagementRate", "credibleRate"]
+Order = Literal["engagementRate", "credibleRate", "cpe", "emv"]
 
 
 @router.get(
@@ -35,11 +35,17 @@ async def get_top_performers(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Ranks to skip")] = 0,
     by: Annotated[
         Order,
-        Query(description="engagementRate (the original order) or credibleRate"),
+        Query(
+            description="engagementRate (the original order), credibleRate, cpe (cost per "
+            "engagement, lowest first; influencers without a cost last) or emv (earned "
+            "media value)"
+        ),
     ] = DEFAULT_ORDER,
 ) -> Response:
     """Influencers of a campaign by engagement rate, descending (rank order), or by credible
-    rate (``by=credibleRate``), a page at a time; rates at full precision. A campaign not in
+    rate (``by=credibleRate``), cost per engagement (``by=cpe``, lowest first, those without
+    a cost last) or earned media value (``by=emv``), a page at a time; rates at full
+    precision. A campaign not in
     the published dataset gives ``[]``.
     ``X-Total-Count`` gives the campaign's influencer count, ``Link`` the next page and
     ``X-Dataset`` the run id of the dataset read: pages with one value come from one

@@ -11,10 +11,10 @@ from ..display import ranking_columns, read_as, with_interval
 from ..errors import UsageError
 from ..exports import FORMATS, export
 from ..extras import require
-from ..options import RunOptions
+from ..options import RunOptions, merge_prices, read_prices
 from ..pipeline import check_inputs, run_etl
 from ..rules import DATE_COLUMN, REASONS
-from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, ENGAGEMENT_RATE
+from ..schema import CAMPAIGN_ID, CPE, CREDIBLE_RATE, EMV, ENGAGEMENT_RATE
 from ..serving import Reader
 from ..settings import Settings
 from ..store.trends import INTERVALS
@@ -45,6 +45,21 @@ from .format import format_report, table
     default=None,
     help="Show a progress bar [default: when stderr is a terminal].",
 )
+@click.option(
+    "--costs",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A costs file, campaignId,influencerId,cost (summed per pair, added to any cost "
+    "column's).",
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Earned media value's price list: a CSV metric,price (views, likes, comments, "
+    "shares); --price flags win over it.",
+)
 @store_options
 @json_option
 def etl(
@@ -52,6 +67,8 @@ def etl(
     options: RunOptions,
     wait: float,
     progress: bool | None,
+    costs: str | None,
+    prices_file: str | None,
     mongodb_uri: str | None,
     database: str | None,
     as_json: bool,
@@ -59,6 +76,8 @@ def etl(
     """Validate and load CSV files (.csv or .csv.gz), then publish the ranked dataset
     (unless too many rows are rejected: then nothing is published)."""
     settings = Settings()
+    if prices_file:
+        options = options.replace(prices=merge_prices(read_prices(prices_file), options.prices))
     check_inputs(paths, options)  # bad input: exit 2 even if the store is down
     if options.engine == "dask":
         require("dask", "the dask engine")
@@ -71,6 +90,7 @@ def etl(
             progress=bar,
             wait=wait,
             keep=settings.keep_datasets,
+            costs=costs,
         )
     if as_json:
         emit_json(report.to_dict())
@@ -78,7 +98,7 @@ def etl(
         click.echo(format_report(report.to_dict()))
 
 
-ORDERS = {"engagement": ENGAGEMENT_RATE, "credible": CREDIBLE_RATE}
+ORDERS = {"engagement": ENGAGEMENT_RATE, "credible": CREDIBLE_RATE, "cpe": CPE, "emv": EMV}
 
 
 @cli.command()
@@ -90,7 +110,8 @@ ORDERS = {"engagement": ENGAGEMENT_RATE, "credible": CREDIBLE_RATE}
     type=click.Choice(list(ORDERS)),
     default="engagement",
     show_default=True,
-    help="Order by engagement rate, or by credible rate (shrunk for small samples).",
+    help="Order by engagement rate, credible rate (shrunk for small samples), cost per "
+    "engagement (lowest first; influencers without a cost last) or earned media value.",
 )
 @store_options
 @json_option
@@ -103,7 +124,8 @@ def top(
     database: str | None,
     as_json: bool,
 ) -> None:
-    """Top performers of CAMPAIGN by engagement rate (or credible rate)."""
+    """Top performers of CAMPAIGN by engagement rate (or credible rate, cost per engagement,
+    earned media value)."""
     order = ORDERS[by]
     with opened(mongodb_uri, database) as store:
         answer = Reader(store).top_performers(campaign, limit=limit, offset=offset, by=order)

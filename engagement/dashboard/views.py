@@ -19,7 +19,16 @@ import plotly.graph_objects as go
 from ..charts import order_name
 from ..compare import compare
 from ..display import heading, ranking_columns
-from ..schema import CAMPAIGN_ID, CREDIBLE_RANK, CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID, RANK
+from ..schema import (
+    CAMPAIGN_ID,
+    CPE,
+    CREDIBLE_RANK,
+    CREDIBLE_RATE,
+    EMV,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
+    RANK,
+)
 from ..serving import Reader
 from ..store.trends import INTERVALS
 from . import charts
@@ -48,7 +57,12 @@ OVERVIEW_COLUMNS = [
     "p90EngagementRate",
     "topInfluencerId",
 ]
-ORDERS = {"engagement rate": ENGAGEMENT_RATE, "credible rate": CREDIBLE_RATE}
+ORDERS = {
+    "engagement rate": ENGAGEMENT_RATE,
+    "credible rate": CREDIBLE_RATE,
+    "cost per engagement": CPE,
+    "earned media value": EMV,
+}
 
 
 def synced(*parts: widgets.Widget) -> ExitStack:

@@ -17,14 +17,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import EngagementError
-from ..rules import MAX_ABS_VALUE, METRIC_COLUMNS, engagement_rate
+from ..rules import (
+    COST_SCALE,
+    DEFAULT_CURRENCY,
+    DEFAULT_PRICES,
+    MAX_ABS_VALUE,
+    METRIC_COLUMNS,
+    cost_rates,
+    earned_value,
+    engagement_rate,
+)
 from ..schema import (
     BENCHMARK_FIELDS,
     CAMPAIGN_DAY_FIELDS,
     CAMPAIGN_FIELDS,
     CAMPAIGN_ID,
+    COST,
+    CPE,
+    CPE_RANK,
     CREDIBLE_RANK,
     CREDIBLE_RATE,
+    EMV,
+    EMV_RANK,
     ENGAGEMENT_RATE,
     INFLUENCER_ID,
     PERFORMER_FIELDS,
@@ -34,6 +48,7 @@ from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
 from .arrays import string_buffers
 from .credible import credible_rates, priors
+from .validate import COST_UNITS
 
 PAIR = list(PAIR_FIELDS)
 SUMS = list(SUM_FIELDS)
@@ -45,6 +60,8 @@ PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
 CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
 #: The campaigns' daily series as one frame: the campaign, then a day's fields.
 CAMPAIGN_DAY_COLUMNS = [CAMPAIGN_ID, *CAMPAIGN_DAY_FIELDS]
+#: The money fields that are null without a cost.
+NULLABLE_MONEY = (COST, "cpm", CPE, "costPerPost", "roi")
 _INT64_MAX = float(np.iinfo(np.int64).max)
 _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 
@@ -52,11 +69,19 @@ _SAFE_POSTS = int(np.iinfo(np.int64).max // MAX_ABS_VALUE)
 def _sum_by_pair(table: pa.Table) -> pa.Table:
     undated = table.column("firstDay").null_count == table.num_rows
     span = [] if undated else [("firstDay", "min"), ("lastDay", "max")]
-    grouped = table.group_by(PAIR, use_threads=False).aggregate([(c, "sum") for c in SUMS] + span)
+    costless = table.column(COST_UNITS).null_count == table.num_rows
+    costs = [] if costless else [(COST_UNITS, "sum")]
+    grouped = table.group_by(PAIR, use_threads=False).aggregate(
+        [(c, "sum") for c in SUMS] + span + costs
+    )
+    grouped = grouped.rename_columns(
+        [*PAIR, *SUMS, *([] if undated else SPAN), *([] if costless else [COST_UNITS])]
+    )
     if undated:  # no post has a day: no span to find (a third of the work)
         nulls = pa.nulls(grouped.num_rows, table.schema.field("firstDay").type)
         grouped = grouped.append_column("firstDay", nulls).append_column("lastDay", nulls)
-    grouped = grouped.rename_columns([*PAIR, *SUMS, *SPAN])
+    if costless:  # the sum of no cost is null
+        grouped = grouped.append_column(COST_UNITS, pa.nulls(grouped.num_rows, pa.int64()))
     # A pair's sum is at most posts * MAX_ABS_VALUE; only past SAFE_POSTS can int64 wrap.
     # (An empty table, e.g. a block that rejected every row, has no max: nothing to check.)
     if grouped.num_rows and pc.max(grouped.column("posts")).as_py() > _SAFE_POSTS:
@@ -66,13 +91,12 @@ def _sum_by_pair(table: pa.Table) -> pa.Table:
 
 def _check_overflow(table: pa.Table) -> None:
     floats = table.select(PAIR).append_column("posts", table.column("posts"))
-    for column in METRIC_COLUMNS:
+    summed = [*METRIC_COLUMNS, COST_UNITS]
+    for column in summed:
         floats = floats.append_column(column, pc.cast(table.column(column), pa.float64()))
-    grouped = floats.group_by(PAIR, use_threads=False).aggregate(
-        [(c, "sum") for c in METRIC_COLUMNS]
-    )
-    for column in METRIC_COLUMNS:
-        if pc.max(grouped.column(f"{column}_sum")).as_py() >= _INT64_MAX:
+    grouped = floats.group_by(PAIR, use_threads=False).aggregate([(c, "sum") for c in summed])
+    for column in summed:
+        if (pc.max(grouped.column(f"{column}_sum")).as_py() or 0) >= _INT64_MAX:
             raise EngagementError(f"the sum of {column} for one pair exceeds {_INT64_MAX}")
 
 
@@ -82,6 +106,8 @@ def posts(accepted: pa.Table) -> pa.Table:
     day = accepted.column("day")
     if pa.types.is_null(day.type):  # built from Python rows without a date
         day = pa.nulls(accepted.num_rows, pa.int32())
+    if COST_UNITS not in accepted.column_names:  # built from rows without a cost
+        accepted = accepted.append_column(COST_UNITS, pa.nulls(accepted.num_rows, pa.int64()))
     return (
         accepted.drop_columns(["day"])
         .append_column("posts", pa.array(np.ones(accepted.num_rows, dtype=np.int64)))
@@ -148,7 +174,7 @@ class _Sums:
     reach twice the bound."""
 
     def __init__(self, fold_rows: int, executor: Executor | None, key: list[str] = PAIR) -> None:
-        self._columns = [*PAIR, *SUMS, *SPAN] if key == PAIR else [*key, *SUMS]
+        self._columns = [*PAIR, *SUMS, *SPAN, COST_UNITS] if key == PAIR else [*key, *SUMS]
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows
@@ -201,6 +227,8 @@ class Aggregator:
         self._sums = [_Sums(share, executor) for _ in range(partitions)]
         self._executor = executor
         self._days = _Sums(fold_rows, None, key=CAMPAIGN_DAY)
+        #: The costs file's pairs that named no pair, once :meth:`performers` applied it.
+        self.unmatched_costs: pa.Table | None = None
 
     def add_partial(self, sums: pa.Table | Sequence[pa.Table]) -> None:
         """Add partial sums: per pair (:func:`partial_sums`) or per row (:func:`posts`),
@@ -223,6 +251,7 @@ class Aggregator:
         for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
             values = sums[text] if text in sums else pd.Series([None] * len(sums))
             table = table.append_column(name, day_numbers(values))
+        table = table.append_column(COST_UNITS, cost_units(sums.get(COST), len(sums)))
         self.add_partial(table)
 
     def add_days(self, days: pa.Table | None) -> None:
@@ -255,8 +284,14 @@ class Aggregator:
         frame: pd.DataFrame = table.append_column(ENGAGEMENT_RATE, pa.array(rate)).to_pandas()
         return frame[CAMPAIGN_DAY_COLUMNS]
 
-    def performers(self) -> pd.DataFrame:
-        """The ranked performers: one row per pair, columns :data:`PERFORMER_COLUMNS`."""
+    def performers(
+        self,
+        prices: dict[str, float] | None = None,
+        currency: str = DEFAULT_CURRENCY,
+        costs: pa.Table | None = None,
+    ) -> pd.DataFrame:
+        """The ranked performers: one row per pair, columns :data:`PERFORMER_COLUMNS`;
+        ``costs`` (a costs file's pairs, :func:`apply_costs`) added to their costs first."""
         if self._executor is not None:  # the partitions' last folds, side by side
             done = list(self._executor.map(_Sums.result, self._sums))
         else:
@@ -264,12 +299,44 @@ class Aggregator:
         tables = [table for table in done if table is not None]
         if not tables:
             return _empty(PERFORMER_COLUMNS)
-        return rank(pa.concat_tables(tables).combine_chunks())
+        sums = pa.concat_tables(tables).combine_chunks()
+        if costs is not None:
+            sums, self.unmatched_costs = apply_costs(sums, costs)
+        return rank(sums, prices, currency)
+
+
+def apply_costs(sums: pa.Table, costs: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Per-pair sums with a costs file's costs (``campaignId, influencerId, costUnits``, one
+    row per pair) added to theirs (a pair without a cost takes the file's), and the costs
+    file's pairs that name no pair of the sums."""
+    if costs.num_rows == 0:
+        return sums, costs
+    keyed = costs.select([*PAIR, COST_UNITS]).rename_columns([*PAIR, "fileUnits"])
+    joined = sums.join(keyed, keys=PAIR, join_type="left outer", use_threads=False)
+    mine, theirs = joined.column(COST_UNITS), joined.column("fileUnits")
+    both = pc.add_checked(pc.fill_null(mine, 0), pc.fill_null(theirs, 0))
+    total = pc.if_else(pc.or_(pc.is_valid(mine), pc.is_valid(theirs)), both, None)
+    joined = joined.drop_columns([COST_UNITS, "fileUnits"]).append_column(COST_UNITS, total)
+    unmatched = keyed.join(sums.select(PAIR), keys=PAIR, join_type="left anti", use_threads=False)
+    unmatched = unmatched.rename_columns([*PAIR, COST_UNITS])
+    return joined, unmatched.take(pc.sort_indices(unmatched, [(c, "ascending") for c in PAIR]))
 
 
 def _fold(parts: list[pa.Table]) -> pa.Table:
     table = pa.concat_tables(parts)
     return _sum_by_pair(table) if INFLUENCER_ID in table.column_names else _sum_by_day(table)
+
+
+def cost_units(costs: pd.Series | None, n: int) -> pa.Array:
+    """``n`` costs in currency units (a dataset's ``cost``; None or NaN: no cost) as whole
+    units of 1/10,000 (exact for any cost a run can store: below 2^53 units)."""
+    if costs is None:
+        return pa.nulls(n, pa.int64())
+    values = pd.to_numeric(costs, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    known = ~np.isnan(values)
+    units = np.zeros(len(values), dtype=np.int64)
+    units[known] = np.rint(values[known] * COST_SCALE).astype(np.int64)
+    return pa.array(units, mask=~known)
 
 
 def day_numbers(texts: pd.Series) -> pa.Array:
@@ -286,12 +353,17 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def rank(sums: pa.Table) -> pd.DataFrame:
-    """Add the rates, ranks and percentile to per-pair sums; order by campaign and rank.
+def rank(
+    sums: pa.Table, prices: dict[str, float] | None = None, currency: str = DEFAULT_CURRENCY
+) -> pd.DataFrame:
+    """Add the rates, ranks, percentile and money to per-pair sums; order by campaign and
+    rank.
 
     ``rank``: within a campaign, by engagement rate descending, then influencerId ascending;
-    1-based and unique. ``credibleRank`` the same by credible rate. ``percentile``: the share
-    of the campaign's influencers with a lower engagement rate.
+    1-based and unique. ``credibleRank`` the same by credible rate, ``emvRank`` by earned
+    media value (at ``prices``), ``cpeRank`` by cost per engagement ascending (pairs without
+    one last). ``percentile``: the share of the campaign's influencers with a lower
+    engagement rate.
     """
     rate = engagement_rate(*(sums.column(c).to_numpy() for c in METRIC_COLUMNS))
     table = sums.append_column(ENGAGEMENT_RATE, pa.array(rate))
@@ -309,24 +381,59 @@ def rank(sums: pa.Table) -> pd.DataFrame:
     credible_rank[np.asarray(by_credible)] = _positions(starts, table.num_rows)
     table = table.append_column(CREDIBLE_RANK, pa.array(credible_rank))
     table = table.append_column("percentile", pa.array(_percentiles(table, starts)))
+    table = _money(table, starts, prices or DEFAULT_PRICES, currency)
     for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
         table = table.append_column(text, day_texts(table.column(name)))
     frame: pd.DataFrame = table.select(PERFORMER_COLUMNS).to_pandas()
-    for text in ("firstPostAt", "lastPostAt"):  # None, not NaN, where no post had a date
+    # None, not NaN, where no post had a date, or a pair no cost
+    for text in ("firstPostAt", "lastPostAt", *NULLABLE_MONEY):
         column = frame[text].astype(object)
         frame[text] = column.where(column.notna(), None)
     return frame
 
 
-def _order(table: pa.Table, rate: str) -> pa.Array:
+def _order(table: pa.Table, rate: str, direction: str = "descending") -> pa.Array:
     return pc.sort_indices(
         table,
         sort_keys=[
             (CAMPAIGN_ID, "ascending"),
-            (rate, "descending"),
+            (rate, direction, "at_end"),
             (INFLUENCER_ID, "ascending"),
         ],
     )
+
+
+def _money(
+    table: pa.Table, starts: npt.NDArray[np.int64], prices: dict[str, float], currency: str
+) -> pa.Table:
+    """Add cost (from ``costUnits``), currency, cpm, cpe, costPerPost, emv, roi and the
+    ranks by cpe and emv to pairs sorted by campaign."""
+    n = table.num_rows
+    units = table.column(COST_UNITS)
+    known = np.asarray(pc.is_valid(units), dtype=np.bool_)
+    cost = np.asarray(pc.fill_null(units, 0), dtype=np.float64) / COST_SCALE
+    counts = {c: table.column(c).to_numpy() for c in ("posts", *METRIC_COLUMNS)}
+    interactions = _interactions(table)
+    emv = earned_value(prices, *(counts[c] for c in METRIC_COLUMNS))
+    cpm, cpe, per_post = cost_rates(cost, counts["posts"], counts["views"], interactions)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns = {
+            COST: (cost, known),
+            "cpm": (cpm, known),
+            CPE: (cpe, known & (interactions > 0)),
+            "costPerPost": (per_post, known),
+            EMV: (emv, np.ones(n, dtype=np.bool_)),
+            "roi": ((emv - cost) / cost, known & (cost > 0)),
+        }
+    for name, (values, valid) in columns.items():
+        table = table.append_column(name, pa.array(values, mask=~valid))
+    table = table.append_column("currency", pa.array([currency] * n, pa.string()))
+    for name, field, direction in ((CPE_RANK, CPE, "ascending"), (EMV_RANK, EMV, "descending")):
+        order = _order(table, field, direction)
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[np.asarray(order)] = _positions(starts, n)
+        table = table.append_column(name, pa.array(ranks))
+    return table
 
 
 def _group_starts(campaign: pa.Array) -> npt.NDArray[np.int64]:
@@ -399,7 +506,46 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
     out["priorStrength"] = pd.Series(
         [None if np.isinf(s) else float(s) for s in strength], index=out.index, dtype=object
     )
+    _campaign_money(ordered, out)
     return out.reset_index()[CAMPAIGN_COLUMNS]
+
+
+def _campaign_money(ordered: pd.DataFrame, out: pd.DataFrame) -> None:
+    """Add each campaign's cost, currency, cpm, cpe, costPerPost, emv and roi to ``out``
+    (indexed by campaign): the costs over its influencers with a cost, and what those
+    influencers had (views, interactions, posts, emv); emv over all of them."""
+    known = ordered[COST].notna()
+    costed = ordered[known]
+    units = cost_units(costed[COST], len(costed)).to_numpy(zero_copy_only=False)
+    frame = pd.DataFrame(
+        {
+            CAMPAIGN_ID: costed[CAMPAIGN_ID].to_numpy(),
+            "units": units,
+            "views": costed["views"].to_numpy(),
+            "interactions": (costed["likes"] + costed["comments"] + costed["shares"]).to_numpy(),
+            "posts": costed["posts"].to_numpy(),
+            EMV: costed[EMV].astype("float64").to_numpy(),
+        }
+    )
+    sums = frame.groupby(CAMPAIGN_ID, sort=True).sum().reindex(out.index)
+    cost = sums["units"] / COST_SCALE
+    emv = ordered.groupby(CAMPAIGN_ID, sort=True)[EMV].sum().astype("float64")
+    cpm, cpe, per_post = cost_rates(
+        cost.to_numpy(), sums["posts"], sums["views"], sums["interactions"]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = {
+            COST: cost,
+            "currency": ordered.groupby(CAMPAIGN_ID, sort=True)["currency"].first(),
+            "cpm": pd.Series(cpm, index=out.index),
+            CPE: pd.Series(cpe, index=out.index).where(sums["interactions"] > 0),
+            "costPerPost": pd.Series(per_post, index=out.index),
+            EMV: emv,
+            "roi": (sums[EMV] - cost) / cost.where(cost > 0),
+        }
+    for name, column in values.items():
+        column = column.astype(object)
+        out[name] = column.where(column.notna(), None)
 
 
 def summarize_dataset(performers: pd.DataFrame, campaigns: pd.DataFrame) -> dict[str, Any]:

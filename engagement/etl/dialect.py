@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ..errors import UsageError
-from ..rules import DATE_COLUMN, REQUIRED_COLUMNS
+from ..rules import COST_COLUMN, DATE_COLUMN, REQUIRED_COLUMNS
 from .encoding import check_encoding
 
 _FOLDED_OUT = re.compile(r"[\s_-]+")
@@ -44,13 +44,15 @@ def check_date_column(name: str) -> None:
         raise UsageError(f"the date column needs a name of letters or digits: {name!r}")
     if fold(name) in {fold(col) for col in REQUIRED_COLUMNS}:  # names match folded
         raise UsageError(f"the date column cannot be a required column: {name!r}")
+    if fold(name) == fold(COST_COLUMN):
+        raise UsageError(f"the date column cannot be the cost column: {name!r}")
 
 
 def check_columns(columns: Iterable[str]) -> dict[str, str]:
     """A column mapping, ``COLUMN=HEADER`` each, as column -> header: the column is a
-    required one or the date column (``postedAt``; its name matched after :func:`fold`),
-    once; no two columns map to one header."""
-    known = {fold(col): col for col in (*REQUIRED_COLUMNS, DATE_COLUMN)}
+    required one, the cost column or the date column (``postedAt``; its name matched after
+    :func:`fold`), once; no two columns map to one header."""
+    known = {fold(col): col for col in (*REQUIRED_COLUMNS, COST_COLUMN, DATE_COLUMN)}
     mapped: dict[str, str] = {}
     for item in columns:
         name, equals, header = item.partition("=")

@@ -40,6 +40,7 @@ class Header:
     thousands: str | None = None  # the sign metrics' digits may be grouped with, declared
     date_formats: tuple[str, ...] = ()  # date forms (strptime) read after the ISO ones
     encoding: str = UTF8  # the file's; the reader sees its records in UTF-8
+    cost: int | None = None  # field index of the post cost column, when the file has one
 
     @property
     def width(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import EmptyInputError, InputError, MissingColumnsError
-from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
+from ..rules import COST_COLUMN, DATE_COLUMN, MAX_RECORD_BYTES, REQUIRED_COLUMNS
 from .budget import GZIP_MAGIC, InputBudget
 from .dialect import DELIMITERS, PLAIN, Dialect, check_date_column, delimiter_name, fold
 from .encoding import UTF8, Transcoded, choose
@@ -64,8 +64,9 @@ def parse_header(
     The delimiter is the ``dialect``'s or, when it has none, the one of :data:`DELIMITERS` that
     splits the header into names holding every required column (matched after
     :func:`fold`); none or more than one is an error. A column named ``date_column`` is the
-    post date (optional). The dialect's ``columns`` map a required column to the header it
-    is read from (``{"influencerId": "Creator"}``). ``encoding`` is the file's: ``lines``
+    post date (optional), one named ``cost`` the post's cost (optional). The dialect's
+    ``columns`` map a required column to the header it is read from
+    (``{"influencerId": "Creator"}``). ``encoding`` is the file's: ``lines``
     are its UTF-8, ``max_bytes`` bounds records as stored.
     """
     delimiter, columns = dialect.delimiter, dialect.columns
@@ -129,6 +130,7 @@ def parse_header(
         dialect.thousands,
         dialect.date_formats,
         encoding,
+        found.get(COST_COLUMN),
     )
     return header, blank
 
@@ -176,11 +178,13 @@ def columns_of(
     date_column: str,
     columns: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
-    """The field index of each known column (the required ones and ``date_column``) the
+    """The field index of each known column (the required ones, the cost and ``date_column``) the
     header names, matched after :func:`fold` (a column in ``columns`` by the header it
     maps it to); two names folding to one column are an error naming both."""
     mapped = columns or {}
-    known = {fold(mapped.get(col, col)): col for col in (*REQUIRED_COLUMNS, date_column)}
+    known = {
+        fold(mapped.get(col, col)): col for col in (*REQUIRED_COLUMNS, COST_COLUMN, date_column)
+    }
     found: dict[str, list[int]] = {}
     for index, name in enumerate(names):
         col = known.get(fold(name))
@@ -266,6 +270,8 @@ class CsvSource:
         where = dict(header.positions)
         if header.date is not None:
             where[DATE_COLUMN] = header.date  # whatever its header
+        if header.cost is not None:
+            where[COST_COLUMN] = header.cost
         return {col: header.names[i] for col, i in where.items() if header.names[i] != col}
 
     def __enter__(self) -> CsvSource:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .. import faults
 from ..errors import EngagementError
-from ..rules import DATE_COLUMN, MAX_RECORD_BYTES, RejectReason
+from ..rules import DATE_COLUMN, DEFAULT_CURRENCY, MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
 from .aggregate import (
     Aggregator,
@@ -95,6 +95,8 @@ class TransformResult:
     sources: list[SourceReport]
     benchmarks: dict[str, Any]
     days: pd.DataFrame
+    #: A costs file's pairs that named no loaded pair (campaignId, influencerId, costUnits)
+    unmatched_costs: pa.Table | None = None
 
 
 def transform(
@@ -112,6 +114,9 @@ def transform(
     on_counts: Callable[[int, SourceReport], None] | None = None,
     on_source: Callable[[SourceReport], None] | None = None,
     progress: Progress | None = None,
+    prices: dict[str, float] | None = None,
+    currency: str = DEFAULT_CURRENCY,
+    costs: pa.Table | None = None,
 ) -> TransformResult:
     """Read, validate, aggregate and rank ``inputs`` (paths, or sources already open).
 
@@ -124,7 +129,10 @@ def transform(
     ``on_rejects`` gets the rejects of each block; ``on_counts`` a copy of a file's counts
     so far (its index, a :class:`SourceReport`) after each of its blocks, ``on_source`` the
     copy once the file is read. What each file gave is returned (``sources``), never
-    written into objects of the caller's.
+    written into objects of the caller's. ``costs`` (a costs file's pairs:
+    :class:`~engagement.etl.costs.CostsFile`'s table) are added to the pairs' costs; the
+    earned media value is at ``prices`` (by metric; the default list without), and
+    ``currency`` is the one of every cost.
     """
     with ExitStack() as stack:
         sources = [
@@ -173,10 +181,17 @@ def transform(
             pairs, days = base()
             aggregator.add_sums(pairs)
             aggregator.add_day_sums(days)
-        performers = aggregator.performers()
+        performers = aggregator.performers(prices, currency, costs)
         campaigns = summarize_campaigns(performers)
         benchmarks = summarize_dataset(performers, campaigns)
-        return TransformResult(performers, campaigns, entries, benchmarks, aggregator.days())
+        return TransformResult(
+            performers,
+            campaigns,
+            entries,
+            benchmarks,
+            aggregator.days(),
+            aggregator.unmatched_costs,
+        )
 
 
 def _copy(entry: SourceReport) -> SourceReport:

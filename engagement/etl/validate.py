@@ -22,6 +22,7 @@ from ..rules import (
     RejectReason,
     clip_raw,
     grouped,
+    parse_cost,
     parse_metric,
 )
 from ..schema import CAMPAIGN_ID, INFLUENCER_ID
@@ -36,10 +37,14 @@ _ODD_EDGE = r"^[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]|[\x{1c}-\x{1f}\x{80}-\x{10FFFF}]
 _SIMPLE_DIGITS = 15  # up to 15 plain digits is always a valid, in-range number
 _BIT = {reason: 1 << i for i, reason in enumerate(REASONS)}
 
+#: The accepted rows' cost: whole units of 1/10,000 of the currency (``rules.COST_SCALE``).
+COST_UNITS = "costUnits"
+
 ACCEPTED_SCHEMA = pa.schema(
     [(CAMPAIGN_ID, pa.string()), (INFLUENCER_ID, pa.string())]
     + [(name, pa.int64()) for name in METRIC_COLUMNS]
     + [("day", pa.int32())]  # the post's UTC day (days since 1970-01-01); null: no date
+    + [(COST_UNITS, pa.int64())]  # the post's cost in 1/10,000 units; null: no cost column
 )
 
 
@@ -145,6 +150,21 @@ def _parse_metric_column(
     return values, bits
 
 
+def _parse_cost_column(
+    stripped: pa.Array, thousands: str | None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(units, bits): each cost in 1/10,000 units (:func:`rules.parse_cost`, once per
+    distinct value) and the reason bits each raises."""
+    encoded = pc.dictionary_encode(stripped)
+    parsed = [parse_cost(text, thousands) for text in encoded.dictionary.to_pylist()]
+    units = np.array([0 if isinstance(p, RejectReason) else p for p in parsed], dtype=np.int64)
+    reasons = np.array(
+        [_BIT[p] if isinstance(p, RejectReason) else 0 for p in parsed], dtype=np.int64
+    )
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    return units[codes], reasons[codes]
+
+
 def _only(values: pa.Array, keep: pa.BooleanArray) -> pa.Array:
     """``values`` with null where ``keep`` is false: the same buffers, a new validity map."""
     if values.offset or values.null_count or keep.offset or keep.null_count:
@@ -218,6 +238,12 @@ def validate(block: RecordBlock, header: Header) -> Validated:
         parsed_ok[name] = value_bits == 0
     number_ok = np.logical_and.reduce([parsed_ok[name] for name in METRIC_COLUMNS])
 
+    cost: npt.NDArray[np.int64] | None = None
+    if header.cost is not None:  # checked right after the numbers (invalid_cost)
+        stripped = strip_values(block.fields[header.cost], block.plain_ascii)
+        cost, cost_bits = _parse_cost_column(stripped, header.thousands)
+        bits |= cost_bits
+
     day: npt.NDArray[np.int64] | None = None
     if header.date is not None:  # checked right after the numbers (invalid_date)
         stripped = strip_values(block.fields[header.date], block.plain_ascii)
@@ -243,7 +269,8 @@ def validate(block: RecordBlock, header: Header) -> Validated:
     accepted = pa.table(
         [ids[CAMPAIGN_ID].filter(mask), ids[INFLUENCER_ID].filter(mask)]
         + [pa.array(metrics[name][ok]) for name in METRIC_COLUMNS]
-        + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))],
+        + [pa.nulls(kept, pa.int32()) if day is None else pa.array(day[ok].astype(np.int32))]
+        + [pa.nulls(kept, pa.int64()) if cost is None else pa.array(cost[ok])],
         schema=ACCEPTED_SCHEMA,
     )
     rejects = _reject_rows(block, bits, header.delimiter, header.encoding)

@@ -66,11 +66,13 @@ def describe(
     campaigns: int,
     benchmarks: dict[str, Any] | None = None,
     layout: Document | None = None,
+    currency: str | None = None,
 ) -> Document:
     """A dataset as the pointer holds it (``layout``: :func:`.layout.layout`; ``None`` for
-    a dataset written one document per performer)."""
+    a dataset written one document per performer; ``currency``: of its costs)."""
     return {
         "runId": run_id,
+        "currency": currency,
         "sources": sources,
         "performers": performers,
         "campaigns": campaigns,

@@ -26,10 +26,7 @@ from pymongo import ASCENDING
 
 from ..schema import (
     CAMPAIGN_ID,
-    CREDIBLE_RANK,
-    CREDIBLE_RATE,
     DEFAULT_ORDER,
-    ENGAGEMENT_RATE,
     ORDERS,
     RANK,
 )
@@ -98,8 +95,8 @@ def page_documents(frame: pd.DataFrame, size: int = PAGE_SIZE) -> Iterator[list[
         batch: list[Document] = []
         for start, end in zip(starts[first:last] - low, ends[first:last] - low, strict=True):
             mine = rows[start:end]  # by rank
-            credible = sorted(mine, key=lambda row: int(row[CREDIBLE_RANK]))
-            for by, ranked in ((ENGAGEMENT_RATE, mine), (CREDIBLE_RATE, credible)):
+            for by, rank in ORDERS.items():
+                ranked = mine if rank == RANK else sorted(mine, key=lambda row: int(row[rank]))
                 batch += _pages(str(campaigns[low + start]), by, ranked, size)
         yield batch
         first = last

@@ -14,7 +14,7 @@ import pandas as pd
 from pymongo import ASCENDING, IndexModel
 
 from .. import faults
-from ..schema import CAMPAIGN_DAY_FIELDS, CAMPAIGN_ID, INFLUENCER_ID, PAIR, SUMS
+from ..schema import CAMPAIGN_DAY_FIELDS, CAMPAIGN_ID, COST, INFLUENCER_ID, PAIR, SUMS
 from . import pages
 from .buckets import bucket_count, bucket_documents
 from .connection import Document, Store
@@ -93,7 +93,7 @@ def _records(frame: pd.DataFrame) -> Iterator[list[Document]]:
 
 def dataset_frame(store: Store, dataset: Dataset) -> pd.DataFrame:
     """The performers of a published dataset as a DataFrame (for append mode)."""
-    wanted = (*PAIR, *SUMS, *SPAN)
+    wanted = (*PAIR, *SUMS, *SPAN, COST)
     rows = ({name: doc.get(name) for name in wanted} for doc in pages.scan(store, dataset))
     frame = pd.DataFrame(list(rows), columns=list(wanted))
     for column in SUMS:

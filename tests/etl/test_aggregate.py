@@ -27,6 +27,7 @@ def rows(*records: tuple[str, str, int, int, int, int]) -> pa.Table:
             "comments": pa.array(columns[4], pa.int64()),
             "shares": pa.array(columns[5], pa.int64()),
             "day": pa.nulls(len(records), pa.int32()),
+            "costUnits": pa.nulls(len(records), pa.int64()),
         },
         schema=ACCEPTED_SCHEMA,
     )

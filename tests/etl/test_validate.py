@@ -215,6 +215,7 @@ def test_accepted_table_types(tmp_path: Path) -> None:
         "comments",
         "shares",
         "day",
+        "costUnits",
     ]
     assert tables[0].to_pylist() == [
         {
@@ -225,6 +226,7 @@ def test_accepted_table_types(tmp_path: Path) -> None:
             "comments": 7,
             "shares": 42,
             "day": None,
+            "costUnits": None,
         }
     ]
 
@@ -398,6 +400,7 @@ def test_sample_file(chunk_rows: int) -> None:
         "comments": 48,
         "shares": 14,
         "day": None,  # the sample has no date column
+        "costUnits": None,  # nor a cost column
     }
     assert first in result.accepted
     assert result.comparable() == reference(SAMPLE.read_bytes()).comparable()
@@ -428,6 +431,7 @@ def test_validate_block_without_raw_joins_fields() -> None:
             "comments": 1,
             "shares": 1,
             "day": None,
+            "costUnits": None,
         }
     ]
     assert v.rejects == [reject(3, " a ,b,x,1,1,1", "invalid_number")]
@@ -479,9 +483,10 @@ def test_plain_ascii_flag_does_not_change_ascii_results() -> None:
 
 def test_reasons_of() -> None:
     assert reasons_of(0) == []
-    assert reasons_of(0b11111111111) == [r.value for r in RejectReason]
-    assert reasons_of(0b10000000010) == ["undecodable", "interactions_exceed_views"]
-    assert reasons_of(0b1000000) == ["invalid_date"]
+    assert reasons_of(0b111111111111) == [r.value for r in RejectReason]
+    assert reasons_of(0b100000000010) == ["undecodable", "interactions_exceed_views"]
+    assert reasons_of(0b1000000) == ["invalid_cost"]
+    assert reasons_of(0b10000000) == ["invalid_date"]
 
 
 # --- property: the fast and mixed paths equal a plain-Python reading of the rules -----------

@@ -17,7 +17,7 @@ import engagement
 from engagement import serving
 from engagement.etl.transform import transform
 from engagement.exports import performer_batches
-from engagement.schema import ORDERS, PERFORMER_FIELDS
+from engagement.schema import CPE, ORDERS, PERFORMER_FIELDS
 from engagement.serving import Reader
 from engagement.store import history, queries
 from engagement.store.buckets import bucket_documents, bucket_of, influencer_rows
@@ -93,8 +93,12 @@ def test_page_boundaries_in_both_orders(store: Store, tmp_path: Path) -> None:
             page = whole[by]
             assert page is not None and page.total == size
             assert [r[rank] for r in page.items] == list(range(1, size + 1)), (campaign, by)
-            rates = [r[by] for r in page.items]
-            assert rates == sorted(rates, reverse=True)
+            values = [r[by] for r in page.items]
+            if by == CPE:  # lowest first, influencers without a cost last
+                known = [v for v in values if v is not None]
+                assert values == sorted(known) + [None] * (size - len(known))
+            else:
+                assert values == sorted(values, reverse=True)
             # every window: within a page, across two, the last, past the end
             for offset, limit in (
                 (0, 10),
@@ -172,7 +176,7 @@ def test_influencer_buckets_say_where_each_performer_is_in_parts(store: Store) -
     assert list(bucket_documents(frame.iloc[0:0], 1)) == []
     dataset = Dataset("buckets_test", page_size=PAGE_SIZE, buckets=1)
     store.influencers(dataset.run_id).insert_many(docs)
-    pages = frame.assign(credibleRank=frame["rank"])
+    pages = frame.assign(**{rank: frame["rank"] for rank in ORDERS.values()})
     for batch in page_documents(pages):
         store.pages(dataset.run_id).insert_many(batch)
     store.campaigns(dataset.run_id).insert_one({"campaignId": "c1"})
