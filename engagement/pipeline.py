@@ -23,10 +23,11 @@ from typing import Any
 from . import faults
 from .errors import InputError, InputTooLargeError, RunRefusedError, UsageError
 from .etl.budget import InputBudget
-from .etl.costs import COST_UNITS, CostsFile, read_costs
+from .etl.costs import CostsFile, read_costs
 from .etl.engines import Engine, make_engine
 from .etl.reader import CsvSource
 from .etl.transform import Progress, TransformResult, transform
+from .etl.validate import COST_UNITS
 from .options import MODES, RunOptions
 from .rules import COST_SCALE, refusal
 from .run_report import RunReport, SkippedSource, SourceReport
