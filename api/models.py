@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from engagement.schema import (
     Benchmarks,
     Campaign,
+    CampaignFlags,
     Comparison,
     Contender,
     Influencer,
@@ -24,6 +25,7 @@ from engagement.schema import (
 __all__ = [
     "Benchmarks",
     "Campaign",
+    "CampaignFlags",
     "Comparison",
     "Contender",
     "Health",

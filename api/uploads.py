@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +33,8 @@ CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
 GZIP_TYPES = {"application/gzip", "application/x-gzip"}
 MULTIPART = "multipart/form-data"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: The multipart field name of the costs file (every other file part is an export).
+COSTS_PART = b"costs"
 
 
 def media_type(content_type: str | None) -> str:
@@ -60,11 +63,20 @@ def expands_too_far(limit: int) -> HTTPException:
 Metering = list[tuple[ExpansionMeter, bytes | None]]
 
 
+@dataclass
+class Received:
+    """The files of an upload: the exports, in the order sent, and the costs file (the
+    multipart file part named ``costs``), if any."""
+
+    paths: list[Path]
+    costs: Path | None = None
+
+
 async def receive(
     chunks: AsyncIterator[bytes], content_type: str | None, folder: Path, limit: int
-) -> list[Path]:
-    """Write the body to files in ``folder``; returns their paths, in the order sent. The
-    body, and what its files expand to together, may each hold at most ``limit`` bytes."""
+) -> Received:
+    """Write the body to files in ``folder``. The body, and what its files expand to
+    together, may each hold at most ``limit`` bytes."""
     kind = check_media_type(content_type)
     counted = _counted(chunks, limit)
     budget = InputBudget(limit)
@@ -78,7 +90,7 @@ async def receive(
                 out.write(chunk)
                 await _meter([(meter, chunk)])
         await _meter([(meter, None)])
-        return [path]
+        return Received([path])
     except InputTooLargeError:
         raise expands_too_far(limit) from None
 
@@ -132,6 +144,7 @@ class _Parts:
         self.folder = folder
         self.budget = budget
         self.paths: list[Path] = []
+        self.costs: Path | None = None
         self.taken: set[str] = set()
         self.headers: dict[bytes, bytes] = {}
         self.field = b""
@@ -153,10 +166,16 @@ class _Parts:
         self.headers[self.field] = self.headers.get(self.field, b"") + data[start:end]
 
     def on_headers_finished(self) -> None:
-        name = _file_name(self.headers.get(b"content-disposition", b""), self.taken)
+        disposition = self.headers.get(b"content-disposition", b"")
+        name = _file_name(disposition, self.taken)
         if name is not None:
             path = self.folder / name
-            self.paths.append(path)
+            if parse_options_header(disposition)[1].get(b"name") != COSTS_PART:
+                self.paths.append(path)
+            elif self.costs is None:
+                self.costs = path
+            else:
+                raise HTTPException(422, "one costs file a run: two parts are named costs")
             self.out = path.open("wb")
             self.meter = ExpansionMeter(self.budget)
 
@@ -175,7 +194,7 @@ class _Parts:
 
 async def _multipart(
     chunks: AsyncIterator[bytes], content_type: str, folder: Path, budget: InputBudget
-) -> list[Path]:
+) -> Received:
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:
@@ -200,8 +219,8 @@ async def _multipart(
             parts.out.close()
     await _meter(parts.take())
     if not parts.paths:
-        raise HTTPException(422, "the multipart body holds no file")
-    return parts.paths
+        raise HTTPException(422, "the multipart body holds no export file")
+    return Received(parts.paths, parts.costs)
 
 
 def _parse(parser: MultipartParser, chunk: bytes | None) -> None:

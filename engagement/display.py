@@ -23,6 +23,7 @@ from .schema import (
     EMV,
     EMV_RANK,
     ENGAGEMENT_RATE,
+    FLAGS,
     INFLUENCER_ID,
     RANK,
 )
@@ -125,6 +126,7 @@ HEADINGS = {
     "roi": "ROI",
     CPE_RANK: "CPE rank",
     EMV_RANK: "EMV rank",
+    FLAGS: "Flags",
     "influencers": "Influencers",
     "topInfluencerId": "Top influencer",
     "posts": "Posts",
@@ -186,6 +188,16 @@ MIN_SPAN = 0.1
 #: Written where a value is not known (a date of an undated post, a field an older
 #: dataset lacks).
 MISSING = "–"
+
+
+def flag_rules(row: dict[str, Any]) -> str | None:
+    """The rules a performer row tripped, as text (``mix_outlier, spike``); None: none."""
+    return ", ".join(flag["rule"] for flag in row.get(FLAGS) or []) or None
+
+
+def flag_reasons(row: dict[str, Any]) -> str | None:
+    """Each flag of a row as ``rule: reason``, ``;``-separated; None: none."""
+    return "; ".join(f"{f['rule']}: {f['reason']}" for f in row.get(FLAGS) or []) or None
 
 
 def heading(column: Any, unit: bool = False) -> str:

@@ -36,13 +36,24 @@ def arrow_schema() -> pa.Schema:
 
 
 def _arrow(annotation: Any) -> pa.DataType:
+    if getattr(annotation, "__origin__", None) is list:
+        return pa.string()  # written flat (:func:`flat`)
     types = [t for t in get_args(annotation) if t is not type(None)] or [annotation]
     return _ARROW[types[0].__name__]
 
 
+def flat(value: Any) -> Any:
+    """A value as a flat file's cell holds it: a list as its items joined with ``;`` (the
+    flags by their rules: their numbers are in the JSON forms), None for an empty one."""
+    if not isinstance(value, list):
+        return value
+    items = [v["rule"] if isinstance(v, dict) else str(v) for v in value]
+    return ";".join(items) or None
+
+
 def csv_lines(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterator[str]:
     """``rows`` as CSV text (a header, then a line a row): floats at full precision, lists
-    joined with ``;``."""
+    joined with ``;`` (:func:`flat`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -56,7 +67,7 @@ def csv_lines(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterator
     yield flush()
     for row in rows:
         values = [row.get(name) for name in fields]
-        writer.writerow([";".join(v) if isinstance(v, list) else v for v in values])
+        writer.writerow([flat(v) for v in values])
         yield flush()
 
 
@@ -98,7 +109,8 @@ def _write(batches: Iterator[list[dict[str, Any]]], path: str, format: str) -> i
     if format == "parquet":
         with pq.ParquetWriter(path, arrow_schema()) as writer:
             for batch in batches:
-                writer.write_table(pa.Table.from_pylist(batch, schema=arrow_schema()))
+                rows = [{k: flat(v) for k, v in row.items()} for row in batch]
+                writer.write_table(pa.Table.from_pylist(rows, schema=arrow_schema()))
                 written += len(batch)
         return written
     with open(path, "w", encoding="utf-8", newline="") as out:

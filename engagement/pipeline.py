@@ -36,7 +36,7 @@ from .store import history, ledger
 from .store.connection import Document, Store, translate_errors
 from .store.layout import Dataset
 from .store.lifecycle import Lifecycle, given_or_configured, new_run_id
-from .store.publish import dataset_days, dataset_frame, write_dataset
+from .store.publish import dataset_days, dataset_frame, dataset_pair_days, write_dataset
 from .store.rejects import RejectsWriter
 
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -90,10 +90,15 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 
 def check_inputs(
-    paths: Sequence[str | os.PathLike[str]], options: RunOptions | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    options: RunOptions | None = None,
+    costs: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Raise :class:`InputError` for the first input that cannot be loaded (reads headers only)."""
+    """Raise :class:`InputError` for the first input that cannot be loaded (reads headers
+    only; a ``costs`` file is read whole)."""
     chosen = options or RunOptions()
+    if costs is not None:
+        read_costs(costs, chosen.dialect)
     for path in expand_inputs(paths):
         CsvSource(
             path,
@@ -296,6 +301,7 @@ def _run(context: RunContext) -> RunReport:
             result.campaigns,
             _publishing(context, report.performers),
             result.days,
+            result.pair_days,
         )
         dataset = history.describe(
             report.run_id,
@@ -401,9 +407,12 @@ def _read(
     if context.mode == "append" and current is not None:
         published = current
 
-        def base() -> tuple[Any, Any]:
-            return dataset_frame(store, Dataset.of(published)), dataset_days(
-                store, published["runId"]
+        def base() -> tuple[Any, Any, Any]:
+            run_id = published["runId"]
+            return (
+                dataset_frame(store, Dataset.of(published)),
+                dataset_days(store, run_id),
+                dataset_pair_days(store, run_id),
             )
 
     costs = context.costs

@@ -121,6 +121,11 @@ class Performer(BaseModel):
     emvRank: int | None = Field(
         default=None, ge=1, description="1 = highest earned media value; ties by influencerId"
     )
+    flags: list[Flag] = Field(
+        default_factory=list,
+        description="The suspicious-engagement rules it tripped against its campaign, each "
+        "with its numbers (empty: none)",
+    )
 
 
 class CampaignDay(BaseModel):
@@ -231,6 +236,9 @@ class Campaign(BaseModel):
         default=None,
         description="(emv - cost) / cost over the influencers with a cost; null: no cost, or 0",
     )
+    flagged: int | None = Field(
+        default=None, description="Influencers with at least one flag (null: an older dataset)"
+    )
 
 
 class Benchmarks(BaseModel):
@@ -284,6 +292,34 @@ class Movers(BaseModel):
     dataset: str = Field(description="Run id of the current dataset")
     counts: dict[str, int] = Field(description="Influencers by status")
     items: list[Mover]
+
+
+class FlaggedInfluencer(BaseModel):
+    """An influencer of a campaign that tripped a flag, with its counts."""
+
+    influencerId: str
+    rank: int
+    engagementRate: float
+    credibleLow: float
+    credibleHigh: float
+    posts: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    flags: list[Flag]
+
+
+class CampaignFlags(BaseModel):
+    """A campaign's flagged influencers in rank order, each flag with its rule, sentence and
+    numbers (served, not stored)."""
+
+    campaignId: str
+    dataset: str = Field(description="Run id of the dataset read")
+    influencers: int = Field(description="The campaign's influencers, flagged or not")
+    rule: str | None = Field(description="The rule asked for (null: every rule)")
+    counts: dict[str, int] = Field(description="Flagged influencers by rule, every rule named")
+    items: list[FlaggedInfluencer]
 
 
 class Contender(BaseModel):
@@ -501,6 +537,8 @@ EMV: Final = "emv"
 EMV_RANK: Final = "emvRank"
 #: what a pair cost (also of ``Campaign``)
 COST: Final = "cost"
+#: the rules a pair tripped (a list of ``Flag``)
+FLAGS: Final = "flags"
 #: A performer's key: one document per (campaign, influencer) of a dataset.
 PAIR: tuple[str, ...] = (CAMPAIGN_ID, INFLUENCER_ID)
 #: The orders a campaign's ranking comes in: the field ordered by, and its precomputed rank.
@@ -521,6 +559,8 @@ TREND_POINT_FIELDS = fields(TrendPoint)
 REJECT_FIELDS = fields(Reject)
 CONTENDER_FIELDS = fields(Contender)
 COMPARISON_FIELDS = fields(Comparison)
+FLAG_FIELDS = fields(Flag)
+FLAGGED_FIELDS = fields(FlaggedInfluencer)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -36,15 +36,19 @@ from cachetools import LRUCache
 
 from . import compare as head_to_head
 from .errors import StoreError, UsageError
+from .etl.flags import RULES as FLAG_RULES
 from .paging import MAX_OFFSET, Page, check_page
 from .schema import (
     CAMPAIGN_ID,
     DEFAULT_ORDER,
     ENGAGEMENT_RATE,
+    FLAGGED_FIELDS,
+    FLAGS,
     INFLUENCER_ID,
     ORDERS,
     PERFORMER_FIELDS,
     RANK,
+    CampaignFlags,
 )
 from .store import movers as moves
 from .store import queries, trends
@@ -554,6 +558,22 @@ class Reader:
 
         return self._answer(("compare", campaign_id, a, b), compute)
 
+    def flags(self, campaign_id: str, rule: str | None = None) -> Answer:
+        """A campaign's flagged influencers in rank order (those that tripped ``rule``, or
+        any), each with its flags, and the count by rule (:class:`.schema.CampaignFlags`);
+        not ``found`` when the campaign is not in the published dataset."""
+        campaign_id = queries.check_id(CAMPAIGN_ID, campaign_id)
+        if rule is not None and rule not in FLAG_RULES:
+            raise UsageError(f"rule must be one of {', '.join(FLAG_RULES)}, not {rule!r}")
+
+        def compute(dataset: Dataset) -> Any:
+            if self._summary(dataset, campaign_id) is None:
+                return None
+            whole = self._whole(dataset, campaign_id)
+            return flagged(campaign_id, dataset.run_id, whole, rule)
+
+        return self._answer(("flags", campaign_id, rule), compute)
+
     def _row(self, dataset: Dataset, campaign_id: str, influencer_id: str) -> Any:
         """An influencer's performer row in a campaign, or ``None``."""
         found = self.influencer(influencer_id)
@@ -791,6 +811,37 @@ def compare(store: Store, campaign_id: str, a: str, b: str | None = None) -> dic
     posteriors, with both sides and the sentence saying so; ``None`` when the campaign or
     either influencer is not in the published dataset."""
     return _once(store).compare(campaign_id, a, b).value  # type: ignore[no-any-return]
+
+
+def flagged(
+    campaign_id: str, run_id: str, rows: Sequence[dict[str, Any]], rule: str | None = None
+) -> dict[str, Any]:
+    """A campaign's flagged performers among ``rows`` (rank order) as
+    :class:`.schema.CampaignFlags`."""
+    counts = dict.fromkeys(FLAG_RULES, 0)
+    items = []
+    for row in rows:
+        tripped = row.get(FLAGS) or []
+        for flag in tripped:
+            counts[flag["rule"]] = counts.get(flag["rule"], 0) + 1
+        if tripped and (rule is None or any(f["rule"] == rule for f in tripped)):
+            items.append({name: row.get(name) for name in FLAGGED_FIELDS})
+    value = {
+        CAMPAIGN_ID: campaign_id,
+        "dataset": run_id,
+        "influencers": len(rows),
+        "rule": rule,
+        "counts": counts,
+        "items": items,
+    }
+    return CampaignFlags.model_validate(value).model_dump()
+
+
+def flags(store: Store, campaign_id: str, rule: str | None = None) -> dict[str, Any] | None:
+    """A campaign's influencers that tripped a suspicious-engagement rule (``rule``, or
+    any), in rank order, each flag with its rule, sentence and numbers; ``None`` when the
+    campaign is not in the published dataset."""
+    return _once(store).flags(campaign_id, rule).value  # type: ignore[no-any-return]
 
 
 def benchmarks(store: Store) -> dict[str, Any] | None:

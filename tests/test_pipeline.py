@@ -77,6 +77,7 @@ def test_sample_file(store: Store) -> None:
         "missing_value": 3,
         "invalid_id": 0,
         "invalid_number": 4,
+        "invalid_cost": 0,
         "invalid_date": 0,
         "out_of_range": 0,
         "negative_value": 1,
@@ -384,7 +385,7 @@ def test_pages_suit_a_sharded_cluster(store: Store) -> None:
     # pages are sharded by campaignId (a field of each page, the one its _id names) and
     # carry no index of their own; influencer buckets by a hash of their _id
     pages = list(store.pages(report.run_id).find({}, {"performers": 0}))
-    assert len(pages) == 2 * 2  # two campaigns, two orders, a page each
+    assert len(pages) == 2 * 4  # two campaigns, four orders, a page each
     assert all(doc["_id"].endswith("/" + doc["campaignId"]) for doc in pages)
     assert set(store.pages(report.run_id).index_information()) == {"_id_"}
     assert set(store.influencers(report.run_id).index_information()) == {"_id_"}

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from engagement.schema import TREND_POINT_FIELDS
+from engagement.schema import ENGAGEMENT_RATE, INFLUENCER_ID, RANK, TREND_POINT_FIELDS
 
 from ..caching import NOT_MODIFIED, published
 from ..deps import ReaderDep
-from ..models import Benchmarks, Campaign, Movers, Problem, Trend
+from ..models import Benchmarks, Campaign, CampaignFlags, Movers, Problem, Trend
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -107,6 +108,53 @@ async def get_trend(
 
 def _points(trend: dict[str, Any]) -> list[dict[str, Any]]:
     return list(trend["points"])
+
+
+Rule = Literal["rate_outlier", "mix_outlier", "spike", "near_total"]
+#: The CSV of a campaign's flags: a line per flag.
+FLAG_CSV_FIELDS = (INFLUENCER_ID, RANK, ENGAGEMENT_RATE, "rule", "reason", "values")
+
+
+@router.get(
+    "/{campaignId}/flags",
+    response_model=CampaignFlags,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"model": Problem, "description": "Unknown campaign"},
+        **NOT_MODIFIED,
+    },
+    summary="A campaign's suspicious engagement, rule by rule",
+)
+async def get_flags(
+    campaignId: str,  # noqa: N803
+    request: Request,
+    reader: ReaderDep,
+    rule: Annotated[
+        Rule | None,
+        Query(description="Only the influencers that tripped this rule (omitted: any)"),
+    ] = None,
+) -> Response:
+    """The campaign's influencers that tripped a rule, in rank order, each flag with the
+    rule, a sentence and the numbers that tripped it (computed at publish time against the
+    campaign): ``rate_outlier``, ``mix_outlier``, ``spike``, ``near_total``; ``counts``
+    by rule. As CSV (a line per flag, its numbers as JSON) with ``Accept: text/csv``."""
+    return await published(
+        request,
+        reader,
+        ("flags", campaignId, rule),
+        lambda: reader.flags(campaignId, rule),
+        f"campaign {campaignId!r} is not in the published dataset",
+        FLAG_CSV_FIELDS,
+        _flag_lines,
+    )
+
+
+def _flag_lines(found: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**item, **flag, "values": json.dumps(flag["values"])}
+        for item in found["items"]
+        for flag in item["flags"]
+    ]
 
 
 benchmarks_router = APIRouter(tags=["campaigns"])

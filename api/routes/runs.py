@@ -49,7 +49,12 @@ UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "properties": {
-                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "costs": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A costs file: campaignId,influencerId,cost",
+                    },
                 },
             }
         },
@@ -139,10 +144,10 @@ async def upload(
     settings: SettingsDep,
     options: RunOptionsDep,
 ) -> Response:
-    """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files) is
-    streamed to temporary files, then the ETL runs in a worker: the answer, ``202`` with
-    ``Location: /runs/{runId}`` and the run's ledger entry, comes once the run holds the
-    publish lock. ``GET /runs/{runId}`` follows its counts and shows its end: ``succeeded``,
+    """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files, and
+    a costs file as the part named ``costs``) is streamed to temporary files, then the ETL
+    runs in a worker: the answer, ``202`` with ``Location: /runs/{runId}`` and the run's
+    ledger entry, comes once the run holds the publish lock. ``GET /runs/{runId}`` follows its counts and shows its end: ``succeeded``,
     ``failed``, or ``refused`` (too many rows rejected, or none accepted: nothing was
     published, and the run's rejects say why). The query parameters are the run's options
     (as ``engagement etl`` takes them), within the server's settings: a client may lower
@@ -154,8 +159,10 @@ async def upload(
     folders: UploadFolders = request.app.state.uploads
     folder = folders.new()
     try:
-        paths = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
-        run_id = await run_in_threadpool(start_run, store, paths, options, settings, folder, reader)
+        got = await receive(request.stream(), request.headers.get("content-type"), folder, limit)
+        run_id = await run_in_threadpool(
+            start_run, store, got.paths, options, settings, folder, reader, got.costs
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -170,12 +177,13 @@ def start_run(
     settings: Settings,
     folder: Path,
     reader: Reader,
+    costs: Path | None = None,
 ) -> str:
     """Run the ETL on ``paths`` in a thread of its own; returns once the run holds the lock
     and its ledger entry exists (or raises what stopped it before). ``folder`` goes after.
     Once the run publishes, this server's ``reader`` follows at once: a client that sees the
     run succeeded reads its dataset from this server."""
-    check_inputs(paths, options)  # a file it cannot load: 422, nothing written
+    check_inputs(paths, options, costs)  # a file it cannot load: 422, nothing written
     run_id = new_run_id()
     started = threading.Event()
     failed: list[BaseException] = []
@@ -198,6 +206,7 @@ def start_run(
                 on_start=began,
                 on_publish=published,
                 max_input_bytes=settings.max_upload_bytes,  # as received; checked again
+                costs=costs,
             )
         except BaseException as exc:  # after the start, the ledger says how it ended
             if not started.is_set():

@@ -78,7 +78,7 @@ def etl(
     settings = Settings()
     if prices_file:
         options = options.replace(prices=merge_prices(read_prices(prices_file), options.prices))
-    check_inputs(paths, options)  # bad input: exit 2 even if the store is down
+    check_inputs(paths, options, costs)  # bad input: exit 2 even if the store is down
     if options.engine == "dask":
         require("dask", "the dask engine")
     show = sys.stderr.isatty() if progress is None else progress

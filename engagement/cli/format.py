@@ -30,6 +30,20 @@ def format_report(run: dict[str, Any]) -> str:
             f"{source['rejected']:,} rejected"
         )
         lines.append(f"    read as: {read_as(source)}")
+    costs = run.get("costs")
+    if costs:
+        lines.append(
+            f"  costs {costs['name']}: {costs['rowsRead']:,} rows, {costs['accepted']:,} "
+            f"accepted, {costs['rejected']:,} rejected; {costs['pairs']:,} pairs costed"
+        )
+        if costs["unmatched"]:
+            named = ", ".join(
+                f"{p['influencerId']} in {p['campaignId']}" for p in costs["unmatchedPairs"][:5]
+            )
+            more = "..." if costs["unmatched"] > 5 else ""
+            lines.append(
+                f"    {costs['unmatched']:,} name no loaded pair, not applied: {named}{more}"
+            )
     for skipped in run["skippedSources"]:
         lines.append(f"  skipped {skipped['name']}: {skipped['reason']}")
     lines.append(f"  dataset: {run['performers']:,} performers in {run['campaigns']:,} campaigns")

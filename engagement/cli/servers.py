@@ -52,6 +52,12 @@ from .format import format_report
     show_default=True,
     help="The period of the campaigns' trends.",
 )
+@click.option(
+    "--costs",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A costs file, campaignId,influencerId,cost (summed per pair).",
+)
 @run_options
 @store_options
 @json_option
@@ -61,6 +67,7 @@ def report(
     campaigns: tuple[str, ...],
     top_n: int,
     trend_interval: str,
+    costs: str | None,
     options: RunOptions,
     mongodb_uri: str | None,
     database: str | None,
@@ -85,6 +92,7 @@ def report(
         top_n=top_n,
         progress=sys.stderr.isatty(),
         trend_interval=trend_interval,
+        costs=costs,
     )
     with opened(mongodb_uri, database) as store:
         run = serving.run(store, files.run_id)

@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 
 from ..charts import order_name
 from ..compare import compare
-from ..display import heading, ranking_columns
+from ..display import flag_reasons, flag_rules, heading, ranking_columns
+from ..etl.flags import RULES as FLAG_RULES
 from ..schema import (
     CAMPAIGN_ID,
     CPE,
@@ -26,6 +27,7 @@ from ..schema import (
     CREDIBLE_RATE,
     EMV,
     ENGAGEMENT_RATE,
+    FLAGS,
     INFLUENCER_ID,
     RANK,
 )
@@ -57,6 +59,15 @@ OVERVIEW_COLUMNS = [
     "p90EngagementRate",
     "topInfluencerId",
 ]
+#: The flags filter: every influencer (the ranking), the flagged ones, or one rule's.
+ALL = "all"
+FLAG_FILTERS = {
+    "all influencers": ALL,
+    "flagged (any rule)": "",
+    **{f"flagged: {rule.replace('_', ' ')}": rule for rule in FLAG_RULES},
+}
+#: The flagged influencers shown at most.
+MOST_FLAGGED = 100
 ORDERS = {
     "engagement rate": ENGAGEMENT_RATE,
     "credible rate": CREDIBLE_RATE,
@@ -174,6 +185,7 @@ class CampaignView:
         self.previous = widgets.Button(description="Previous", icon="chevron-left")
         self.next = widgets.Button(description="Next", icon="chevron-right")
         self.interval = widgets.ToggleButtons(options=list(INTERVALS), description="Trend by")
+        self.flag_filter = widgets.Dropdown(options=list(FLAG_FILTERS), description="Show")
         self.compare_a = widgets.Dropdown(options=[], description="Does")
         self.compare_b = widgets.Dropdown(options=[], description="beat")
 
@@ -206,6 +218,7 @@ class CampaignView:
             (self.download, "download"),
             (self.interval, "interval"),
             (self.trend_note, "trend-note"),
+            (self.flag_filter, "flag-filter"),
             (self.compare_a, "compare-a"),
             (self.compare_b, "compare-b"),
             (self.verdict, "verdict"),
@@ -217,6 +230,7 @@ class CampaignView:
         self.picker.observe(self._on_choice, names="value")
         self.top_n.observe(self._on_choice, names="value")
         self.order.observe(self._on_choice, names="value")
+        self.flag_filter.observe(self._on_choice, names="value")
         self.compare_a.observe(lambda _: self._compare(), names="value")
         self.compare_b.observe(lambda _: self._compare(), names="value")
         self.previous.on_click(lambda _: self._turn(-1))
@@ -226,7 +240,7 @@ class CampaignView:
         box = widgets.VBox(
             [
                 widgets.HBox([self.search, self.picker, self.top_n]),
-                self.order,
+                widgets.HBox([self.order, self.flag_filter]),
                 self.kpis,
                 widgets.HBox([self.previous, self.position, self.next]),
                 self.table,
@@ -306,24 +320,35 @@ class CampaignView:
             campaign, limit=n, offset=self.page * n, by=by, interval=str(self.interval.value)
         )
         rows = found.page.items if found.page else []
-        columns = list(ranking_columns(by))
+        columns = [*ranking_columns(by), FLAGS]
         changes = changes_of(found.movers)
         if changes is not None:  # an earlier dataset is kept: each row's move since
             columns.insert(2, "change")
             rows = [{**row, "change": changes.get(row[INFLUENCER_ID], "new")} for row in rows]
         forest = charts.ranking_forest(rows, by, campaign, summary)
+        shown, position = (
+            [{**row, FLAGS: flag_rules(row)} for row in rows],
+            (f"page {self.page + 1} of {self._pages()}"),
+        )
+        rule = FLAG_FILTERS[str(self.flag_filter.value)]
+        if rule != ALL:  # the flagged influencers instead of the page
+            flagged = self.reader.flags(campaign, rule or None).value or {"items": []}
+            shown = [
+                {**row, FLAGS: flag_rules(row), "reason": flag_reasons(row)}
+                for row in flagged["items"][:MOST_FLAGGED]
+            ]
+            columns = [RANK, INFLUENCER_ID, ENGAGEMENT_RATE, FLAGS, "reason"]
+            position = f"{len(flagged['items']):,} flagged of {summary['influencers']:,}"
         histogram = charts.rate_histogram(found.rates, campaign)
         with synced(self.kpis, self.table, self.position, self.download, self.share):
             self.kpis.value = kpis_html(summary)
-            self.table.value = table_html(rows, columns, "eg-ranking")
-            self.position.value = (
-                f'<span class="eg-page">page {self.page + 1} of {self._pages()}</span>'
-            )
+            self.table.value = table_html(shown, columns, "eg-ranking")
+            self.position.value = f'<span class="eg-page">{position}</span>'
             name = f"{campaign}_page{self.page + 1}.csv"
-            self.download.value = download_html(rows, columns, name)
+            self.download.value = download_html(shown, columns, name)
             self.share.value = share_html(campaign=campaign)
-            self.previous.disabled = self.page == 0
-            self.next.disabled = self.page >= self._pages() - 1
+            self.previous.disabled = self.page == 0 or rule != ALL
+            self.next.disabled = self.page >= self._pages() - 1 or rule != ALL
         self._rows = {row[INFLUENCER_ID]: row for row in rows}
         self._offer(list(self._rows))
         self.ladder.value = ladder_html(found.ladder, order_name(by))

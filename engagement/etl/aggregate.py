@@ -40,6 +40,7 @@ from ..schema import (
     EMV,
     EMV_RANK,
     ENGAGEMENT_RATE,
+    FLAGS,
     INFLUENCER_ID,
     PERFORMER_FIELDS,
     RANK,
@@ -56,6 +57,11 @@ SUMS = list(SUM_FIELDS)
 SPAN = ["firstDay", "lastDay"]
 #: A campaign-day's key.
 CAMPAIGN_DAY = [CAMPAIGN_ID, "day"]
+#: A pair-day's key (the spike flag's sums), and what is summed.
+PAIR_DAY = [*PAIR, "day"]
+INTERACTIONS = "interactions"
+#: The pairs' daily interactions as one frame (day as YYYY-MM-DD).
+PAIR_DAY_COLUMNS = [*PAIR_DAY, INTERACTIONS]
 PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
 CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
 #: The campaigns' daily series as one frame: the campaign, then a day's fields.
@@ -128,6 +134,25 @@ def day_sums(accepted: pa.Table) -> pa.Table | None:
     return _sum_by_day(table)
 
 
+def pair_day_sums(accepted: pa.Table) -> pa.Table | None:
+    """Accepted rows with a date: their interactions summed per (campaign, influencer, day),
+    for the spike flag; None when none has a date."""
+    day = accepted.column("day")
+    if day.null_count == accepted.num_rows:
+        return None
+    dated = accepted.filter(pc.is_valid(day)) if day.null_count else accepted
+    interactions = pc.add(
+        pc.add(dated.column("likes"), dated.column("comments")), dated.column("shares")
+    )
+    table = dated.select(PAIR_DAY).append_column(INTERACTIONS, interactions)
+    return _sum_by_pair_day(table)
+
+
+def _sum_by_pair_day(table: pa.Table) -> pa.Table:
+    grouped = table.group_by(PAIR_DAY, use_threads=False).aggregate([(INTERACTIONS, "sum")])
+    return grouped.rename_columns([*PAIR_DAY, INTERACTIONS])
+
+
 def _sum_by_day(table: pa.Table) -> pa.Table:
     grouped = table.group_by(CAMPAIGN_DAY, use_threads=False).aggregate([(c, "sum") for c in SUMS])
     return grouped.rename_columns([*CAMPAIGN_DAY, *SUMS])
@@ -174,7 +199,12 @@ class _Sums:
     reach twice the bound."""
 
     def __init__(self, fold_rows: int, executor: Executor | None, key: list[str] = PAIR) -> None:
-        self._columns = [*PAIR, *SUMS, *SPAN, COST_UNITS] if key == PAIR else [*key, *SUMS]
+        if key == PAIR:
+            self._columns = [*PAIR, *SUMS, *SPAN, COST_UNITS]
+        elif key == PAIR_DAY:
+            self._columns = [*PAIR_DAY, INTERACTIONS]
+        else:
+            self._columns = [*key, *SUMS]
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._fold_rows = fold_rows
@@ -227,6 +257,7 @@ class Aggregator:
         self._sums = [_Sums(share, executor) for _ in range(partitions)]
         self._executor = executor
         self._days = _Sums(fold_rows, None, key=CAMPAIGN_DAY)
+        self._pair_days = _Sums(fold_rows, None, key=PAIR_DAY)
         #: The costs file's pairs that named no pair, once :meth:`performers` applied it.
         self.unmatched_costs: pa.Table | None = None
 
@@ -269,6 +300,33 @@ class Aggregator:
             names=[*CAMPAIGN_DAY, *SUMS],
         )
         self._days.add(table)
+
+    def add_pair_days(self, sums: pa.Table | None) -> None:
+        """Add per (campaign, influencer, day) interactions: of a block (:func:`pair_day_sums`)."""
+        if sums is not None and sums.num_rows:
+            self._pair_days.add(sums)
+
+    def add_pair_day_sums(self, days: pd.DataFrame) -> None:
+        """Add pair-days already summed (``day`` as text), e.g. a dataset's."""
+        if len(days) == 0:
+            return
+        table = pa.table(
+            [pa.array(days[c], pa.string()) for c in PAIR]
+            + [day_numbers(days["day"]), pa.array(days[INTERACTIONS], pa.int64())],
+            names=PAIR_DAY_COLUMNS,
+        )
+        self._pair_days.add(table)
+
+    def pair_days(self) -> pd.DataFrame:
+        """Each pair's dated interactions by UTC day: columns :data:`PAIR_DAY_COLUMNS`, by
+        campaign, influencer and day."""
+        table = self._pair_days.result()
+        if table is None:
+            return _empty(PAIR_DAY_COLUMNS)
+        table = table.take(pc.sort_indices(table, [(c, "ascending") for c in PAIR_DAY]))
+        table = table.set_column(2, "day", day_texts(table.column("day")))
+        frame: pd.DataFrame = table.to_pandas()
+        return frame[PAIR_DAY_COLUMNS]
 
     def days(self) -> pd.DataFrame:
         """Each campaign's posts and sums by UTC day: columns :data:`CAMPAIGN_DAY_COLUMNS`,
@@ -324,6 +382,8 @@ def apply_costs(sums: pa.Table, costs: pa.Table) -> tuple[pa.Table, pa.Table]:
 
 def _fold(parts: list[pa.Table]) -> pa.Table:
     table = pa.concat_tables(parts)
+    if INTERACTIONS in table.column_names:
+        return _sum_by_pair_day(table)
     return _sum_by_pair(table) if INFLUENCER_ID in table.column_names else _sum_by_day(table)
 
 
@@ -384,7 +444,9 @@ def rank(
     table = _money(table, starts, prices or DEFAULT_PRICES, currency)
     for name, text in zip(SPAN, ("firstPostAt", "lastPostAt"), strict=True):
         table = table.append_column(text, day_texts(table.column(name)))
-    frame: pd.DataFrame = table.select(PERFORMER_COLUMNS).to_pandas()
+    frame: pd.DataFrame = table.select([c for c in PERFORMER_COLUMNS if c != FLAGS]).to_pandas()
+    frame[FLAGS] = [[] for _ in range(len(frame))]  # found once the campaigns are summed
+    frame = frame[PERFORMER_COLUMNS]
     # None, not NaN, where no post had a date, or a pair no cost
     for text in ("firstPostAt", "lastPostAt", *NULLABLE_MONEY):
         column = frame[text].astype(object)
@@ -507,6 +569,7 @@ def summarize_campaigns(performers: pd.DataFrame) -> pd.DataFrame:
         [None if np.isinf(s) else float(s) for s in strength], index=out.index, dtype=object
     )
     _campaign_money(ordered, out)
+    out["flagged"] = None  # counted once the flags are found (etl.flags.flagged_count)
     return out.reset_index()[CAMPAIGN_COLUMNS]
 
 

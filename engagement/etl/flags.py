@@ -60,6 +60,13 @@ _LEVEL = round((CREDIBLE_TAILS[1] - CREDIBLE_TAILS[0]) * 100)
 Floats = npt.NDArray[np.float64]
 
 
+def flagged_count(performers: pd.DataFrame, campaigns: pd.DataFrame) -> list[int]:
+    """How many of each campaign's pairs (``campaigns`` in order) hold a flag."""
+    held = performers[performers["flags"].map(len) > 0]
+    counts = held.groupby(CAMPAIGN_ID).size()
+    return [int(counts.get(c, 0)) for c in campaigns[CAMPAIGN_ID]]
+
+
 def _pct(share: float) -> str:
     """A constant share as people write it: 0.25 -> ``25``."""
     return f"{share * 100:.4g}"

@@ -21,9 +21,11 @@ from .. import faults
 from ..errors import EngagementError
 from ..rules import DATE_COLUMN, DEFAULT_CURRENCY, MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
+from ..schema import FLAGS
 from .aggregate import (
     Aggregator,
     day_sums,
+    pair_day_sums,
     partial_sums,
     partition,
     posts,
@@ -32,6 +34,7 @@ from .aggregate import (
 )
 from .dialect import PLAIN, Dialect
 from .engines import Engine, make_engine
+from .flags import flag_pairs, flagged_count
 from .parse import Header, RecordBlock
 from .reader import CHUNK_SIZE, CsvSource
 from .validate import RejectRow, validate
@@ -49,6 +52,7 @@ class BlockResult:
 
     sums: pa.Table | list[pa.Table]
     days: pa.Table | None  # dated rows summed per (campaign, day); None: no dated row
+    pair_days: pa.Table | None  # dated rows' interactions per (campaign, influencer, day)
     rejects: list[RejectRow]
     by_reason: dict[RejectReason, int]
     rows: int
@@ -77,6 +81,7 @@ def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> Blo
     return BlockResult(
         sums=partial_sums(checked.accepted) if combine else partition(posts(checked.accepted)),
         days=day_sums(checked.accepted),
+        pair_days=pair_day_sums(checked.accepted),
         rejects=checked.rejects,
         by_reason=checked.by_reason,
         rows=checked.rows,
@@ -97,6 +102,8 @@ class TransformResult:
     days: pd.DataFrame
     #: A costs file's pairs that named no loaded pair (campaignId, influencerId, costUnits)
     unmatched_costs: pa.Table | None = None
+    #: The pairs' dated interactions per UTC day (the spike flag's; stored with the dataset)
+    pair_days: pd.DataFrame | None = None
 
 
 def transform(
@@ -109,7 +116,7 @@ def transform(
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
     dialect: Dialect = PLAIN,
-    base: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+    base: Callable[[], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] | None = None,
     on_rejects: RejectSink | None = None,
     on_counts: Callable[[int, SourceReport], None] | None = None,
     on_source: Callable[[SourceReport], None] | None = None,
@@ -124,8 +131,9 @@ def transform(
     (at ``scheduler``, or a local cluster of ``workers``) or an engine already started.
     A column ``date_column`` is the post date, where a file has it; ``dialect`` declares how
     the files are written (delimiter, encoding, column headers, digit groups, date forms;
-    by default each file's own, found from it). ``base`` gives per-pair sums and per
-    campaign-day sums to add before ranking (append mode: the published dataset).
+    by default each file's own, found from it). ``base`` gives per-pair sums, per
+    campaign-day sums and per pair-day interactions to add before ranking (append mode: the
+    published dataset). Each pair's flags are found once the pairs are ranked.
     ``on_rejects`` gets the rejects of each block; ``on_counts`` a copy of a file's counts
     so far (its index, a :class:`SourceReport`) after each of its blocks, ``on_source`` the
     copy once the file is read. What each file gave is returned (``sources``), never
@@ -166,6 +174,7 @@ def transform(
             for result in runner.map_blocks(source, chunk_size, reduce):
                 aggregator.add_partial(result.sums)
                 aggregator.add_days(result.days)
+                aggregator.add_pair_days(result.pair_days)
                 faults.point("block")
                 if result.rejects and on_rejects:
                     on_rejects(index, entry, result.rejects)
@@ -178,11 +187,15 @@ def transform(
             if on_source:
                 on_source(_copy(entry))
         if base is not None:
-            pairs, days = base()
+            pairs, days, pair_days = base()
             aggregator.add_sums(pairs)
             aggregator.add_day_sums(days)
+            aggregator.add_pair_day_sums(pair_days)
         performers = aggregator.performers(prices, currency, costs)
+        pair_days = aggregator.pair_days()
         campaigns = summarize_campaigns(performers)
+        performers[FLAGS] = pd.Series(flag_pairs(performers, campaigns, pair_days), dtype=object)
+        campaigns["flagged"] = flagged_count(performers, campaigns)
         benchmarks = summarize_dataset(performers, campaigns)
         return TransformResult(
             performers,
@@ -191,6 +204,7 @@ def transform(
             benchmarks,
             aggregator.days(),
             aggregator.unmatched_costs,
+            pair_days,
         )
 
 

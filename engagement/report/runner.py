@@ -96,6 +96,7 @@ def execute_report(
     notebook: str | os.PathLike[str] = NOTEBOOK,
     progress: bool = False,
     trend_interval: str = "week",
+    costs: str | os.PathLike[str] | None = None,
     **changes: Any,
 ) -> ReportFiles:
     """Execute the report notebook on ``inputs`` and write the notebook and its HTML.
@@ -104,7 +105,8 @@ def execute_report(
     notebook's parameters of the same names; the options not given there are resolved in
     the kernel, from the ``ENGAGEMENT_*`` environment. The store comes from the
     environment (``ENGAGEMENT_MONGODB_URI``), so that no credentials end up in the saved
-    notebook. A refused run's report says why, shows its rejects, and fails
+    notebook. ``costs`` is a costs file (:func:`engagement.run_etl`). A refused run's report
+    says why, shows its rejects, and fails
     (:class:`ReportError` named ``RunRefusedError``).
     """
     import papermill
@@ -130,6 +132,7 @@ def execute_report(
         "top_n": top_n,
         "run_id": run_id,
         "trend_interval": interval,
+        "costs": None if costs is None else os.path.abspath(costs),
     }
     failure: ReportError | None = None
     try:

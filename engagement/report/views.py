@@ -18,7 +18,14 @@ from matplotlib.ticker import MaxNLocator
 from .. import charts, serving
 from ..display import ranking_columns, read_as, styled
 from ..rules import REASONS, natural_key
-from ..schema import CAMPAIGN_ID, CREDIBLE_RATE, DEFAULT_ORDER, ENGAGEMENT_RATE, INFLUENCER_ID
+from ..schema import (
+    CAMPAIGN_ID,
+    CREDIBLE_RATE,
+    DEFAULT_ORDER,
+    ENGAGEMENT_RATE,
+    INFLUENCER_ID,
+    RANK,
+)
 from ..store.connection import Store
 
 if TYPE_CHECKING:
@@ -168,8 +175,9 @@ def top_table(store: Store, campaign_id: str, n: int = 10, by: str = DEFAULT_ORD
     credible rate's 90 % interval beside it."""
     page = serving.top_performers(store, campaign_id, limit=n, by=by)
     columns = list(ranking_columns(by))
-    at = columns.index(CREDIBLE_RATE) + 1
-    columns[at:at] = ["credibleLow", "credibleHigh"]
+    if CREDIBLE_RATE in columns:
+        at = columns.index(CREDIBLE_RATE) + 1
+        columns[at:at] = ["credibleLow", "credibleHigh"]
     if page is None or not page.items:
         return pd.DataFrame(columns=columns).set_index(columns[0])
     # reindex: a dataset published before the intervals existed lacks them (NaN)
@@ -304,3 +312,28 @@ def trend_chart(table: pd.DataFrame, campaign_id: str, interval: str = "week") -
     axes.tick_params(axis="x", labelrotation=45 if len(labels) > 8 else 0)
     axes.set_title(f"{campaign_id} by {interval}: posts and engagement rate")
     return figure
+
+
+#: A campaign's money, in the report's table of cost and value.
+MONEY_COLUMNS = ["currency", "cost", "cpm", "cpe", "costPerPost", "emv", "roi"]
+
+
+def money_table(store: Store) -> pd.DataFrame:
+    """Each campaign's cost, cost per 1,000 views, per engagement and per post, earned
+    media value and ROI (costs null where none was given)."""
+    columns = [CAMPAIGN_ID, "influencers", *MONEY_COLUMNS]
+    rows = serving.campaigns(store)
+    return pd.DataFrame(rows, columns=columns).set_index(CAMPAIGN_ID)
+
+
+def flags_table(store: Store, campaign_id: str) -> pd.DataFrame:
+    """A campaign's flagged influencers, a row per flag: rank, influencer, rate, the rule
+    and the sentence with its numbers (empty when none is flagged)."""
+    columns = [RANK, INFLUENCER_ID, ENGAGEMENT_RATE, "rule", "reason"]
+    found = serving.flags(store, campaign_id) or {"items": []}
+    rows = [
+        {**item, "rule": flag["rule"], "reason": flag["reason"]}
+        for item in found["items"]
+        for flag in item["flags"]
+    ]
+    return pd.DataFrame(rows, columns=columns).set_index(RANK)

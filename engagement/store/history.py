@@ -39,6 +39,7 @@ DESCRIPTOR = (
     "benchmarks",
     "layout",
     "publishedAt",
+    "currency",
 )
 CURRENT_STATE, KEPT, DROPPED = "current", "kept", "dropped"
 log = logging.getLogger("engagement")

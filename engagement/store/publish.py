@@ -21,6 +21,8 @@ from .connection import Document, Store
 from .layout import Dataset, layout
 from .pages import PAGE_SIZE, page_documents
 
+#: The field of the days collection's documents of pair-days.
+PAIR_DAYS = "pairDays"
 #: A performer's first and last post day.
 SPAN = ("firstPostAt", "lastPostAt")
 
@@ -43,6 +45,30 @@ def day_documents(days: pd.DataFrame) -> Iterator[list[Document]]:
         yield batch
 
 
+def pair_day_documents(pair_days: pd.DataFrame) -> Iterator[list[Document]]:
+    """The pairs' dated interactions by day (``pair_days``: by campaign, influencer and
+    day) as ``{_id: {campaignId, part}, pairDays: [[influencerId, day, interactions], ...]}``,
+    :data:`BATCH` rows a document (in the days collection: an append adds to them)."""
+    batch: list[Document] = []
+    for campaign, rows in pair_days.groupby(CAMPAIGN_ID, sort=True):
+        triples = list(
+            zip(
+                rows[INFLUENCER_ID].tolist(),
+                rows["day"].tolist(),
+                rows["interactions"].tolist(),
+                strict=True,
+            )
+        )
+        for part, start in enumerate(range(0, len(triples), BATCH)):
+            chunk = [list(t) for t in triples[start : start + BATCH]]
+            batch.append({"_id": {CAMPAIGN_ID: campaign, "part": part}, PAIR_DAYS: chunk})
+            if len(batch) == 10:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
 def write_dataset(
     store: Store,
     run_id: str,
@@ -50,6 +76,7 @@ def write_dataset(
     campaigns: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
     days: pd.DataFrame | None = None,
+    pair_days: pd.DataFrame | None = None,
 ) -> Document:
     """Write a run's rankings as pages (both orders), its influencers in buckets, the
     campaign summaries and the campaigns' daily series to collections of its own; returns
@@ -74,9 +101,12 @@ def write_dataset(
         summaries.insert_many(batch, ordered=False)
     summaries.create_indexes([IndexModel([(CAMPAIGN_ID, ASCENDING)], unique=True)])
     faults.point("campaigns")
+    series = store.days(run_id)
     if days is not None:
-        series = store.days(run_id)
         for batch in day_documents(days):
+            series.insert_many(batch, ordered=False)
+    if pair_days is not None:
+        for batch in pair_day_documents(pair_days):
             series.insert_many(batch, ordered=False)
     faults.point("days")
     return layout(PAGE_SIZE, buckets)
@@ -106,7 +136,19 @@ def dataset_days(store: Store, run_id: str) -> pd.DataFrame:
     of a day (for append mode). Empty for a dataset without dates."""
     rows = [
         {CAMPAIGN_ID: doc["_id"], **day}
-        for doc in store.days(run_id).find({})
+        for doc in store.days(run_id).find({"days": {"$exists": True}})
         for day in doc["days"]
     ]
     return pd.DataFrame(rows, columns=[CAMPAIGN_ID, *CAMPAIGN_DAY_FIELDS])
+
+
+def dataset_pair_days(store: Store, run_id: str) -> pd.DataFrame:
+    """The pairs' dated interactions by day of a published dataset (for append mode):
+    campaignId, influencerId, day, interactions. Empty without dates (or from a dataset
+    published before they were kept)."""
+    rows = [
+        (doc["_id"][CAMPAIGN_ID], *triple)
+        for doc in store.days(run_id).find({PAIR_DAYS: {"$exists": True}})
+        for triple in doc[PAIR_DAYS]
+    ]
+    return pd.DataFrame(rows, columns=[CAMPAIGN_ID, INFLUENCER_ID, "day", "interactions"])

@@ -10,7 +10,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from engagement.etl.aggregate import CAMPAIGN_COLUMNS, CAMPAIGN_DAY_COLUMNS, PERFORMER_COLUMNS
+from engagement.etl.aggregate import (
+    CAMPAIGN_COLUMNS,
+    CAMPAIGN_DAY_COLUMNS,
+    PAIR_DAY_COLUMNS,
+    PERFORMER_COLUMNS,
+)
 from engagement.etl.engines import PandasEngine
 from engagement.etl.reader import CsvSource
 from engagement.etl.transform import check_block, reduce_block, transform
@@ -248,7 +253,7 @@ def test_an_engine_given_a_base_and_counts_returned_not_written_in() -> None:
         result = transform(
             [source],
             engine=engine,
-            base=lambda: (pairs, days),
+            base=lambda: (pairs, days, pd.DataFrame(columns=PAIR_DAY_COLUMNS)),
             on_counts=lambda index, counts: seen.append((index, counts)),
         )
     (report,) = result.sources  # the file's own counts (the base is not a file's)

@@ -98,6 +98,8 @@ def test_an_empty_bucket_is_not_written_and_a_dropped_dataset_reads_none(store: 
             "influencerId": ["123456789", "other", "123456789"],
             "rank": [1, 2, 1],
             "credibleRank": [2, 1, 1],
+            "cpeRank": [2, 1, 1],
+            "emvRank": [2, 1, 1],
             "views": [10, 20, 30],
         }
     )

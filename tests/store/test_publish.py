@@ -15,6 +15,7 @@ from engagement.store.publish import (
     BATCH,
     dataset_days,
     dataset_frame,
+    dataset_pair_days,
     day_documents,
     write_dataset,
 )
@@ -65,6 +66,8 @@ def test_write_dataset_pages_buckets_summaries_and_days(store: Store) -> None:
             "influencerId": ["x", "y", "x"],
             "rank": [1, 2, 1],
             "credibleRank": [2, 1, 1],
+            "cpeRank": [2, 1, 1],
+            "emvRank": [1, 2, 1],
             "views": [100, 200, 300],
         }
     )
@@ -73,14 +76,20 @@ def test_write_dataset_pages_buckets_summaries_and_days(store: Store) -> None:
     told: list[int] = []
     written = write_dataset(store, "w1", performers, campaigns, told.append, days)
     assert written == {"pageSize": 100, "influencerBuckets": 1}  # 2 influencers: one bucket
-    assert told == [6]  # 3 performers, once in each order
+    assert told == [12]  # 3 performers, once in each of the four orders
     pages = {doc["_id"]: doc for doc in store.pages("w1").find()}
     assert sorted(pages) == [
+        "cpe/0/c1",
+        "cpe/0/c2",
         "credibleRate/0/c1",
         "credibleRate/0/c2",
+        "emv/0/c1",
+        "emv/0/c2",
         "engagementRate/0/c1",
         "engagementRate/0/c2",
     ]
+    assert [r["influencerId"] for r in pages["cpe/0/c1"]["performers"]] == ["y", "x"]
+    assert [r["influencerId"] for r in pages["emv/0/c1"]["performers"]] == ["x", "y"]
     by_rate, by_credible = pages["engagementRate/0/c1"], pages["credibleRate/0/c1"]
     assert (by_rate["campaignId"], by_rate["by"], by_rate["page"], by_rate["total"]) == (
         "c1",
@@ -131,11 +140,12 @@ def test_a_published_dataset_read_back_for_append(store: Store, tmp_path: Path) 
         "shares",
         "firstPostAt",
         "lastPostAt",
+        "cost",
     ]
     assert [tuple(row) for row in frame.itertuples(index=False)] == [
-        ("spring", "alice", 1, 1000, 50, 10, 5, None, None),
-        ("spring", "bob", 1, 2000, 60, 20, 20, None, None),
-        ("summer", "alice", 1, 500, 40, 5, 5, None, None),
+        ("spring", "alice", 1, 1000, 50, 10, 5, None, None, None),
+        ("spring", "bob", 1, 2000, 60, 20, 20, None, None, None),
+        ("summer", "alice", 1, 500, 40, 5, 5, None, None, None),
     ]
     assert all(str(frame[c].dtype) == "int64" for c in ("posts", "views", "likes"))
     undated = dataset_days(store, dataset.run_id)
@@ -155,3 +165,11 @@ def test_a_published_dataset_read_back_for_append(store: Store, tmp_path: Path) 
     spans = dataset_frame(store, Dataset.of(pointer))
     b = spans[spans.influencerId == "b"].iloc[0]
     assert (b["posts"], b["firstPostAt"], b["lastPostAt"]) == (2, "2026-03-02", "2026-03-04")
+    # each pair's dated interactions by day, for the spike flag of a later append
+    pair_days = dataset_pair_days(store, report.run_id)
+    assert [tuple(row) for row in pair_days.itertuples(index=False)] == [
+        ("c", "a", "2026-03-02", 5),
+        ("c", "b", "2026-03-02", 10),
+        ("c", "b", "2026-03-04", 1),
+    ]
+    assert len(dataset_pair_days(store, dataset.run_id)) == 0  # an undated dataset

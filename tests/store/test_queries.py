@@ -134,7 +134,7 @@ def test_bad_arguments_are_usage_errors(store: Store) -> None:
     cases: list[tuple[Callable[[], object], str]] = [
         (
             lambda: queries.ranked(store, dataset, "c", by="views"),
-            "order by one of engagementRate, credibleRate, not 'views'",
+            "order by one of engagementRate, credibleRate, cpe, emv, not 'views'",
         ),
         (
             lambda: queries.ranked(store, dataset, not_a_string),
