@@ -147,11 +147,12 @@ async def upload(
     """The body (``text/csv``, gzip, or ``multipart/form-data`` with one or more files, and
     a costs file as the part named ``costs``) is streamed to temporary files, then the ETL
     runs in a worker: the answer, ``202`` with ``Location: /runs/{runId}`` and the run's
-    ledger entry, comes once the run holds the publish lock. ``GET /runs/{runId}`` follows its counts and shows its end: ``succeeded``,
-    ``failed``, or ``refused`` (too many rows rejected, or none accepted: nothing was
-    published, and the run's rejects say why). The query parameters are the run's options
-    (as ``engagement etl`` takes them), within the server's settings: a client may lower
-    ``chunkSize`` and ``maxRecordBytes``, not raise them, and not name a ``scheduler``."""
+    ledger entry, comes once the run holds the publish lock. ``GET /runs/{runId}`` follows
+    its counts and shows its end: ``succeeded``, ``failed``, or ``refused`` (too many rows
+    rejected, or none accepted: nothing was published, and the run's rejects say why). The
+    query parameters are the run's options (as ``engagement etl`` takes them), within the
+    server's settings: a client may lower ``chunkSize`` and ``maxRecordBytes``, not raise
+    them, and not name a ``scheduler``."""
     limit = settings.max_upload_bytes
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
