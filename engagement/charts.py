@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .display import fitted_range
-from .schema import CREDIBLE_RATE, ENGAGEMENT_RATE, INFLUENCER_ID
+from .schema import CPE, CREDIBLE_RATE, EMV, ENGAGEMENT_RATE, INFLUENCER_ID
 
 RATE_AXIS = "rate (%)"
 RATES_AXIS = "engagement rate (%)"
@@ -34,9 +34,18 @@ def given(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+#: Each order in words.
+ORDER_NAMES = {
+    ENGAGEMENT_RATE: "engagement rate",
+    CREDIBLE_RATE: "credible rate",
+    CPE: "cost per engagement",
+    EMV: "earned media value",
+}
+
+
 def order_name(by: str) -> str:
-    """An order in words: "engagement rate" or "credible rate"."""
-    return "credible rate" if by == CREDIBLE_RATE else "engagement rate"
+    """An order in words: "engagement rate", "credible rate", "cost per engagement"..."""
+    return ORDER_NAMES.get(by, ORDER_NAMES[ENGAGEMENT_RATE])
 
 
 @dataclass(frozen=True)

@@ -312,7 +312,7 @@ def _run(context: RunContext) -> RunReport:
             report.campaigns,
             result.benchmarks,
             layout,
-            context.options.currency,
+            context.options.currency if result.performers[COST].notna().any() else None,
         )
         life.publish(dataset, context.keep)
         if context.on_publish:
@@ -321,7 +321,8 @@ def _run(context: RunContext) -> RunReport:
 
 
 def _check_currency(context: RunContext, current: Document | None) -> None:
-    """An append keeps the dataset's one currency: another is a usage error."""
+    """An append keeps the currency of the dataset's costs (when it has some): another is a
+    usage error."""
     if context.mode != "append" or current is None:
         return
     theirs = current.get("currency")

@@ -55,6 +55,8 @@ CHOSEN: dict[str, Any] = {
     "date_column": "day",
     "max_record_bytes": 4096,
     "max_rejected": 0.9,
+    "currency": "EUR",
+    "prices": ["likes=0.5"],
 }
 #: The same, as a run's ledger entry holds them.
 LEDGER = {
@@ -71,6 +73,8 @@ LEDGER = {
     "dateColumn": "day",
     "maxRecordBytes": 4096,
     "maxRejected": 0.9,
+    "currency": "EUR",
+    "prices": ["likes=0.5"],
 }
 #: Two good rows and three rejected (60 %: published only because maxRejected is 0.9). The
 #: header names the influencer "Creator" (only the mapping reads it), and every column split on
@@ -100,6 +104,8 @@ date_formats = ["%d.%m.%Y"]
 date_column = "day"
 max_record_bytes = 4096
 max_rejected = 0.9
+currency = "EUR"
+prices = ["likes=0.5"]
 """
 
 
@@ -138,6 +144,11 @@ def assert_ran_with_the_options(store: Store, run_id: str) -> None:
     page = serving.top_performers(store, "c")
     assert page is not None
     assert [(p["influencerId"], p["views"]) for p in page.items] == [("café", 100), ("b", 1200)]
+    # the currency and the price of a like (the others the default list's)
+    assert [(p["currency"], p["emv"]) for p in page.items] == [
+        ("EUR", 100 * 0.008 + 5 * 0.5 + 5 * 0.25),
+        ("EUR", 1200 * 0.008 + 12 * 0.5),
+    ]
     trend = engagement.trend(store, "c", "day")
     assert trend is not None and [p["label"] for p in trend["points"]] == [
         "2026-03-02",
@@ -165,6 +176,8 @@ def test_each_field_is_one_declared_option() -> None:
         "dateColumn",
         "maxRecordBytes",
         "maxRejected",
+        "currency",
+        "price",
     ]
     assert RunOptions().to_json() == {
         "mode": "replace",
@@ -180,6 +193,8 @@ def test_each_field_is_one_declared_option() -> None:
         "dateColumn": "postedAt",
         "maxRecordBytes": 1 << 20,
         "maxRejected": 0.5,
+        "currency": "USD",
+        "prices": [],
     }
     by_name = {o.name: o for o in OPTIONS}
     assert describe(by_name["chunk_size"]).endswith("[default: ENGAGEMENT_CHUNK_SIZE, or 100,000]")

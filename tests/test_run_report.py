@@ -123,7 +123,9 @@ def test_run_as_json() -> None:
         "rolledBackTo",
         "by",
         "options",
+        "costs",
     ]
+    assert data["costs"] is None  # no costs file
     assert [s["name"] for s in data["sources"]] == ["a.csv", "b.csv"]
     totals = (data["rowsRead"], data["accepted"], data["rejected"], data["blankLines"])
     assert totals == (9, 6, 3, 3)

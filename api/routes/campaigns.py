@@ -150,10 +150,12 @@ async def get_flags(
 
 
 def _flag_lines(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """A line per flag (of the rule asked for, when one was)."""
     return [
         {**item, **flag, "values": json.dumps(flag["values"])}
         for item in found["items"]
         for flag in item["flags"]
+        if found["rule"] is None or flag["rule"] == found["rule"]
     ]
 
 

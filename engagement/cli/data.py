@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..charts import order_name
 from ..display import ranking_columns, read_as, with_interval
 from ..errors import UsageError
 from ..exports import FORMATS, export
@@ -136,7 +137,7 @@ def top(
         emit_json(page.items)
         return
     rows, columns = with_interval(page.items, ranking_columns(order))
-    order = " by credible rate" if by == "credible" else ""
+    order = f" by {order_name(ORDERS[by])}" if by != "engagement" else ""
     click.echo(f"{campaign}: top {len(page.items)} of {page.total} influencers{order}")
     click.echo(table(rows, columns))
 

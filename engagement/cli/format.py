@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..display import read_as, text_table
+from ..schema import CAMPAIGN_ID, INFLUENCER_ID
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -38,7 +39,7 @@ def format_report(run: dict[str, Any]) -> str:
         )
         if costs["unmatched"]:
             named = ", ".join(
-                f"{p['influencerId']} in {p['campaignId']}" for p in costs["unmatchedPairs"][:5]
+                f"{p[INFLUENCER_ID]} in {p[CAMPAIGN_ID]}" for p in costs["unmatchedPairs"][:5]
             )
             more = "..." if costs["unmatched"] > 5 else ""
             lines.append(

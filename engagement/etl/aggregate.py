@@ -88,6 +88,7 @@ def _sum_by_pair(table: pa.Table) -> pa.Table:
         grouped = grouped.append_column("firstDay", nulls).append_column("lastDay", nulls)
     if costless:  # the sum of no cost is null
         grouped = grouped.append_column(COST_UNITS, pa.nulls(grouped.num_rows, pa.int64()))
+    grouped = grouped.select([*PAIR, *SUMS, *SPAN, COST_UNITS])  # one order, whatever was added
     # A pair's sum is at most posts * MAX_ABS_VALUE; only past SAFE_POSTS can int64 wrap.
     # (An empty table, e.g. a block that rejected every row, has no max: nothing to check.)
     if grouped.num_rows and pc.max(grouped.column("posts")).as_py() > _SAFE_POSTS:

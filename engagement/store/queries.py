@@ -200,11 +200,11 @@ def rejects(
         run_id = latest_run_id(store)
         if run_id is None:
             return None
-    fields = {"rejected": 1, "rejectsByReason": 1}
+    fields = {"rejected": 1, "rejectsByReason": 1, "costs.rejected": 1}
     entry = store.runs.find_one({"_id": check_id("runId", run_id)}, fields)
     if entry is None:
         return None
-    if not entry.get("rejected"):  # nothing to read
+    if not entry.get("rejected") and not (entry.get("costs") or {}).get("rejected"):
         return Page([], 0, limit, offset)
     found = stored_rejects.counts(store, run_id)
     if found is not None:

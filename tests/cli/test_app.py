@@ -36,6 +36,7 @@ RUN_FIELDS = {
     "rolledBackTo",
     "by",
     "options",
+    "costs",
 }
 
 
@@ -215,7 +216,7 @@ def test_generate(
     assert report["rejected"] == summary["expectedRejects"]
     assert report["blankLines"] == summary["malformed"]["blank_line"]
     by_reason = {k: v for k, v in summary["malformed"].items() if k != "blank_line"}
-    assert report["rejectsByReason"] == {"record_too_large": 0, **by_reason}
+    assert report["rejectsByReason"] == {"record_too_large": 0, "invalid_cost": 0, **by_reason}
     assert summary["malformed"]["invalid_date"] > 0  # bad dates among the broken rows
     weeks = as_json(capsys, "trend", "campaign_1", "--interval", "week")
     assert weeks["undatedPosts"] == 0 and len(weeks["points"]) == 13  # the season's weeks

@@ -161,9 +161,11 @@ def test_the_orders_by_cost_and_value(view: CampaignView, store: Store) -> None:
     page = serving.top_performers(store, "promo", limit=10, by="cpe")
     assert page is not None
     assert [r[1] for r in rows] == [r["influencerId"] for r in page.items]
-    assert [r[0] for r in rows] == [str(r["cpeRank"]) for r in page.items] == [
-        str(k) for k in range(1, 11)
-    ]
+    assert (
+        [r[0] for r in rows]
+        == [str(r["cpeRank"]) for r in page.items]
+        == [str(k) for k in range(1, 11)]
+    )
 
     view.order.value = "earned media value"  # the default prices: whale's 8,000 + 25,000
     rows = cells(view.table.value)

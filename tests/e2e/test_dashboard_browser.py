@@ -457,3 +457,55 @@ def test_pick_two_rows_and_read_who_beats_whom(browser: Browser, site: dict[str,
         assert ladder[0].startswith("influencer_5273 beats influencer_7902 with probability 0.4")
     finally:
         page.close()
+
+
+def test_the_flags_filter_shows_only_the_flagged(browser: Browser, site: dict[str, Any]) -> None:
+    from engagement.display import flag_reasons, flag_rules
+
+    flagged = serving.flags(site["store"], "campaign_6")
+    assert flagged is not None and flagged["influencers"] == 989
+    items = flagged["items"]
+    assert len(items) == 9 and flagged["counts"]["mix_outlier"] == 9  # the sample's
+    expected = [
+        [
+            cell(i["rank"], "rank"),
+            i["influencerId"],
+            cell(i["engagementRate"], "engagementRate"),
+            flag_rules(i),
+            flag_reasons(i),
+        ]
+        for i in items
+    ]
+    page = open_page(
+        browser, site["voila"] + "?campaign=campaign_6", ".eg-campaign-view .eg-ranking tbody tr"
+    )
+    try:
+        assert page.locator(".eg-ranking thead th").all_inner_texts()[-1].strip() == "Flags"
+        select = page.locator(".eg-flag-filter select")
+        select.select_option(label="flagged (any rule)")
+        page.wait_for_function(
+            "(text) => document.querySelector('.eg-position')?.innerText.trim() === text",
+            arg="9 flagged of 989",
+            timeout=WAIT,
+        )
+        first_cell(page, 2, items[0]["influencerId"])
+        heads = [h.strip() for h in page.locator(".eg-ranking thead th").all_inner_texts()]
+        assert heads == ["Rank", "Influencer", "Engagement rate", "Flags", "Reason"]
+        assert table(page) == expected  # every flagged row, none other, in rank order
+        assert page.locator(".eg-previous button, button.eg-previous").is_disabled()
+        assert page.locator(".eg-next button, button.eg-next").is_disabled()
+
+        select.select_option(label="flagged: near total")  # none in campaign_6
+        page.wait_for_function(
+            "(text) => document.querySelector('.eg-position')?.innerText.trim() === text",
+            arg="0 flagged of 989",
+            timeout=WAIT,
+        )
+        assert page.locator(".eg-ranking tbody tr").count() == 0
+
+        select.select_option(label="all influencers")
+        first_cell(page, 2, api_rows(site, "campaign_6")[0][1])
+        assert [row[:-1] for row in table(page)] == api_rows(site, "campaign_6")
+        assert "page 1 of 99" in page.locator(".eg-position").inner_text()
+    finally:
+        page.close()

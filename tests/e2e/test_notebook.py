@@ -251,3 +251,50 @@ def test_notebooks_are_stored_without_outputs() -> None:
     assert parameters.metadata["tags"] == ["parameters"]
     for name in ("input_paths", "mode", "chunk_size", "mongodb_uri", "database", "campaigns"):
         assert f"{name} = " in parameters.source
+
+
+def test_the_report_shows_cost_and_value_and_the_flags(
+    store_env: dict[str, str], store: Store, tmp_path: Path
+) -> None:
+    export = tmp_path / "costed.csv"
+    export.write_text(
+        "influencerId,campaignId,views,likes,comments,shares,cost\n"
+        "a,launch,1000,25,3,2,100\n"
+        "b,launch,2000,20,0,0,50.5\n"
+        "c,launch,20,15,2,1,5\n"  # 18 interactions of 20 views: near_total
+        "x,calm,1000,30,0,0,10\n"
+        "y,calm,1000,20,0,0,0\n"
+    )
+    costs = tmp_path / "costs.csv"
+    costs.write_text("campaignId,influencerId,cost\nlaunch,a,4.5\n")
+    files = execute_report([export], output_dir=tmp_path, costs=costs, currency="EUR")
+    notebook = nbformat.read(files.notebook, as_version=4)
+    params = injected(notebook)
+    assert f'costs = "{costs}"' in params and 'currency = "EUR"' in params
+    sections = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
+    assert "## Cost and value" in sections and "## Suspicious engagement" in sections
+
+    campaigns = {c["campaignId"]: c for c in serving.campaigns(store)}
+    assert campaigns["launch"]["cost"] == 160.0 and campaigns["calm"]["cost"] == 10.0
+    (money,) = [c for c in notebook.cells if "reporting.money_table" in c.source]
+    (shown,) = [o["data"]["text/html"] for o in money.outputs if "text/html" in o.get("data", {})]
+    for campaign, cost in (("launch", "160.00"), ("calm", "10.00")):
+        assert re.search(rf">{campaign}</td>\s*<td [^>]*>\d+</td>\s*<td [^>]*>EUR</td>", shown)
+        assert re.search(
+            rf">{campaign}</td>(\s*<td [^>]*>[^<]*</td>){{2}}\s*<td [^>]*>{cost}</td>", shown
+        )
+    assert ">Cost</th>" in shown and ">Earned media value</th>" in shown
+
+    (flags,) = [c for c in notebook.cells if "reporting.flags_table" in c.source]
+    markdown = [
+        o["data"]["text/markdown"] for o in flags.outputs if "text/markdown" in o.get("data", {})
+    ]
+    assert markdown == ["### launch", "### calm\n\nNo influencer tripped a rule."]
+    table = json.dumps(
+        [o["data"]["text/html"] for o in flags.outputs if "text/html" in o.get("data", {})]
+    )
+    assert ">c</td>" in table and ">near_total</td>" in table
+    assert "its 18 interactions are 90.0 % of its 20 views, at least 90 %" in table
+    assert ">a</td>" not in table and ">b</td>" not in table
+    html = files.html.read_text()
+    assert "Suspicious engagement" in html and "No influencer tripped a rule." in html

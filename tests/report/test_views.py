@@ -51,7 +51,7 @@ def test_rejects_by_reason_and_chart(known_run: dict[str, object]) -> None:
         for bar, label in zip(bars, figure.axes[0].get_yticklabels(), strict=True)
     }
     assert widths["missing_value"] == 1 and widths["invalid_number"] == 1
-    assert widths["zero_views"] == widths["invalid_date"] == 0 and len(bars) == 11
+    assert widths["zero_views"] == widths["invalid_date"] == 0 and len(bars) == 12
 
 
 def test_reject_examples(store: Store, known_run: dict[str, object]) -> None:
