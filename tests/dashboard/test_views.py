@@ -81,7 +81,12 @@ def expected_rows(
     page = serving.top_performers(store, campaign, limit=n, offset=offset, by=by)
     assert page is not None
     columns = COLUMNS if by == "engagementRate" else CREDIBLE_COLUMNS
-    return [[cell(row[c], c) for c in columns] for row in page.items]
+    return [[*(cell(row[c], c) for c in columns), flags_cell(row)] for row in page.items]
+
+
+def flags_cell(row: dict[str, Any]) -> str:
+    """The last column: the rules the row tripped, or a dash."""
+    return ", ".join(flag["rule"] for flag in row["flags"]) or "–"
 
 
 @pytest.fixture

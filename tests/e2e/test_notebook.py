@@ -87,7 +87,7 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
     assert len(outputs(notebook, "image/png")) == 2 + 1 + 2  # rejects, histogram+box, 2 tops
     markdown = outputs(notebook, "text/markdown")
     # the top of each campaign shown, its trend (the sample has no dates: a note says so),
-    # then its raw and credible tops side by side
+    # then its raw and credible tops side by side, then its flagged influencers (9 and 8)
     undated = [
         f"### {c}\n\nNo post dates: its files had no `postedAt` column."
         for c in ("campaign_6", "campaign_2")
@@ -98,16 +98,23 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
         *undated,
         "### campaign_6",
         "### campaign_2",
+        "### campaign_6",
+        "### campaign_2",
     ]
     top6 = serving.top_performers(store, "campaign_6", limit=5)
     credible6 = serving.top_performers(store, "campaign_6", limit=5, by="credibleRate")
     assert top6 is not None and credible6 is not None
-    side_by_side = json.dumps(notebook.cells[-1].outputs)
+    side_by_side = json.dumps(cell_calling(notebook, "raw_and_credible").outputs)
     assert "by credible rate" in side_by_side
     for row in top6.items + credible6.items:
         assert row["influencerId"] in side_by_side
-    benchmarks = json.dumps(notebook.cells[-2].outputs)
+    benchmarks = json.dumps(cell_calling(notebook, "campaign_benchmarks").outputs)
     assert "90th percentile" in benchmarks and "campaign_10" in benchmarks
+    flagged = json.dumps(cell_calling(notebook, "flags_table").outputs)
+    found = engagement.flags(store, "campaign_6")
+    assert found is not None and len(found["items"]) == 9
+    assert all(item["influencerId"] in flagged for item in found["items"])
+    assert "mix_outlier" in flagged
 
     html = Path(files["html"]).read_text()
     assert Path(files["html"]) == tmp_path / f"{run_id}.html"
@@ -122,6 +129,12 @@ def test_report_of_the_sample(store_env: dict[str, str], store: Store, tmp_path:
     assert f">{top['engagementRate']:.2f} %</td>" in html and f">{top['views']:,}</td>" in html
     assert f">{top['credibleLow']:.2f} %</td>" in html
     assert "engagement.run_etl(" not in html  # code hidden
+
+
+def cell_calling(notebook: Any, name: str) -> Any:
+    """The one code cell whose source calls ``name``."""
+    (found,) = [c for c in notebook.cells if c.cell_type == "code" and f"{name}(" in c.source]
+    return found
 
 
 def test_the_report_shows_each_campaigns_trend(
@@ -142,7 +155,9 @@ def test_the_report_shows_each_campaigns_trend(
     notebook = nbformat.read(json.loads(result.stdout)["notebook"], as_version=4)
     assert 'trend_interval = "month"' in injected(notebook)
     markdown = outputs(notebook, "text/markdown")
-    assert markdown == ["### campaign_1", "### campaign_2"] * 3  # top, trend, side by side
+    # top, trend, side by side, flags
+    assert markdown[:6] == ["### campaign_1", "### campaign_2"] * 3
+    assert [m.split("\n")[0] for m in markdown[6:]] == ["### campaign_1", "### campaign_2"]
     trends = [c for c in notebook.cells if "reporting.trend_chart" in c.source]
     assert len(trends) == 1
     shown = [o for o in trends[0].outputs if "image/png" in o.get("data", {})]
