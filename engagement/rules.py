@@ -164,6 +164,10 @@ def parse_cost(text: str, thousands: str | None = None) -> int | RejectReason:
     return units
 
 
+#: The version of the pair keys (``etl.arrays.pair_keys``) a dataset keeps its pairs' daily
+#: interactions by: keys of another version are not read.
+PAIR_KEY_VERSION = 1
+
 #: A post date: ``YYYY-MM-DD``, or a date-time ``YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]`` with
 #: an optional ``Z`` or ``+HH:MM`` / ``-HH:MM`` offset (ASCII digits only).
 DATE_LITERAL = re.compile(

@@ -47,7 +47,7 @@ from ..schema import (
 )
 from ..schema import PAIR as PAIR_FIELDS
 from ..schema import SUMS as SUM_FIELDS
-from .arrays import string_buffers
+from .arrays import pair_keys, string_buffers
 from .credible import credible_rates, priors
 from .validate import COST_UNITS
 
@@ -57,11 +57,15 @@ SUMS = list(SUM_FIELDS)
 SPAN = ["firstDay", "lastDay"]
 #: A campaign-day's key.
 CAMPAIGN_DAY = [CAMPAIGN_ID, "day"]
-#: A pair-day's key (the spike flag's sums), and what is summed.
-PAIR_DAY = [*PAIR, "day"]
+#: A pair-day's key (the spike flag's sums: the pair by its :func:`.arrays.pair_keys`, the
+#: day as a number), and what is summed.
+PAIR_KEY = "pairKey"
+PAIR_DAY = [PAIR_KEY, "day"]
 INTERACTIONS = "interactions"
-#: The pairs' daily interactions as one frame (day as YYYY-MM-DD).
 PAIR_DAY_COLUMNS = [*PAIR_DAY, INTERACTIONS]
+PAIR_DAY_SCHEMA = pa.schema(
+    [(PAIR_KEY, pa.int64()), ("day", pa.int32()), (INTERACTIONS, pa.int64())]
+)
 PERFORMER_COLUMNS = list(PERFORMER_FIELDS)
 CAMPAIGN_COLUMNS = list(CAMPAIGN_FIELDS)
 #: The campaigns' daily series as one frame: the campaign, then a day's fields.
@@ -135,9 +139,10 @@ def day_sums(accepted: pa.Table) -> pa.Table | None:
     return _sum_by_day(table)
 
 
-def pair_day_sums(accepted: pa.Table) -> pa.Table | None:
-    """Accepted rows with a date: their interactions summed per (campaign, influencer, day),
-    for the spike flag; None when none has a date."""
+def pair_day_sums(accepted: pa.Table, combine: bool = True) -> pa.Table | None:
+    """Accepted rows with a date: their interactions by pair key and day (for the spike
+    flag), summed per (pair, day) unless ``combine`` is false (a pair seldom posts twice a
+    day: the fold sums them once); None when none has a date."""
     day = accepted.column("day")
     if day.null_count == accepted.num_rows:
         return None
@@ -145,8 +150,11 @@ def pair_day_sums(accepted: pa.Table) -> pa.Table | None:
     interactions = pc.add(
         pc.add(dated.column("likes"), dated.column("comments")), dated.column("shares")
     )
-    table = dated.select(PAIR_DAY).append_column(INTERACTIONS, interactions)
-    return _sum_by_pair_day(table)
+    keys = pair_keys(
+        dated.column(CAMPAIGN_ID).combine_chunks(), dated.column(INFLUENCER_ID).combine_chunks()
+    )
+    table = pa.table([pa.array(keys), dated.column("day"), interactions], schema=PAIR_DAY_SCHEMA)
+    return _sum_by_pair_day(table) if combine else table
 
 
 def _sum_by_pair_day(table: pa.Table) -> pa.Table:
@@ -233,6 +241,9 @@ class _Sums:
         if self._executor is None or wait:
             folded = _fold(parts)
             self._parts, self._rows = [folded], folded.num_rows
+            # sums that barely shrink (a pair's days) fold again only once they doubled:
+            # each row is folded a few times at most
+            self._fold_rows = max(self._fold_rows, 2 * folded.num_rows)
         else:
             self._folding = self._executor.submit(_fold, parts)
             self._parts, self._rows = [], 0
@@ -303,31 +314,18 @@ class Aggregator:
         self._days.add(table)
 
     def add_pair_days(self, sums: pa.Table | None) -> None:
-        """Add per (campaign, influencer, day) interactions: of a block (:func:`pair_day_sums`)."""
+        """Add per (pair, day) interactions: of a block (:func:`pair_day_sums`), or a
+        dataset's (:data:`PAIR_DAY_SCHEMA`)."""
         if sums is not None and sums.num_rows:
             self._pair_days.add(sums)
 
-    def add_pair_day_sums(self, days: pd.DataFrame) -> None:
-        """Add pair-days already summed (``day`` as text), e.g. a dataset's."""
-        if len(days) == 0:
-            return
-        table = pa.table(
-            [pa.array(days[c], pa.string()) for c in PAIR]
-            + [day_numbers(days["day"]), pa.array(days[INTERACTIONS], pa.int64())],
-            names=PAIR_DAY_COLUMNS,
-        )
-        self._pair_days.add(table)
-
-    def pair_days(self) -> pd.DataFrame:
-        """Each pair's dated interactions by UTC day: columns :data:`PAIR_DAY_COLUMNS`, by
-        campaign, influencer and day."""
+    def pair_days(self) -> pa.Table:
+        """Each pair's dated interactions by UTC day: :data:`PAIR_DAY_SCHEMA`, one row per
+        (pair, day), by pair key and day (empty without dates)."""
         table = self._pair_days.result()
         if table is None:
-            return _empty(PAIR_DAY_COLUMNS)
-        table = table.take(pc.sort_indices(table, [(c, "ascending") for c in PAIR_DAY]))
-        table = table.set_column(2, "day", day_texts(table.column("day")))
-        frame: pd.DataFrame = table.to_pandas()
-        return frame[PAIR_DAY_COLUMNS]
+            return PAIR_DAY_SCHEMA.empty_table()
+        return table.take(pc.sort_indices(table, [(c, "ascending") for c in PAIR_DAY]))
 
     def days(self) -> pd.DataFrame:
         """Each campaign's posts and sums by UTC day: columns :data:`CAMPAIGN_DAY_COLUMNS`,

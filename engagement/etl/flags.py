@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..rules import CREDIBLE_TAILS, engagement_rate
+from ..rules import CREDIBLE_TAILS, day_text, engagement_rate
 from ..schema import CAMPAIGN_ID, INFLUENCER_ID
 
 RULES = ("rate_outlier", "mix_outlier", "spike", "near_total")
@@ -81,8 +81,9 @@ def flag_pairs(
     ``performers``: one row per pair (campaignId, influencerId, views, likes, comments,
     shares, credibleLow, credibleHigh); ``campaigns``: one row per campaign (campaignId,
     p90EngagementRate); ``pair_days``: one row per pair and UTC day with dated posts
-    (campaignId, influencerId, day as ``YYYY-MM-DD``, interactions), or None (no dates: no
-    spike). The rules are vectorized; only flagged rows build sentences.
+    (campaignId, influencerId, day as ``YYYY-MM-DD``, interactions; or ``row`` of
+    ``performers``, ``day`` as a day number, interactions), or None (no dates: no spike).
+    The rules are vectorized; only flagged rows build sentences.
     """
     n = len(performers)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -192,10 +193,22 @@ def _spikes(
     performers: pd.DataFrame, pair_days: pd.DataFrame, out: list[list[dict[str, Any]]]
 ) -> None:
     """Add the spike flags of ``performers`` (by ``pair_days``) to ``out``."""
-    pair = [CAMPAIGN_ID, INFLUENCER_ID]
-    keys = pd.MultiIndex.from_frame(performers[pair])
-    row = keys.get_indexer(pd.MultiIndex.from_frame(pair_days[pair]))
-    code, texts = pd.factorize(pair_days["day"].astype(str))
+    if "row" in pair_days:  # rows of ``performers`` and day numbers, as the ETL gives them
+        row = pair_days["row"].to_numpy(dtype=np.int64)
+        code = pair_days["day"].to_numpy(dtype=np.int64)
+
+        def day_of(number: int) -> str:
+            return day_text(int(number))
+
+    else:
+        pair = [CAMPAIGN_ID, INFLUENCER_ID]
+        keys = pd.MultiIndex.from_frame(performers[pair])
+        row = keys.get_indexer(pd.MultiIndex.from_frame(pair_days[pair]))
+        code, texts = pd.factorize(pair_days["day"].astype(str))
+
+        def day_of(number: int) -> str:
+            return str(texts[number])
+
     count = pair_days["interactions"].to_numpy(dtype=np.int64)
     known = row >= 0  # days of pairs not in ``performers`` are left out
     order = np.lexsort((code[known], row[known]))
@@ -217,7 +230,7 @@ def _spikes(
     for g in np.flatnonzero((days >= SPIKE_MIN_DAYS) & (total > 0) & (share >= SPIKE_SHARE)):
         first = firsts[g]
         at = first + int(np.argmax(day_sums[first : first + days[g]]))
-        day = str(texts[day_codes[at]])
+        day = day_of(day_codes[at])
         values: dict[str, float | int | str] = {
             "day": day,
             "share": float(share[g]),

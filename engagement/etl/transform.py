@@ -8,12 +8,14 @@ The pipeline publishes what it returns; the benchmarks and the tests call it alo
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -21,8 +23,10 @@ from .. import faults
 from ..errors import EngagementError
 from ..rules import DATE_COLUMN, DEFAULT_CURRENCY, MAX_RECORD_BYTES, RejectReason
 from ..run_report import SourceReport
-from ..schema import FLAGS
+from ..schema import CAMPAIGN_ID, FLAGS, INFLUENCER_ID
 from .aggregate import (
+    INTERACTIONS,
+    PAIR_KEY,
     Aggregator,
     day_sums,
     pair_day_sums,
@@ -32,12 +36,15 @@ from .aggregate import (
     summarize_campaigns,
     summarize_dataset,
 )
+from .arrays import pair_keys
 from .dialect import PLAIN, Dialect
 from .engines import Engine, make_engine
 from .flags import flag_pairs, flagged_count
 from .parse import Header, RecordBlock
 from .reader import CHUNK_SIZE, CsvSource
 from .validate import RejectRow, validate
+
+log = logging.getLogger("engagement")
 
 #: on_rejects(source index, source, rejects of one block), called as blocks are reduced.
 RejectSink = Callable[[int, SourceReport, list[RejectRow]], None]
@@ -52,7 +59,7 @@ class BlockResult:
 
     sums: pa.Table | list[pa.Table]
     days: pa.Table | None  # dated rows summed per (campaign, day); None: no dated row
-    pair_days: pa.Table | None  # dated rows' interactions per (campaign, influencer, day)
+    pair_days: pa.Table | None  # dated rows' interactions per (pair key, day)
     rejects: list[RejectRow]
     by_reason: dict[RejectReason, int]
     rows: int
@@ -81,7 +88,7 @@ def _reduce(block: RecordBlock, header: Header, path: str, combine: bool) -> Blo
     return BlockResult(
         sums=partial_sums(checked.accepted) if combine else partition(posts(checked.accepted)),
         days=day_sums(checked.accepted),
-        pair_days=pair_day_sums(checked.accepted),
+        pair_days=pair_day_sums(checked.accepted, combine),
         rejects=checked.rejects,
         by_reason=checked.by_reason,
         rows=checked.rows,
@@ -102,8 +109,9 @@ class TransformResult:
     days: pd.DataFrame
     #: A costs file's pairs that named no loaded pair (campaignId, influencerId, costUnits)
     unmatched_costs: pa.Table | None = None
-    #: The pairs' dated interactions per UTC day (the spike flag's; stored with the dataset)
-    pair_days: pd.DataFrame | None = None
+    #: The pairs' dated interactions per UTC day, by pair key (the spike flag's; stored with
+    #: the dataset: ``aggregate.PAIR_DAY_SCHEMA``)
+    pair_days: pa.Table | None = None
 
 
 def transform(
@@ -116,7 +124,7 @@ def transform(
     max_record_bytes: int = MAX_RECORD_BYTES,
     date_column: str = DATE_COLUMN,
     dialect: Dialect = PLAIN,
-    base: Callable[[], tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] | None = None,
+    base: Callable[[], tuple[pd.DataFrame, pd.DataFrame, pa.Table | None]] | None = None,
     on_rejects: RejectSink | None = None,
     on_counts: Callable[[int, SourceReport], None] | None = None,
     on_source: Callable[[SourceReport], None] | None = None,
@@ -190,11 +198,12 @@ def transform(
             pairs, days, pair_days = base()
             aggregator.add_sums(pairs)
             aggregator.add_day_sums(days)
-            aggregator.add_pair_day_sums(pair_days)
+            aggregator.add_pair_days(pair_days)
         performers = aggregator.performers(prices, currency, costs)
         pair_days = aggregator.pair_days()
         campaigns = summarize_campaigns(performers)
-        performers[FLAGS] = pd.Series(flag_pairs(performers, campaigns, pair_days), dtype=object)
+        spans = pair_day_rows(performers, pair_days)
+        performers[FLAGS] = pd.Series(flag_pairs(performers, campaigns, spans), dtype=object)
         campaigns["flagged"] = flagged_count(performers, campaigns)
         benchmarks = summarize_dataset(performers, campaigns)
         return TransformResult(
@@ -206,6 +215,35 @@ def transform(
             aggregator.unmatched_costs,
             pair_days,
         )
+
+
+def pair_day_rows(performers: pd.DataFrame, pair_days: pa.Table) -> pd.DataFrame | None:
+    """The pairs' dated interactions (by pair key) as ``row`` (of ``performers``), ``day``
+    (a day number) and ``interactions``, for the spike flag; None without dates. Pairs whose
+    keys collide are left out (and logged): their days cannot be told apart."""
+    if pair_days.num_rows == 0 or len(performers) == 0:
+        return None
+    keys = pd.Index(
+        pair_keys(
+            pa.array(performers[CAMPAIGN_ID], pa.string()),
+            pa.array(performers[INFLUENCER_ID], pa.string()),
+        )
+    )
+    shared = keys.duplicated(keep=False)
+    if shared.any():
+        log.warning("%d pairs share a pair key: no spike flag for them", int(shared.sum()))
+    rows = np.flatnonzero(~shared)
+    if len(rows) == 0:
+        return None
+    found = pd.Index(keys[rows]).get_indexer(pair_days.column(PAIR_KEY).to_numpy())
+    row = np.where(found >= 0, rows[found], -1)
+    return pd.DataFrame(
+        {
+            "row": row,
+            "day": pair_days.column("day").to_numpy(),
+            INTERACTIONS: pair_days.column(INTERACTIONS).to_numpy(),
+        }
+    )
 
 
 def _copy(entry: SourceReport) -> SourceReport:

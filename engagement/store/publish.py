@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
 from pymongo import ASCENDING, IndexModel
 
 from .. import faults
+from ..rules import PAIR_KEY_VERSION
 from ..schema import CAMPAIGN_DAY_FIELDS, CAMPAIGN_ID, COST, INFLUENCER_ID, PAIR, SUMS
 from . import pages
 from .buckets import bucket_count, bucket_documents
@@ -21,8 +24,10 @@ from .connection import Document, Store
 from .layout import Dataset, layout
 from .pages import PAGE_SIZE, page_documents
 
-#: The field of the days collection's documents of pair-days.
+#: The ``_id`` field of the days collection's documents of pair-days, and their rows each:
+#: 20 bytes a row before compression, 2 MB a document at most.
 PAIR_DAYS = "pairDays"
+PAIR_DAY_ROWS = 100_000
 #: A performer's first and last post day.
 SPAN = ("firstPostAt", "lastPostAt")
 
@@ -45,28 +50,19 @@ def day_documents(days: pd.DataFrame) -> Iterator[list[Document]]:
         yield batch
 
 
-def pair_day_documents(pair_days: pd.DataFrame) -> Iterator[list[Document]]:
-    """The pairs' dated interactions by day (``pair_days``: by campaign, influencer and
-    day) as ``{_id: {campaignId, part}, pairDays: [[influencerId, day, interactions], ...]}``,
-    :data:`BATCH` rows a document (in the days collection: an append adds to them)."""
-    batch: list[Document] = []
-    for campaign, rows in pair_days.groupby(CAMPAIGN_ID, sort=True):
-        triples = list(
-            zip(
-                rows[INFLUENCER_ID].tolist(),
-                rows["day"].tolist(),
-                rows["interactions"].tolist(),
-                strict=True,
-            )
-        )
-        for part, start in enumerate(range(0, len(triples), BATCH)):
-            chunk = [list(t) for t in triples[start : start + BATCH]]
-            batch.append({"_id": {CAMPAIGN_ID: campaign, "part": part}, PAIR_DAYS: chunk})
-            if len(batch) == 10:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+def pair_day_documents(pair_days: pa.Table) -> Iterator[list[Document]]:
+    """The pairs' dated interactions by day (``pair_days``: pair key, day number,
+    interactions, as the ETL sums them) as ``{_id: {pairDays: k}, keyVersion, arrow}``
+    documents, each a zstd-compressed Arrow stream of :data:`PAIR_DAY_ROWS` rows (in the
+    days collection: an append adds to them)."""
+    for part, start in enumerate(range(0, pair_days.num_rows, PAIR_DAY_ROWS)):
+        sink = pa.BufferOutputStream()
+        piece = pair_days.slice(start, PAIR_DAY_ROWS)
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        with pa.ipc.new_stream(sink, piece.schema, options=options) as writer:
+            writer.write_table(piece)
+        blob = sink.getvalue().to_pybytes()
+        yield [{"_id": {PAIR_DAYS: part}, "keyVersion": PAIR_KEY_VERSION, "arrow": blob}]
 
 
 def write_dataset(
@@ -76,7 +72,7 @@ def write_dataset(
     campaigns: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
     days: pd.DataFrame | None = None,
-    pair_days: pd.DataFrame | None = None,
+    pair_days: pa.Table | None = None,
 ) -> Document:
     """Write a run's rankings as pages (both orders), its influencers in buckets, the
     campaign summaries and the campaigns' daily series to collections of its own; returns
@@ -142,13 +138,13 @@ def dataset_days(store: Store, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[CAMPAIGN_ID, *CAMPAIGN_DAY_FIELDS])
 
 
-def dataset_pair_days(store: Store, run_id: str) -> pd.DataFrame:
-    """The pairs' dated interactions by day of a published dataset (for append mode):
-    campaignId, influencerId, day, interactions. Empty without dates (or from a dataset
-    published before they were kept)."""
-    rows = [
-        (doc["_id"][CAMPAIGN_ID], *triple)
-        for doc in store.days(run_id).find({PAIR_DAYS: {"$exists": True}})
-        for triple in doc[PAIR_DAYS]
-    ]
-    return pd.DataFrame(rows, columns=[CAMPAIGN_ID, INFLUENCER_ID, "day", "interactions"])
+def dataset_pair_days(store: Store, run_id: str) -> pa.Table | None:
+    """The pairs' dated interactions by day of a published dataset (for append mode), as
+    :func:`pair_day_documents` wrote them; None without dates, or for a dataset whose pair
+    keys are of another version."""
+    pieces = []
+    for doc in store.days(run_id).find({"arrow": {"$exists": True}}).sort("_id", 1):
+        if doc.get("keyVersion") != PAIR_KEY_VERSION:
+            return None
+        pieces.append(pa.ipc.open_stream(doc["arrow"]).read_all())
+    return pa.concat_tables(pieces) if pieces else None

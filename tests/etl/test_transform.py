@@ -13,7 +13,6 @@ import pyarrow as pa
 from engagement.etl.aggregate import (
     CAMPAIGN_COLUMNS,
     CAMPAIGN_DAY_COLUMNS,
-    PAIR_DAY_COLUMNS,
     PERFORMER_COLUMNS,
 )
 from engagement.etl.engines import PandasEngine
@@ -253,7 +252,7 @@ def test_an_engine_given_a_base_and_counts_returned_not_written_in() -> None:
         result = transform(
             [source],
             engine=engine,
-            base=lambda: (pairs, days, pd.DataFrame(columns=PAIR_DAY_COLUMNS)),
+            base=lambda: (pairs, days, None),
             on_counts=lambda index, counts: seen.append((index, counts)),
         )
     (report,) = result.sources  # the file's own counts (the base is not a file's)

@@ -3,11 +3,14 @@ summaries, daily series), and a published dataset read back for append mode."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 import engagement
+from engagement.etl.arrays import pair_keys
 from engagement.schema import CAMPAIGN_DAY_FIELDS
 from engagement.store.connection import Store
 from engagement.store.layout import Dataset
@@ -165,11 +168,13 @@ def test_a_published_dataset_read_back_for_append(store: Store, tmp_path: Path) 
     spans = dataset_frame(store, Dataset.of(pointer))
     b = spans[spans.influencerId == "b"].iloc[0]
     assert (b["posts"], b["firstPostAt"], b["lastPostAt"]) == (2, "2026-03-02", "2026-03-04")
-    # each pair's dated interactions by day, for the spike flag of a later append
+    # each pair's dated interactions by day (by pair key and day number), for the spike
+    # flag of a later append
     pair_days = dataset_pair_days(store, report.run_id)
-    assert [tuple(row) for row in pair_days.itertuples(index=False)] == [
-        ("c", "a", "2026-03-02", 5),
-        ("c", "b", "2026-03-02", 10),
-        ("c", "b", "2026-03-04", 1),
-    ]
-    assert len(dataset_pair_days(store, dataset.run_id)) == 0  # an undated dataset
+    assert pair_days is not None
+    a, b = pair_keys(pa.array(["c", "c"]), pa.array(["a", "b"])).tolist()
+    march_2 = (date(2026, 3, 2) - date(1970, 1, 1)).days
+    assert sorted(zip(*(pair_days.column(i).to_pylist() for i in range(3)), strict=True)) == sorted(
+        [(a, march_2, 5), (b, march_2, 10), (b, march_2 + 2, 1)]
+    )
+    assert dataset_pair_days(store, dataset.run_id) is None  # an undated dataset
