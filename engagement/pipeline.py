@@ -288,6 +288,12 @@ def _run(context: RunContext) -> RunReport:
         taken, report.skipped_sources = _choose_sources(context, current)
         report.sources = [entry for _, entry in taken]
         if context.mode == "append" and current is not None and not taken:
+            if context.costs is not None:  # said, not dropped
+                raise UsageError(
+                    "every file is already in the dataset, so its costs file was not "
+                    "applied: a costs file comes with the exports it costs (replace the "
+                    "dataset with all of them to change its costs)"
+                )
             report.performers = int(current.get("performers", 0))  # nothing new: it stays
             report.campaigns = int(current.get("campaigns", 0))
             return report

@@ -234,7 +234,9 @@ class _Sums:
         """Fold the partials: in the executor (``wait`` false), or now."""
         parts = self._parts
         if self._folding is not None:
-            parts = [self._folding.result(), *parts]  # re-raises the fold's error, if any
+            folded = self._folding.result()  # re-raises the fold's error, if any
+            self._fold_rows = max(self._fold_rows, 2 * folded.num_rows)
+            parts = [folded, *parts]
             self._folding = None
         if not parts:
             return
@@ -242,7 +244,7 @@ class _Sums:
             folded = _fold(parts)
             self._parts, self._rows = [folded], folded.num_rows
             # sums that barely shrink (a pair's days) fold again only once they doubled:
-            # each row is folded a few times at most
+            # each row is folded a few times at most (here and after a fold beside)
             self._fold_rows = max(self._fold_rows, 2 * folded.num_rows)
         else:
             self._folding = self._executor.submit(_fold, parts)
@@ -269,7 +271,8 @@ class Aggregator:
         self._sums = [_Sums(share, executor) for _ in range(partitions)]
         self._executor = executor
         self._days = _Sums(fold_rows, None, key=CAMPAIGN_DAY)
-        self._pair_days = _Sums(fold_rows, None, key=PAIR_DAY)
+        # the pairs' days: as many as posts, nearly; partitioned by key, folded beside
+        self._pair_days = [_Sums(share, executor, key=PAIR_DAY) for _ in range(partitions)]
         #: The costs file's pairs that named no pair, once :meth:`performers` applied it.
         self.unmatched_costs: pa.Table | None = None
 
@@ -315,17 +318,24 @@ class Aggregator:
 
     def add_pair_days(self, sums: pa.Table | None) -> None:
         """Add per (pair, day) interactions: of a block (:func:`pair_day_sums`), or a
-        dataset's (:data:`PAIR_DAY_SCHEMA`)."""
-        if sums is not None and sums.num_rows:
-            self._pair_days.add(sums)
+        dataset's (:data:`PAIR_DAY_SCHEMA`), split by pair key over the partitions."""
+        if sums is None or sums.num_rows == 0:
+            return
+        which = np.asarray(sums.column(PAIR_KEY).to_numpy() % self.partitions, dtype=np.int64)
+        for k, target in enumerate(self._pair_days):
+            piece = sums.filter(pa.array(which == k))
+            if piece.num_rows:
+                target.add(piece)
 
     def pair_days(self) -> pa.Table:
         """Each pair's dated interactions by UTC day: :data:`PAIR_DAY_SCHEMA`, one row per
-        (pair, day), by pair key and day (empty without dates)."""
-        table = self._pair_days.result()
-        if table is None:
-            return PAIR_DAY_SCHEMA.empty_table()
-        return table.take(pc.sort_indices(table, [(c, "ascending") for c in PAIR_DAY]))
+        (pair, day) (empty without dates)."""
+        if self._executor is not None:  # the partitions' last folds, side by side
+            done = list(self._executor.map(_Sums.result, self._pair_days))
+        else:
+            done = [sums.result() for sums in self._pair_days]
+        tables = [table for table in done if table is not None]
+        return pa.concat_tables(tables) if tables else PAIR_DAY_SCHEMA.empty_table()
 
     def days(self) -> pd.DataFrame:
         """Each campaign's posts and sums by UTC day: columns :data:`CAMPAIGN_DAY_COLUMNS`,

@@ -27,6 +27,7 @@ numbers that tripped it (never a score). A pair's interactions are likes + comme
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ MODIFIED_Z = 0.6745
 SPIKE_MIN_DAYS = 3
 #: ... one of which holds at least this share of its dated interactions.
 SPIKE_SHARE = 0.8
+_SPIKE_RATIO = Fraction(SPIKE_SHARE).limit_denominator(1000)
 #: near_total: ``interactions >= NEAR_TOTAL * views``.
 NEAR_TOTAL = 0.9
 
@@ -192,10 +194,15 @@ def _mix(
 def _spikes(
     performers: pd.DataFrame, pair_days: pd.DataFrame, out: list[list[dict[str, Any]]]
 ) -> None:
-    """Add the spike flags of ``performers`` (by ``pair_days``) to ``out``."""
-    if "row" in pair_days:  # rows of ``performers`` and day numbers, as the ETL gives them
+    """Add the spike flags of ``performers`` (by ``pair_days``) to ``out``: in one pass, no
+    sort. A pair's days are summed per day first where ``pair_days`` may repeat one; then
+    each pair's dated interactions and posting days are counted (``bincount``), and the
+    (pair, day) rows holding at least :data:`SPIKE_SHARE` of their pair's are the spikes
+    (at most one a pair: the share is above a half)."""
+    if "row" in pair_days:  # rows of ``performers`` and day numbers, (pair, day) once each
         row = pair_days["row"].to_numpy(dtype=np.int64)
         code = pair_days["day"].to_numpy(dtype=np.int64)
+        count = pair_days["interactions"].to_numpy(dtype=np.int64)
 
         def day_of(number: int) -> str:
             return day_text(int(number))
@@ -203,45 +210,46 @@ def _spikes(
     else:
         pair = [CAMPAIGN_ID, INFLUENCER_ID]
         keys = pd.MultiIndex.from_frame(performers[pair])
-        row = keys.get_indexer(pd.MultiIndex.from_frame(pair_days[pair]))
-        code, texts = pd.factorize(pair_days["day"].astype(str))
+        found = keys.get_indexer(pd.MultiIndex.from_frame(pair_days[pair]))
+        codes, texts = pd.factorize(pair_days["day"].astype(str))
+        summed = (
+            pd.DataFrame({"row": found, "day": codes, "n": pair_days["interactions"]})
+            .groupby(["row", "day"], sort=False)["n"]
+            .sum()
+        )
+        row = summed.index.get_level_values(0).to_numpy(dtype=np.int64)
+        code = summed.index.get_level_values(1).to_numpy(dtype=np.int64)
+        count = summed.to_numpy(dtype=np.int64)
 
         def day_of(number: int) -> str:
             return str(texts[number])
 
-    count = pair_days["interactions"].to_numpy(dtype=np.int64)
     known = row >= 0  # days of pairs not in ``performers`` are left out
-    order = np.lexsort((code[known], row[known]))
-    row, code, count = row[known][order], code[known][order], count[known][order]
+    row, code, count = row[known], code[known], count[known]
     if len(row) == 0:
         return
-    # sum each (pair, day), then each pair's days
-    new = np.ones(len(row), dtype=np.bool_)
-    new[1:] = (row[1:] != row[:-1]) | (code[1:] != code[:-1])
-    starts = np.flatnonzero(new)
-    day_rows, day_codes = row[starts], code[starts]
-    day_sums = np.add.reduceat(count, starts)
-    firsts = np.flatnonzero(np.append(True, day_rows[1:] != day_rows[:-1]))
-    days = np.diff(np.append(firsts, len(day_rows)))
-    total = np.add.reduceat(day_sums, firsts)
-    peak = np.maximum.reduceat(day_sums, firsts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = peak / total
-    for g in np.flatnonzero((days >= SPIKE_MIN_DAYS) & (total > 0) & (share >= SPIKE_SHARE)):
-        first = firsts[g]
-        at = first + int(np.argmax(day_sums[first : first + days[g]]))
-        day = day_of(day_codes[at])
+    n = len(performers)
+    total = np.bincount(row, weights=count.astype(np.float64), minlength=n)
+    days = np.bincount(row, minlength=n)
+    # day / total >= SPIKE_SHARE as day * q >= total * p (exact for sums below 2^53)
+    p, q = _SPIKE_RATIO.numerator, _SPIKE_RATIO.denominator
+    hits = np.flatnonzero(
+        (days[row] >= SPIKE_MIN_DAYS) & (count > 0) & (count * q >= total[row] * p)
+    )
+    for k in hits.tolist():
+        i, peak, dated = int(row[k]), int(count[k]), int(total[row[k]])
+        day, share = day_of(int(code[k])), peak / dated
         values: dict[str, float | int | str] = {
             "day": day,
-            "share": float(share[g]),
-            "interactions": int(peak[g]),
-            "datedInteractions": int(total[g]),
-            "days": int(days[g]),
+            "share": share,
+            "interactions": peak,
+            "datedInteractions": dated,
+            "days": int(days[i]),
             "threshold": SPIKE_SHARE,
         }
         reason = (
-            f"{int(peak[g]):,} of its {int(total[g]):,} dated interactions "
-            f"({share[g] * 100:.1f} %) came on {day}, one of the {int(days[g])} days it posted "
-            f"on, at least {_pct(SPIKE_SHARE)} %"
+            f"{peak:,} of its {dated:,} dated interactions ({share * 100:.1f} %) came on "
+            f"{day}, one of the {int(days[i])} days it posted on, at least "
+            f"{_pct(SPIKE_SHARE)} %"
         )
-        out[int(day_rows[first])].append({"rule": "spike", "reason": reason, "values": values})
+        out[i].append({"rule": "spike", "reason": reason, "values": values})

@@ -233,6 +233,10 @@ def test_an_append_merges_costs(store: Store, tmp_path: Path) -> None:
     appended = ordered(store, "cpe")
     engagement.run_etl([first, second], store=store, costs=late, currency="EUR")
     assert ordered(store, "cpe") == appended
+    # a costs file alone, its exports already in the dataset, is refused, not dropped
+    with pytest.raises(UsageError, match="its costs file was not applied"):
+        engagement.run_etl([second], store=store, mode="append", costs=late, currency="EUR")
+    assert ordered(store, "cpe") == appended
     with pytest.raises(UsageError, match="costs are in EUR: append in EUR"):
         engagement.run_etl(
             [clean_file(tmp_path / "more.csv", ["q,c,5,1,0,0"])],

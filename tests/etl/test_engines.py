@@ -27,6 +27,7 @@ from engagement.etl.parse import ParsedBlock
 from engagement.generate import generate
 from engagement.pipeline import check_inputs
 from engagement.store.connection import Store, connect
+from engagement.store.publish import dataset_pair_days
 
 from ..conftest import CASES, SAMPLE, MongoServer, engagement_exe
 from ..test_pipeline import dataset
@@ -137,7 +138,11 @@ def snapshot(store: Store, run_id: str) -> dict[str, Any]:
     rejects = [{k: v for k, v in r.items() if k != "runId"} for r in page.items]
     pointer = store.current()
     assert pointer is not None
-    days = list(store.days(pointer["runId"]).find({}).sort("_id", 1))
+    days = list(store.days(pointer["runId"]).find({"days": {"$exists": True}}).sort("_id", 1))
+    # the pairs' daily interactions, in whatever order the folds left them: as a set
+    pair_days = dataset_pair_days(store, pointer["runId"])
+    if pair_days is not None:
+        days.append(sorted(zip(*(c.to_pylist() for c in pair_days.columns), strict=True)))
     return {"report": report, "rejects": rejects, "dataset": dataset(store), "days": days}
 
 
