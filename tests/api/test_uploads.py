@@ -144,7 +144,7 @@ def test_upload_errors(keyed: httpx.Client, api: httpx.Client, loaded: dict[str,
     assert_problem(
         keyed.post("/runs", files={"note": (None, "x")}, headers=AUTH),
         422,
-        "the multipart body holds no file",
+        "the multipart body holds no export file",
     )
     assert store.runs.count_documents({}) == before  # nothing written
 

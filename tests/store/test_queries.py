@@ -153,8 +153,8 @@ def test_bad_arguments_are_usage_errors(store: Store) -> None:
         (
             lambda: queries.rejects(store, reason="bogus"),
             "unknown reject reason 'bogus'; use one of: record_too_large, undecodable, "
-            "wrong_field_count, missing_value, invalid_id, invalid_number, invalid_date, "
-            "out_of_range, negative_value, zero_views, interactions_exceed_views",
+            "wrong_field_count, missing_value, invalid_id, invalid_number, invalid_cost, "
+            "invalid_date, out_of_range, negative_value, zero_views, interactions_exceed_views",
         ),
     ]
     for call, message in cases:
